@@ -1,0 +1,83 @@
+# The two commands that work on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+# Production-like settings for the test suite (DEBUG off), minus HTTPS, which tests lack.
+TEST_ENV := DEBUG=0 SECRET_KEY=tests-only-not-a-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
+	ALLOWED_HOSTS=127.0.0.1,localhost,testserver CHROMIUM=$(CHROMIUM)
+
+.PHONY: run test pytest lint format check-deploy admin chromium lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@ $(VENV)/.runtime
+
+## Set up and serve the site on http://$(HOST):$(PORT) (SQLite, in-memory channel layer,
+## and the offline demo provider unless LLM_BASE_URL is set).
+run: $(VENV)/.runtime
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
+
+## Set up and run every check and test: lint, format, Django checks, pytest (browser included).
+test: $(VENV)/.dev chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory check-deploy
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest
+
+## Run some tests only, e.g. make pytest ARGS="-k stop tests/test_consumer_stop.py"
+pytest: $(VENV)/.dev
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest $(ARGS)
+
+## `manage.py check --deploy` with production settings must be clean.
+check-deploy: $(VENV)/.runtime
+	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
+	ALLOWED_HOSTS=chat.example.org CSRF_TRUSTED_ORIGINS=https://chat.example.org \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Create the first admin account (asks for a username and password).
+admin: $(VENV)/.runtime
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py createsuperuser
+
+## Debian's chromium for the browser tests (Playwright cannot download its own here).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+
+## Re-pin every dependency from pyproject.toml in a clean virtualenv.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet .
+	.lockvenv/bin/pip freeze --exclude chatsite > requirements.lock
+	.lockvenv/bin/pip install --quiet '.[dev]'
+	.lockvenv/bin/pip freeze --exclude chatsite > requirements-dev.lock
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

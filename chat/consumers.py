@@ -1,0 +1,152 @@
+"""The chat websocket: authenticate, validate each frame, check ownership, call services,
+join conversation groups and forward what generations publish. Nothing else lives here."""
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.urls import reverse
+
+from chat.generation import conversation_group, generation_start, generation_stop
+from chat.models import Conversation, Message
+from chat.protocol import (
+    ClientFrame,
+    Ping,
+    ProtocolError,
+    Send,
+    Stop,
+    Subscribe,
+    conversation_frame,
+    error_frame,
+    message_frame,
+    parse_client_frame,
+)
+from chat.selectors import conversation_get, message_get
+from chat.services.messages import GenerationInProgress, SentMessage, message_send
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+NOT_FOUND = "Conversation not found."
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        self.groups_joined: set[str] = set()
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        # Leaving the groups is all: generations run on without any socket.
+        for group in getattr(self, "groups_joined", set()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_json(error_frame("invalid_frame", "Frames must be JSON text."))
+            return
+        try:
+            data = json.loads(text_data)
+        except json.JSONDecodeError:
+            await self.send_json(error_frame("invalid_json", "The frame is not valid JSON."))
+            return
+        await self.receive_json(data)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        try:
+            frame = parse_client_frame(content)
+            await self._handle(frame)
+        except ProtocolError as exc:
+            await self.send_json(error_frame(exc.code, exc.message))
+
+    async def _handle(self, frame: ClientFrame) -> None:
+        if isinstance(frame, Send):
+            await self._send_message(frame)
+        elif isinstance(frame, Stop):
+            await self._stop(frame)
+        elif isinstance(frame, Subscribe):
+            await self._subscribe(frame)
+        elif isinstance(frame, Ping):
+            await self.send_json({"type": "pong"})
+
+    async def _send_message(self, frame: Send) -> None:
+        try:
+            sent = await self._message_send(frame)
+        except Conversation.DoesNotExist:
+            raise ProtocolError("not_found", NOT_FOUND) from None
+        except GenerationInProgress:
+            raise ProtocolError(
+                "busy", "An answer is still being written in this conversation: stop it first."
+            ) from None
+        conversation = sent.conversation
+        # Join before the generation starts, so no delta can go out before we listen.
+        await self._join(conversation.pk)
+        if sent.conversation_created:
+            await self.send_json(
+                conversation_frame(
+                    conversation_id=conversation.pk,
+                    title=conversation.title,
+                    url=reverse("chat:conversation", args=[conversation.pk]),
+                )
+            )
+        group = conversation_group(conversation.pk)
+        for message in (sent.user_message, sent.assistant_message):
+            await self.channel_layer.group_send(
+                group, {"type": "chat.frame", "frame": message_frame(message)}
+            )
+        await generation_start(
+            message_id=sent.assistant_message.pk, conversation_id=conversation.pk
+        )
+
+    async def _stop(self, frame: Stop) -> None:
+        message = await self._owned_message(frame.message_id)
+        if message is None:
+            raise ProtocolError("not_found", "Message not found.")
+        if message.status != Message.Status.STREAMING:
+            raise ProtocolError("not_streaming", "That answer is not being written any more.")
+        await generation_stop(message_id=message.pk)
+
+    async def _subscribe(self, frame: Subscribe) -> None:
+        if not await self._owns_conversation(frame.conversation_id):
+            raise ProtocolError("not_found", NOT_FOUND)
+        await self._join(frame.conversation_id)
+        await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+
+    async def _join(self, conversation_id: int) -> None:
+        group = conversation_group(conversation_id)
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    # --- channel-layer events -----------------------------------------------------------
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["frame"])
+
+    # --- database -----------------------------------------------------------------------
+
+    @database_sync_to_async
+    def _message_send(self, frame: Send) -> SentMessage:
+        return message_send(
+            user=self.user, conversation_id=frame.conversation_id, content=frame.content
+        )
+
+    @database_sync_to_async
+    def _owns_conversation(self, conversation_id: int) -> bool:
+        try:
+            conversation_get(user=self.user, conversation_id=conversation_id)
+        except Conversation.DoesNotExist:
+            return False
+        return True
+
+    @database_sync_to_async
+    def _owned_message(self, message_id: int) -> Message | None:
+        try:
+            return message_get(user=self.user, message_id=message_id)
+        except Message.DoesNotExist:
+            return None

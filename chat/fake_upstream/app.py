@@ -1,0 +1,272 @@
+"""The project's fake OpenAI-compatible upstream, as a plain ASGI app.
+
+It streams chunks exactly as ../shared/api describes (role chunk, content chunks, a final
+chunk with finish_reason, the usage chunk when asked for, then `data: [DONE]`) and serves
+GET /models. It answers under any prefix (/v1, /openai/v1, ...), so tests prove chatsite
+never assumes one. Tests queue a Plan per request through POST /_fake/plan and read what
+it received and how each request ended from GET /_fake/log.
+
+It needs no Django: served by uvicorn it is a real HTTP server on loopback for tests and
+benchmarks; called in-process it is the offline demo provider.
+"""
+
+import asyncio
+import json
+import re
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+Scope = dict[str, Any]
+MODELS = ["chatsite-demo", "chatsite-demo-large"]
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass
+class Plan:
+    """How to answer the next request. With no plan queued, the demo answer is streamed."""
+
+    tokens: int | None = None  # content pieces ("t0 t1 ..."); None: the demo answer
+    delay: float | None = None  # seconds between pieces; None: the server's default
+    status: int = 200  # anything but 200 is answered as an OpenAI-style error
+    error_message: str = "The fake upstream was told to fail."
+    reasoning: int = 0  # reasoning pieces streamed before the content
+    finish_reason: str = "stop"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Plan":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown plan fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+@dataclass
+class LogEntry:
+    id: int
+    path: str
+    body: Any
+    authorized: bool
+    chunks_sent: int = 0
+    outcome: str = "pending"  # complete | disconnected | rejected
+    plan: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeUpstream:
+    def __init__(self, *, api_key: str = "", token_delay: float = 0.0) -> None:
+        self.api_key = api_key
+        self.token_delay = token_delay
+        self.plans: deque[Plan] = deque()
+        self.log: list[LogEntry] = []
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        if path.startswith("/_fake/"):
+            await self._control(method, path, receive, send)
+        elif method == "GET" and path.endswith("/models"):
+            await self._models(scope, send)
+        elif method == "POST" and path.endswith("/chat/completions"):
+            await self._chat(scope, receive, send)
+        else:
+            await _json(send, 404, {"error": {"message": f"No route for {method} {path}"}})
+
+    # --- control --------------------------------------------------------------------
+
+    async def _control(self, method: str, path: str, receive: Any, send: Any) -> None:
+        if method == "POST" and path == "/_fake/plan":
+            try:
+                self.plans.append(Plan.from_json(json.loads(await _body(receive))))
+            except (ValueError, TypeError) as exc:
+                await _json(send, 400, {"error": {"message": str(exc)}})
+                return
+            await _json(send, 200, {"queued": len(self.plans)})
+        elif method == "POST" and path == "/_fake/reset":
+            self.plans.clear()
+            self.log.clear()
+            await _json(send, 200, {"reset": True})
+        elif method == "GET" and path == "/_fake/log":
+            await _json(send, 200, [asdict(entry) for entry in self.log])
+        else:
+            await _json(send, 404, {"error": {"message": "unknown control route"}})
+
+    # --- the OpenAI-compatible API ----------------------------------------------------
+
+    def _authorized(self, scope: Scope) -> bool:
+        if not self.api_key:
+            return True
+        headers = dict(scope["headers"])
+        return headers.get(b"authorization", b"").decode() == f"Bearer {self.api_key}"
+
+    async def _models(self, scope: Scope, send: Any) -> None:
+        if not self._authorized(scope):
+            await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
+            return
+        created = int(time.time())
+        data = [
+            {"id": m, "object": "model", "created": created, "owned_by": "chatsite"} for m in MODELS
+        ]
+        await _json(send, 200, {"object": "list", "data": data})
+
+    async def _chat(self, scope: Scope, receive: Any, send: Any) -> None:
+        try:
+            body = json.loads(await _body(receive))
+        except ValueError:
+            await _json(send, 400, _error("The request body is not valid JSON.", "invalid_json"))
+            return
+        plan = self.plans.popleft() if self.plans else Plan()
+        entry = LogEntry(
+            id=len(self.log) + 1,
+            path=scope["path"],
+            body=body,
+            authorized=self._authorized(scope),
+            plan=asdict(plan),
+        )
+        self.log.append(entry)
+        if not entry.authorized:
+            entry.outcome = "rejected"
+            await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
+            return
+        if plan.status != 200:
+            entry.outcome = "rejected"
+            await _json(send, plan.status, _error(plan.error_message, "fake_error"))
+            return
+        messages = body.get("messages") or []
+        if plan.tokens is None:
+            pieces = _WORD.findall(demo_answer(messages))
+        else:
+            pieces = [f"t{i} " for i in range(plan.tokens)]
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = _chunks(body.get("model", ""), messages, pieces, plan, include_usage)
+        delay = self.token_delay if plan.delay is None else plan.delay
+        await self._stream(receive, send, entry, chunks, delay)
+
+    async def _stream(
+        self, receive: Any, send: Any, entry: LogEntry, chunks: list[bytes], delay: float
+    ) -> None:
+        async def produce() -> None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/event-stream"),
+                        (b"cache-control", b"no-cache"),
+                    ],
+                }
+            )
+            for index, chunk in enumerate(chunks):
+                if index and delay:
+                    await asyncio.sleep(delay)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                entry.chunks_sent += 1
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def client_gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        producer = asyncio.ensure_future(produce())
+        watcher = asyncio.ensure_future(client_gone())
+        done, _ = await asyncio.wait({producer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if producer in done:
+            watcher.cancel()
+            entry.outcome = "complete"
+            producer.result()
+        else:
+            producer.cancel()
+            entry.outcome = "disconnected"
+
+
+def demo_answer(messages: list[dict[str, Any]]) -> str:
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    said = " ".join(_text_of(last).split())
+    excerpt = said if len(said) <= 80 else said[:77] + "..."
+    return (
+        "Hello! This is chatsite's **demo provider**: it runs offline inside the server "
+        f'and always answers like this. You wrote {len(said.split())} words: "{excerpt}". '
+        "To talk to a real model, set LLM_BASE_URL and LLM_API_KEY and restart chatsite."
+    )
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def prompt_token_count(messages: list[dict[str, Any]]) -> int:
+    """The fake's tokenizer: one token per word of every message, plus 3 per message."""
+    return sum(len(_text_of(m).split()) + 3 for m in messages)
+
+
+def _chunks(
+    model: str, messages: list[dict[str, Any]], pieces: list[str], plan: Plan, include_usage: bool
+) -> list[bytes]:
+    base = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    payloads: list[dict[str, Any]] = [chunk({"role": "assistant", "content": ""})]
+    payloads += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
+    payloads += [chunk({"content": piece}) for piece in pieces]
+    payloads.append(chunk({}, plan.finish_reason))
+    if include_usage:
+        prompt = prompt_token_count(messages)
+        completion = len(pieces) + plan.reasoning
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": plan.reasoning},
+        }
+        payloads.append({**base, "choices": [], "usage": usage})
+    lines = [f"data: {json.dumps(p, separators=(',', ':'))}\n\n".encode() for p in payloads]
+    lines.append(b"data: [DONE]\n\n")
+    return lines
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+
+
+async def _body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+async def _json(send: Any, status: int, payload: Any) -> None:
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

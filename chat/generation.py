@@ -1,0 +1,312 @@
+"""One generation is one asyncio task that belongs to no websocket.
+
+Closing a tab must not cancel an answer (daphne ends a consumer soon after its socket
+closes), so the task is started here, kept in a registry, and reached only through the
+channel layer: deltas go to the conversation's group, and Stop comes in through the
+generation's own group. That works the same with one process or several behind Redis.
+"""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat.models import Message
+from chat.protocol import delta_frame, done_frame
+from chat.services.generations import (
+    ChatRequest,
+    GenerationResult,
+    assistant_message_finalize,
+    assistant_message_flush,
+    chat_request_build,
+)
+from chat.services.usage import UsageCounts, usage_estimate
+from chat.upstream.client import UpstreamClient
+from chat.upstream.errors import UpstreamError
+from chat.upstream.events import (
+    ContentDelta,
+    Finish,
+    ReasoningDelta,
+    ToolCallDelta,
+    UsageReport,
+)
+from chat.upstream.models import model_default
+from chat.upstream.provider import Provider, default_provider
+
+logger = logging.getLogger(__name__)
+
+# Partial text reaches the database this often while streaming, and at least this
+# often the row is touched even when nothing new came (the heartbeat).
+FLUSH_INTERVAL = 1.5
+HEARTBEAT_INTERVAL = 15.0
+
+_running: dict[int, "Generation"] = {}
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def generation_group(message_id: int) -> str:
+    return f"generation.{message_id}"
+
+
+async def generation_start(*, message_id: int, conversation_id: int) -> "Generation":
+    """Start answering a saved streaming message; returns once Stop can reach it."""
+    generation = Generation(message_id=message_id, conversation_id=conversation_id)
+    await generation.listen()
+    _running[message_id] = generation
+    task = asyncio.create_task(generation.run(), name=f"generation-{message_id}")
+    generation.task = task
+    task.add_done_callback(lambda _: _running.pop(message_id, None))
+    return generation
+
+
+async def generation_stop(*, message_id: int) -> None:
+    """Ask the generation to stop, in whichever process it runs."""
+    await get_channel_layer().group_send(generation_group(message_id), {"type": "generation.stop"})
+
+
+def generations_running() -> list["Generation"]:
+    return list(_running.values())
+
+
+class Generation:
+    def __init__(self, *, message_id: int, conversation_id: int) -> None:
+        self.message_id = message_id
+        self.conversation_id = conversation_id
+        self.task: asyncio.Task[None] | None = None
+        self.provider: Provider = default_provider()
+        self.model = ""
+        self.request: ChatRequest | None = None
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason = ""
+        self.usage: UsageReport | None = None
+        self.error = ""
+        self.stop_requested = False
+        self.seq = 0
+        self._pending_content: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._has_pending = asyncio.Event()
+        self._stream_task: asyncio.Task[None] | None = None
+        self._started = time.monotonic()
+        self._first_token_at: float | None = None
+        self._layer = get_channel_layer()
+        self._control_channel = ""
+
+    # --- life cycle -------------------------------------------------------------------
+
+    async def listen(self) -> None:
+        self._control_channel = await self._layer.new_channel()
+        await self._layer.group_add(generation_group(self.message_id), self._control_channel)
+
+    async def run(self) -> None:
+        self._stream_task = asyncio.create_task(self._stream())
+        helpers = [
+            asyncio.create_task(self._listen_for_stop()),
+            asyncio.create_task(self._publish_loop()),
+            asyncio.create_task(self._flush_loop()),
+        ]
+        status = Message.Status.INTERRUPTED
+        try:
+            await asyncio.wait({self._stream_task})
+            status = self._status()
+        finally:
+            if not self._stream_task.done():
+                self._stream_task.cancel()  # run() itself was cancelled: the server stops
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self._layer.group_discard(
+                generation_group(self.message_id), self._control_channel
+            )
+            await self._finish(status)
+
+    def _status(self) -> str:
+        assert self._stream_task is not None
+        if self._stream_task.cancelled():
+            return Message.Status.STOPPED if self.stop_requested else Message.Status.INTERRUPTED
+        exc = self._stream_task.exception()
+        if isinstance(exc, UpstreamError):
+            self.error = exc.message
+            return Message.Status.ERROR
+        if exc is not None:
+            logger.error("generation %s failed", self.message_id, exc_info=exc)
+            self.error = "chatsite failed while writing this answer."
+            return Message.Status.ERROR
+        if not self.finish_reason:
+            self.error = "The provider ended the answer before it was finished."
+            return Message.Status.INCOMPLETE
+        return Message.Status.COMPLETE
+
+    # --- streaming --------------------------------------------------------------------
+
+    async def _stream(self) -> None:
+        self.request = await database_sync_to_async(chat_request_build)(message_id=self.message_id)
+        client = UpstreamClient(self.provider)
+        self.model = self.request.model or await model_default(client)
+        body = {"model": self.model, "messages": self.request.messages}
+        async for event in client.stream_chat(body):
+            if isinstance(event, ContentDelta):
+                self._received(content=event.text)
+            elif isinstance(event, ReasoningDelta):
+                self._received(reasoning=event.text)
+            elif isinstance(event, ToolCallDelta):
+                self._tool_call_piece(event)
+            elif isinstance(event, Finish):
+                self.finish_reason = event.reason
+            elif isinstance(event, UsageReport):
+                self.usage = event
+
+    def _received(self, *, content: str = "", reasoning: str = "") -> None:
+        if self._first_token_at is None:
+            self._first_token_at = time.monotonic()
+        if content:
+            self.content.append(content)
+            self._pending_content.append(content)
+        if reasoning:
+            self.reasoning.append(reasoning)
+            self._pending_reasoning.append(reasoning)
+        self._has_pending.set()
+
+    def _tool_call_piece(self, piece: ToolCallDelta) -> None:
+        call = self.tool_calls.setdefault(
+            piece.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if piece.id:
+            call["id"] = piece.id
+        if piece.name:
+            call["function"]["name"] = piece.name
+        call["function"]["arguments"] += piece.arguments
+
+    # --- helpers running beside the stream ----------------------------------------------
+
+    async def _listen_for_stop(self) -> None:
+        while True:
+            message = await self._layer.receive(self._control_channel)
+            if message.get("type") == "generation.stop" and self._stream_task is not None:
+                self.stop_requested = True
+                # Cancelling the stream leaves the httpx response context: the upstream
+                # connection is closed, not just ignored.
+                self._stream_task.cancel()
+
+    async def _publish_loop(self) -> None:
+        # The first delta goes out at once (time to first token); after that at most one
+        # frame per interval, however fast the upstream is.
+        while True:
+            await self._has_pending.wait()
+            await self._publish_pending()
+            await asyncio.sleep(settings.CHAT_DELTA_INTERVAL)
+
+    async def _publish_pending(self) -> None:
+        self._has_pending.clear()
+        if not self._pending_content and not self._pending_reasoning:
+            return
+        content = "".join(self._pending_content)
+        reasoning = "".join(self._pending_reasoning)
+        self._pending_content.clear()
+        self._pending_reasoning.clear()
+        self.seq += 1
+        frame = delta_frame(
+            message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
+        )
+        await self._send_to_viewers(frame)
+
+    async def _flush_loop(self) -> None:
+        flushed = (0, 0)
+        last_write = time.monotonic()
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            now = time.monotonic()
+            sizes = (len(self.content), len(self.reasoning))
+            if sizes != flushed or now - last_write >= HEARTBEAT_INTERVAL:
+                await database_sync_to_async(assistant_message_flush)(
+                    message_id=self.message_id,
+                    content="".join(self.content),
+                    reasoning="".join(self.reasoning),
+                )
+                flushed, last_write = sizes, now
+
+    async def _send_to_viewers(self, frame: dict[str, Any]) -> None:
+        await self._layer.group_send(
+            conversation_group(self.conversation_id), {"type": "chat.frame", "frame": frame}
+        )
+
+    # --- the end ----------------------------------------------------------------------
+
+    async def _finish(self, status: str) -> None:
+        await self._publish_pending()
+        result = self._result(status)
+        try:
+            await database_sync_to_async(assistant_message_finalize)(
+                message_id=self.message_id, result=result
+            )
+        except Exception:
+            logger.exception("generation %s: the final save failed", self.message_id)
+        usage = result.usage
+        logger.info(
+            "generation message=%s status=%s model=%s prompt=%s completion=%s estimated=%s "
+            "ttft_ms=%s duration_ms=%s",
+            self.message_id,
+            status,
+            result.model,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.estimated,
+            result.time_to_first_token_ms,
+            result.duration_ms,
+        )
+        self.seq += 1
+        await self._send_to_viewers(
+            done_frame(
+                message_id=self.message_id,
+                seq=self.seq,
+                status=status,
+                content=result.content,
+                finish_reason=result.finish_reason,
+                error=result.error,
+                usage={
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                    "estimated": usage.estimated,
+                },
+            )
+        )
+
+    def _result(self, status: str) -> GenerationResult:
+        now = time.monotonic()
+        ttft = self._first_token_at
+        content = "".join(self.content)
+        return GenerationResult(
+            status=status,
+            content=content,
+            reasoning="".join(self.reasoning),
+            tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
+            finish_reason=self.finish_reason,
+            error=self.error,
+            provider=self.provider.name,
+            model=self.model,
+            usage=self._usage(status, content),
+            time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,
+            duration_ms=round((now - self._started) * 1000),
+        )
+
+    def _usage(self, status: str, content: str) -> UsageCounts:
+        if self.usage is not None:
+            return UsageCounts(
+                prompt_tokens=self.usage.prompt_tokens,
+                completion_tokens=self.usage.completion_tokens,
+                cached_tokens=self.usage.cached_tokens,
+                reasoning_tokens=self.usage.reasoning_tokens,
+            )
+        if self.request is None or (status == Message.Status.ERROR and not self._first_token_at):
+            # Refused before it streamed (or never sent): the provider bills nothing.
+            return UsageCounts()
+        prompt = "\n".join(str(m.get("content", "")) for m in self.request.messages)
+        return usage_estimate(prompt_text=prompt, completion_text=content + "".join(self.reasoning))

@@ -1,0 +1,145 @@
+"""The websocket's JSON frames: parsing what the browser sends, building what it receives.
+
+docs/websocket-protocol.md describes the same frames for people.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from chat.models import Message
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Send:
+    conversation_id: int | None
+    content: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    message_id: int
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+ClientFrame = Send | Stop | Subscribe | Ping
+
+
+def parse_client_frame(data: Any) -> ClientFrame:
+    if not isinstance(data, dict):
+        raise ProtocolError("invalid_frame", "A frame must be a JSON object.")
+    kind = data.get("type")
+    if kind == "send":
+        conversation_id = _id(data, "conversation_id", optional=True)
+        content = data.get("content")
+        if not isinstance(content, str):
+            raise ProtocolError("invalid_field", "'content' must be a string.")
+        if not content.strip():
+            raise ProtocolError("invalid_field", "The message is empty.")
+        limit = settings.CHAT_MAX_MESSAGE_CHARS
+        if len(content) > limit:
+            raise ProtocolError(
+                "too_long", f"The message is {len(content)} characters; the limit is {limit}."
+            )
+        return Send(conversation_id=conversation_id, content=content)
+    if kind == "stop":
+        return Stop(message_id=_required_id(data, "message_id"))
+    if kind == "subscribe":
+        return Subscribe(conversation_id=_required_id(data, "conversation_id"))
+    if kind == "ping":
+        return Ping()
+    if not isinstance(kind, str):
+        raise ProtocolError("invalid_frame", "A frame needs a string 'type'.")
+    raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}.")
+
+
+def _required_id(data: dict[str, Any], name: str) -> int:
+    value = _id(data, name, optional=False)
+    assert value is not None
+    return value
+
+
+def _id(data: dict[str, Any], name: str, *, optional: bool) -> int | None:
+    value = data.get(name)
+    if value is None and optional:
+        return None
+    # bool is an int in Python; true is no id.
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ProtocolError("invalid_field", f"'{name}' must be a positive integer.")
+    return value
+
+
+# --- frames the server sends ----------------------------------------------------------
+
+
+def error_frame(code: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "message": message}
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "message": {
+            "id": message.pk,
+            "conversation_id": message.conversation_id,
+            "parent_id": message.parent_id,
+            "role": message.role,
+            "content": message.content,
+            "status": message.status,
+        },
+    }
+
+
+def conversation_frame(*, conversation_id: int, title: str, url: str) -> dict[str, Any]:
+    return {
+        "type": "conversation",
+        "conversation": {"id": conversation_id, "title": title, "url": url},
+    }
+
+
+def delta_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "delta", "message_id": message_id, "seq": seq}
+    if content:
+        frame["content"] = content
+    if reasoning:
+        frame["reasoning"] = reasoning
+    return frame
+
+
+def done_frame(
+    *,
+    message_id: int,
+    seq: int,
+    status: str,
+    content: str,
+    finish_reason: str,
+    error: str,
+    usage: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "type": "done",
+        "message_id": message_id,
+        "seq": seq,
+        "status": status,
+        "content": content,
+        "finish_reason": finish_reason,
+        "error": error,
+        "usage": usage,
+    }

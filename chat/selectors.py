@@ -1,0 +1,37 @@
+"""Reads, each scoped to the user who owns the object: another user's id is simply not found."""
+
+from django.db.models import QuerySet
+
+from chat.models import Conversation, Message, User
+
+
+def conversation_list(*, user: User) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(user=user).order_by("-updated_at", "-id")
+
+
+def conversation_get(*, user: User, conversation_id: int) -> Conversation:
+    """Raises Conversation.DoesNotExist for a missing id and for another user's alike."""
+    return Conversation.objects.get(pk=conversation_id, user=user)
+
+
+def message_get(*, user: User, message_id: int) -> Message:
+    """Raises Message.DoesNotExist for a missing id and for another user's alike."""
+    return Message.objects.select_related("conversation").get(
+        pk=message_id, conversation__user=user
+    )
+
+
+def conversation_messages(*, conversation: Conversation) -> list[Message]:
+    return list(conversation.messages.order_by("created_at", "id"))
+
+
+def message_lineage(*, message: Message) -> list[Message]:
+    """The message and its ancestors, oldest first: the branch sent upstream."""
+    by_id = {m.pk: m for m in message.conversation.messages.all()}
+    lineage: list[Message] = []
+    current: Message | None = by_id.get(message.pk, message)
+    while current is not None:
+        lineage.append(current)
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    lineage.reverse()
+    return lineage

@@ -1,0 +1,79 @@
+"""Writing messages: a send saves the user's words before anything goes upstream."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.models import Conversation, Message, User
+from chat.selectors import conversation_get
+from chat.services.conversations import conversation_create
+
+# A streaming message not flushed for this long belongs to a process that died.
+STALE_STREAM_AFTER = timedelta(seconds=60)
+
+
+class GenerationInProgress(Exception):
+    """The conversation already has an answer streaming."""
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    conversation: Conversation
+    conversation_created: bool
+    user_message: Message
+    assistant_message: Message
+
+
+def message_send(*, user: User, conversation_id: int | None, content: str) -> SentMessage:
+    """Save the user's message and an empty streaming answer to it, together.
+
+    Raises Conversation.DoesNotExist when the conversation is not the user's, and
+    GenerationInProgress when an answer is still streaming in it; then nothing is saved.
+    """
+    try:
+        return _message_send(user=user, conversation_id=conversation_id, content=content)
+    except IntegrityError as exc:
+        # Two sends raced: the database's one-streaming-answer rule turned one away.
+        raise GenerationInProgress from exc
+
+
+@transaction.atomic
+def _message_send(*, user: User, conversation_id: int | None, content: str) -> SentMessage:
+    if conversation_id is None:
+        conversation = conversation_create(user=user, first_message=content)
+        created = True
+    else:
+        conversation = conversation_get(user=user, conversation_id=conversation_id)
+        created = False
+        streams_interrupt_stale(conversation=conversation)
+        if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+            raise GenerationInProgress
+    parent = conversation.messages.order_by("-created_at", "-id").first()
+    user_message = Message.objects.create(
+        conversation=conversation, parent=parent, role=Message.Role.USER, content=content
+    )
+    assistant_message = Message.objects.create(
+        conversation=conversation,
+        parent=user_message,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        model=conversation.model,
+    )
+    conversation.save(update_fields=["updated_at"])
+    return SentMessage(conversation, created, user_message, assistant_message)
+
+
+def streams_interrupt_stale(*, conversation: Conversation | None = None) -> int:
+    """Mark answers left streaming by a dead process as interrupted; returns how many."""
+    stale = Message.objects.filter(
+        status=Message.Status.STREAMING, updated_at__lt=timezone.now() - STALE_STREAM_AFTER
+    )
+    if conversation is not None:
+        stale = stale.filter(conversation=conversation)
+    return stale.update(
+        status=Message.Status.INTERRUPTED,
+        error="The server stopped while this answer was being written.",
+        updated_at=timezone.now(),
+    )

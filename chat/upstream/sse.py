@@ -1,0 +1,102 @@
+"""Server-sent events from a streamed chat completion, parsed line by line into typed events.
+
+Providers send one JSON chunk per `data:` line, so each data line is one chunk; blank
+lines, `:` keep-alive comments and other SSE fields carry nothing chatsite uses. httpx's
+line iterator already splits on LF, CRLF and CR.
+"""
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any
+
+from chat.upstream.errors import UpstreamError
+from chat.upstream.events import (
+    ContentDelta,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCallDelta,
+    UsageReport,
+)
+
+DONE = "[DONE]"
+
+
+async def iter_sse_data(lines: AsyncIterable[str]) -> AsyncIterator[str]:
+    """Yield the payload of each `data:` line, in order."""
+    async for line in lines:
+        if not line or line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if field != "data":
+            continue
+        yield value[1:] if value.startswith(" ") else value
+
+
+def parse_chunk(payload: str) -> list[StreamEvent]:
+    """Turn one chunk's JSON into events; a mid-stream error event raises UpstreamError."""
+    try:
+        chunk = json.loads(payload)
+    except json.JSONDecodeError:
+        raise UpstreamError(
+            "The provider sent a malformed stream chunk.", retryable=False
+        ) from None
+    if not isinstance(chunk, dict):
+        raise UpstreamError("The provider sent a malformed stream chunk.", retryable=False)
+    if "error" in chunk:
+        raise UpstreamError(
+            error_message(chunk, "The provider reported an error."), retryable=False
+        )
+
+    events: list[StreamEvent] = []
+    for choice in chunk.get("choices") or []:
+        # chatsite asks for one choice (n=1); any other index is not ours to show.
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            continue
+        delta = choice.get("delta") or {}
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            events.append(ReasoningDelta(reasoning))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            events.append(ContentDelta(content))
+        for call in delta.get("tool_calls") or []:
+            function = call.get("function") or {}
+            events.append(
+                ToolCallDelta(
+                    index=int(call.get("index", 0)),
+                    id=call.get("id"),
+                    name=function.get("name"),
+                    arguments=function.get("arguments") or "",
+                )
+            )
+        if choice.get("finish_reason"):
+            events.append(Finish(str(choice["finish_reason"])))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        events.append(usage_report(usage))
+    return events
+
+
+def usage_report(usage: dict[str, Any]) -> UsageReport:
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    return UsageReport(
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+    )
+
+
+def error_message(body: Any, fallback: str) -> str:
+    """The provider's own words from an OpenAI-style error body, if it has any."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error["message"]
+        if isinstance(error, str) and error:
+            return error
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return fallback

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from chat import views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
+]

@@ -1,0 +1,65 @@
+import { Composer } from "./composer.js";
+import { MessageList } from "./messages.js";
+import { addConversation } from "./sidebar.js";
+import { ChatSocket } from "./socket.js";
+
+const config = JSON.parse(document.getElementById("chat-config").textContent);
+let conversationId = config.conversationId;
+
+const messages = new MessageList(document.getElementById("messages"));
+const notice = document.getElementById("notice");
+const connection = document.getElementById("connection-status");
+
+function showNotice(text) {
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+const handlers = {
+  conversation({ conversation }) {
+    conversationId = conversation.id;
+    history.pushState({}, "", conversation.url);
+    addConversation(document.getElementById("conversation-list"), conversation);
+  },
+  message({ message }) {
+    messages.add(message);
+    if (message.role === "assistant" && message.status === "streaming") {
+      composer.setStreaming(message.id);
+    }
+  },
+  delta(frame) {
+    messages.delta(frame);
+  },
+  done(frame) {
+    messages.done(frame);
+    if (composer.streamingId === frame.message_id) composer.setStreaming(null);
+  },
+  error(frame) {
+    showNotice(frame.message);
+  },
+};
+
+const socket = new ChatSocket(config.wsPath, {
+  onFrame(frame) {
+    handlers[frame.type]?.(frame);
+  },
+  onState(state) {
+    connection.textContent =
+      state === "open" ? "" : state === "unauthenticated" ? "Signed out: reload to log in." : "Reconnecting…";
+  },
+});
+
+const composer = new Composer(document.getElementById("composer"), {
+  onSend(content) {
+    showNotice("");
+    socket.send({ type: "send", conversation_id: conversationId, content });
+  },
+  onStop(messageId) {
+    socket.send({ type: "stop", message_id: messageId });
+  },
+});
+composer.setStreaming(messages.streamingMessageId());
+
+socket.whenOpen(() => {
+  if (conversationId !== null) socket.send({ type: "subscribe", conversation_id: conversationId });
+});

@@ -1,0 +1,53 @@
+// One websocket per page, reconnecting with backoff; frames queue while it is down.
+export class ChatSocket {
+  constructor(path, { onFrame, onState }) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.url = `${scheme}://${location.host}${path}`;
+    this.onFrame = onFrame;
+    this.onState = onState;
+    this.queue = [];
+    this.onOpenHooks = [];
+    this.retryDelay = 500;
+    this.connect();
+  }
+
+  connect() {
+    this.ws = new WebSocket(this.url);
+    this.ws.addEventListener("open", () => {
+      this.retryDelay = 500;
+      this.onState("open");
+      for (const hook of this.onOpenHooks) hook();
+      while (this.queue.length) this.ws.send(this.queue.shift());
+    });
+    this.ws.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    });
+    this.ws.addEventListener("close", (event) => {
+      if (event.code === 4401) {
+        this.onState("unauthenticated");
+        return;
+      }
+      this.onState("closed");
+      setTimeout(() => this.connect(), this.retryDelay);
+      this.retryDelay = Math.min(this.retryDelay * 2, 10000);
+    });
+  }
+
+  // Run now if connected and again after every reconnect (re-subscribing, say).
+  whenOpen(hook) {
+    this.onOpenHooks.push(hook);
+    if (this.ws.readyState === WebSocket.OPEN) hook();
+  }
+
+  send(frame) {
+    const text = JSON.stringify(frame);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    else this.queue.push(text);
+  }
+}

@@ -1,0 +1,112 @@
+"""chatsite served by a real daphne process, driven by Playwright in Debian's chromium."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.servers import (
+    FAKE_API_KEY,
+    ROOT,
+    FakeUpstreamServer,
+    free_port,
+    site_env,
+    stop,
+    wait_for_port,
+)
+
+# The flags this machine's page lists: headless, no sandbox as root, and no background
+# traffic to hosts a closed network cannot reach.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "alice-browser-password-1"
+
+
+@dataclass
+class Site:
+    url: str
+    env: dict[str, str]
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+@pytest.fixture(scope="session")
+def site(
+    fake_upstream_server: FakeUpstreamServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    database = Path(tmp_path_factory.mktemp("site")) / "db.sqlite3"
+    env = site_env(
+        SQLITE_PATH=str(database),
+        LLM_BASE_URL=fake_upstream_server.base_url,
+        LLM_API_KEY=FAKE_API_KEY,
+        LLM_MODEL="chatsite-demo",
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+    )
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    wait_for_port(port, process)
+    yield Site(url=f"http://127.0.0.1:{port}", env=env)
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.fail(f"Debian's chromium is not at {executable}: run `make test`, which installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, upstream: FakeUpstreamServer) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"the page logged errors: {errors}"
+
+
+def log_in(page: Page, site: Site) -> None:
+    page.goto(f"{site.url}/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/")

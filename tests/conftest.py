@@ -1,0 +1,70 @@
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from channels.layers import channel_layers
+from django.test import Client
+
+from chat.generation import generations_running
+from chat.models import User
+from tests.servers import FAKE_API_KEY, FakeUpstreamServer
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_server() -> Iterator[FakeUpstreamServer]:
+    server = FakeUpstreamServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def upstream(fake_upstream_server: FakeUpstreamServer, settings) -> FakeUpstreamServer:
+    """chatsite pointed at the fake upstream, with an empty plan queue and log."""
+    fake_upstream_server.reset()
+    settings.LLM_BASE_URL = fake_upstream_server.base_url
+    settings.LLM_API_KEY = FAKE_API_KEY
+    settings.LLM_MODEL = "chatsite-demo"
+    return fake_upstream_server
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # The real hasher is slow on purpose; tests only need passwords that check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    # Each test runs its own event loop; a layer's queues must not outlive it.
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def alice(django_user_model: type[User]) -> User:
+    return django_user_model.objects.create_user(username="alice", password="alice-password-1")
+
+
+@pytest.fixture
+def bob(django_user_model: type[User]) -> User:
+    return django_user_model.objects.create_user(username="bob", password="bob-password-1")
+
+
+def session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def generations_settle(timeout: float = 20.0) -> None:
+    """Wait for every generation of this process to finish and save."""
+    tasks = [g.task for g in generations_running() if g.task is not None]
+    if tasks:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Playwright's sync API keeps an event loop running in this thread while a browser is
+    # open; the asyncio tests must all have run before the first browser test starts.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

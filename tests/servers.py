@@ -1,0 +1,98 @@
+"""Real servers on loopback for the tests: the fake upstream and chatsite under daphne."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_API_KEY = "sk-test-fake-upstream-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class FakeUpstreamServer:
+    """python -m chat.fake_upstream in its own process, driven over HTTP like any provider."""
+
+    def __init__(self, *, api_key: str = FAKE_API_KEY, delay: float = 0.0) -> None:
+        self.port = free_port()
+        self.api_key = api_key
+        self.root = f"http://127.0.0.1:{self.port}"
+        # A prefix that is not /v1 proves chatsite never assumes one.
+        self.base_url = f"{self.root}/openai/v1"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chat.fake_upstream",
+                "--port",
+                str(self.port),
+                "--api-key",
+                api_key,
+                "--delay",
+                str(delay),
+            ],
+            cwd=ROOT,
+        )
+        wait_for_port(self.port, self.process)
+        self.http = httpx.Client(base_url=self.root, timeout=10)
+
+    def plan(self, **plan: Any) -> None:
+        self.http.post("/_fake/plan", json=plan).raise_for_status()
+
+    def log(self) -> list[dict[str, Any]]:
+        response = self.http.get("/_fake/log")
+        response.raise_for_status()
+        return list(response.json())
+
+    def reset(self) -> None:
+        self.http.post("/_fake/reset").raise_for_status()
+
+    def close(self) -> None:
+        self.http.close()
+        stop(self.process)
+
+
+def site_env(**extra: str) -> dict[str, str]:
+    """The environment of a production-like chatsite process for tests."""
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "tests-only-not-a-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+    }
+    env.update(extra)
+    return env

@@ -1,0 +1,81 @@
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from chat.models import Conversation, Message
+from chatsite.asgi import application
+from tests.conftest import session_cookie
+from tests.websocket import connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BAD_FRAMES = [
+    ("{not json", "invalid_json"),
+    ("[1, 2]", "invalid_frame"),
+    ('{"content": "no type"}', "invalid_frame"),
+    ('{"type": "dance"}', "unknown_type"),
+    ('{"type": "send"}', "invalid_field"),
+    ('{"type": "send", "content": 42}', "invalid_field"),
+    ('{"type": "send", "content": "   "}', "invalid_field"),
+    ('{"type": "send", "content": "hi", "conversation_id": "7"}', "invalid_field"),
+    ('{"type": "send", "content": "hi", "conversation_id": true}', "invalid_field"),
+    ('{"type": "send", "content": "hi", "conversation_id": -3}', "invalid_field"),
+    ('{"type": "stop"}', "invalid_field"),
+    ('{"type": "subscribe", "conversation_id": 1.5}', "invalid_field"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), BAD_FRAMES)
+async def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_usable(alice, text, code):
+    ws = await connect(alice)
+    await ws.send_to(text_data=text)
+    error = await ws.receive_json_from()
+    await ws.send_json_to({"type": "ping"})
+    pong = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert error["type"] == "error"
+    assert error["code"] == code
+    assert error["message"]
+    assert pong == {"type": "pong"}
+    assert not await Message.objects.aexists()
+    assert not await Conversation.objects.aexists()
+
+
+async def test_a_message_over_the_size_limit_is_refused_and_not_saved(alice, settings):
+    settings.CHAT_MAX_MESSAGE_CHARS = 10
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "x" * 11})
+    error = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert error["code"] == "too_long"
+    assert "limit is 10" in error["message"]
+    assert not await Message.objects.aexists()
+
+
+async def test_binary_frames_are_refused_with_an_error(alice):
+    ws = await connect(alice)
+    await ws.send_to(bytes_data=b"\x00\x01")
+    error = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert error["code"] == "invalid_frame"
+
+
+async def test_an_anonymous_socket_is_refused():
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    connected, code = await ws.connect()
+    assert connected is False
+    assert code == 4401
+    await ws.disconnect()
+
+
+async def test_a_socket_from_a_foreign_origin_is_refused(alice):
+    cookie = await sync_to_async(session_cookie)(alice)
+    headers = [(b"origin", b"http://evil.example"), (b"cookie", f"sessionid={cookie}".encode())]
+    ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
+    connected, _ = await ws.connect()
+    assert connected is False
+    await ws.disconnect()

@@ -1,0 +1,97 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from chat.models import Conversation, Message, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.mark.parametrize("name", ["chat:home"])
+def test_the_chat_page_requires_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_a_conversation_page_requires_login(client, alice):
+    conversation = Conversation.objects.create(user=alice)
+    response = client.get(reverse("chat:conversation", args=[conversation.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_a_person_logs_in_with_a_password_and_lands_on_the_chat(client, alice):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "alice-password-1"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("chat:home")
+    assert response.context["user"] == alice
+
+
+def test_logging_out_ends_the_session(alice_client):
+    response = alice_client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert alice_client.get(reverse("chat:home")).status_code == 302
+
+
+def test_the_conversation_page_shows_its_messages_in_order(alice_client, alice):
+    conversation = Conversation.objects.create(user=alice, title="Greetings")
+    question = Message.objects.create(conversation=conversation, role="user", content="Hi <b>")
+    Message.objects.create(
+        conversation=conversation, parent=question, role="assistant", content="Hello!"
+    )
+    page = alice_client.get(reverse("chat:conversation", args=[conversation.pk])).content.decode()
+    assert page.index("Hi &lt;b&gt;") < page.index("Hello!")
+    assert "<b>" not in page.split("<main", 1)[1], "message text must be escaped"
+
+
+def test_the_sidebar_lists_conversations_newest_first(alice_client, alice):
+    older = Conversation.objects.create(user=alice, title="Older chat")
+    newer = Conversation.objects.create(user=alice, title="Newer chat")
+    Conversation.objects.filter(pk=older.pk).update(updated_at=newer.updated_at.replace(year=2000))
+    page = alice_client.get(reverse("chat:home")).content.decode()
+    assert page.index("Newer chat") < page.index("Older chat")
+
+
+def test_chat_pages_carry_a_content_security_policy_without_inline_script(alice_client):
+    response = alice_client.get(reverse("chat:home"))
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_signup_is_closed_unless_the_site_allows_it(client, settings):
+    settings.SIGNUP_ENABLED = False
+    assert client.get(reverse("signup")).status_code == 404
+    response = client.post(
+        reverse("signup"),
+        {"username": "eve", "password1": "a-long-password-9", "password2": "a-long-password-9"},
+    )
+    assert response.status_code == 404
+    assert not User.objects.filter(username="eve").exists()
+
+
+def test_signup_creates_an_account_and_logs_in_when_allowed(client, settings):
+    settings.SIGNUP_ENABLED = True
+    response = client.post(
+        reverse("signup"),
+        {"username": "carol", "password1": "a-long-password-9", "password2": "a-long-password-9"},
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(username="carol").exists()
+    assert client.get(reverse("chat:home")).status_code == 200
+
+
+def test_the_login_page_offers_signup_only_when_allowed(client, settings):
+    settings.SIGNUP_ENABLED = False
+    assert reverse("signup") not in client.get(reverse("login")).content.decode()
+    settings.SIGNUP_ENABLED = True
+    assert reverse("signup") in client.get(reverse("login")).content.decode()
