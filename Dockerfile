@@ -1,0 +1,26 @@
+# chatsite served by daphne as a non-root user. Build: docker build -t chatsite .
+# Run:   docker run -p 8000:8000 -e SECRET_KEY=... -e ALLOWED_HOSTS=chat.example.org \
+#          -e LLM_BASE_URL=https://api.example.com/v1 -e LLM_API_KEY=... -v chatsite-data:/data chatsite
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /venv
+COPY requirements.lock /tmp/requirements.lock
+RUN /venv/bin/pip install -r /tmp/requirements.lock
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
+    DEBUG=0 SQLITE_PATH=/data/db.sqlite3
+RUN useradd --create-home --uid 10001 chatsite && mkdir /data && chown chatsite /data
+COPY --from=build /venv /venv
+WORKDIR /app
+COPY manage.py pyproject.toml ./
+COPY chatsite chatsite
+COPY chat chat
+COPY templates templates
+COPY static static
+# Hashed, compressed static files are made once, at build time.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
+USER chatsite
+VOLUME /data
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p 8000 --proxy-headers chatsite.asgi:application"]
