@@ -189,7 +189,7 @@ def demo_answer(messages: list[dict[str, Any]]) -> str:
     said = " ".join(_text_of(last).split())
     excerpt = said if len(said) <= 80 else said[:77] + "..."
     return (
-        "Hello! This is chatsite's **demo provider**: it runs offline inside the server "
+        "Hello! This is chatsite's demo provider: it runs offline inside the server "
         f'and always answers like this. You wrote {len(said.split())} words: "{excerpt}". '
         "To talk to a real model, set LLM_BASE_URL and LLM_API_KEY and restart chatsite."
     )
