@@ -8,8 +8,9 @@ COPY requirements.lock /tmp/requirements.lock
 RUN /venv/bin/pip install -r /tmp/requirements.lock
 
 FROM python:3.11-slim
+# The image is meant to sit behind a TLS-terminating proxy: publish its port to that only.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
-    DEBUG=0 SQLITE_PATH=/data/db.sqlite3
+    DEBUG=0 SQLITE_PATH=/data/db.sqlite3 TRUST_PROXY_HEADERS=1
 RUN useradd --create-home --uid 10001 chatsite && mkdir /data && chown chatsite /data
 COPY --from=build /venv /venv
 WORKDIR /app

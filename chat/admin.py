@@ -115,3 +115,6 @@ class UsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Usage | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Usage | None = None) -> bool:
+        return False

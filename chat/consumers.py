@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.urls import reverse
 
-from chat.generation import conversation_group, generation_start, generation_stop
-from chat.models import Conversation, Message
+from chat.generation import conversation_group, generation_prepare, generation_stop
+from chat.models import Conversation, Message, Usage
 from chat.protocol import (
     ClientFrame,
     Ping,
@@ -19,12 +19,18 @@ from chat.protocol import (
     Stop,
     Subscribe,
     conversation_frame,
+    done_frame_from_message,
     error_frame,
     message_frame,
     parse_client_frame,
 )
-from chat.selectors import conversation_get, message_get
-from chat.services.messages import GenerationInProgress, SentMessage, message_send
+from chat.selectors import conversation_get, message_get, message_usage
+from chat.services.messages import (
+    GenerationInProgress,
+    SentMessage,
+    message_send,
+    streams_interrupt_stale,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,28 +100,37 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     url=reverse("chat:conversation", args=[conversation.pk]),
                 )
             )
-        group = conversation_group(conversation.pk)
-        for message in (sent.user_message, sent.assistant_message):
-            await self.channel_layer.group_send(
-                group, {"type": "chat.frame", "frame": message_frame(message)}
-            )
-        await generation_start(
+        generation = await generation_prepare(
             message_id=sent.assistant_message.pk, conversation_id=conversation.pk
         )
+        try:
+            for message in (sent.user_message, sent.assistant_message):
+                await self._publish(conversation.pk, message_frame(message))
+        finally:
+            generation.start()
 
     async def _stop(self, frame: Stop) -> None:
-        message = await self._owned_message(frame.message_id)
-        if message is None:
+        found = await self._message_for_stop(frame.message_id)
+        if found is None:
             raise ProtocolError("not_found", "Message not found.")
-        if message.status != Message.Status.STREAMING:
-            raise ProtocolError("not_streaming", "That answer is not being written any more.")
-        await generation_stop(message_id=message.pk)
+        message, usage = found
+        if message.status == Message.Status.STREAMING:
+            await generation_stop(message_id=message.pk)
+            return
+        # Already over, or its process died: the saved state unlocks every open page.
+        await self._join(message.conversation_id)
+        await self._publish(message.conversation_id, done_frame_from_message(message, usage))
 
     async def _subscribe(self, frame: Subscribe) -> None:
         if not await self._owns_conversation(frame.conversation_id):
             raise ProtocolError("not_found", NOT_FOUND)
         await self._join(frame.conversation_id)
         await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+
+    async def _publish(self, conversation_id: int, frame: dict[str, Any]) -> None:
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id), {"type": "chat.frame", "frame": frame}
+        )
 
     async def _join(self, conversation_id: int) -> None:
         group = conversation_group(conversation_id)
@@ -139,14 +154,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _owns_conversation(self, conversation_id: int) -> bool:
         try:
-            conversation_get(user=self.user, conversation_id=conversation_id)
+            conversation = conversation_get(user=self.user, conversation_id=conversation_id)
         except Conversation.DoesNotExist:
             return False
+        streams_interrupt_stale(conversation=conversation)
         return True
 
     @database_sync_to_async
-    def _owned_message(self, message_id: int) -> Message | None:
+    def _message_for_stop(self, message_id: int) -> tuple[Message, Usage | None] | None:
         try:
-            return message_get(user=self.user, message_id=message_id)
+            message = message_get(user=self.user, message_id=message_id)
         except Message.DoesNotExist:
             return None
+        if streams_interrupt_stale(conversation=message.conversation):
+            message.refresh_from_db()
+        return message, message_usage(message=message)

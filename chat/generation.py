@@ -9,6 +9,8 @@ generation's own group. That works the same with one process or several behind R
 import asyncio
 import logging
 import time
+import uuid
+from contextlib import aclosing
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -16,7 +18,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat.models import Message
-from chat.protocol import delta_frame, done_frame
+from chat.protocol import delta_frame, done_frame_for
 from chat.services.generations import (
     ChatRequest,
     GenerationResult,
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 # often the row is touched even when nothing new came (the heartbeat).
 FLUSH_INTERVAL = 1.5
 HEARTBEAT_INTERVAL = 15.0
+SAVE_ATTEMPTS = 3
 
 _running: dict[int, "Generation"] = {}
 
@@ -55,14 +58,14 @@ def generation_group(message_id: int) -> str:
     return f"generation.{message_id}"
 
 
-async def generation_start(*, message_id: int, conversation_id: int) -> "Generation":
-    """Start answering a saved streaming message; returns once Stop can reach it."""
+async def generation_prepare(*, message_id: int, conversation_id: int) -> "Generation":
+    """Make a generation for a saved streaming message that Stop can already reach.
+
+    Publish the message, then call start(): a Stop pressed in between waits in the
+    generation's channel and is obeyed as soon as it runs.
+    """
     generation = Generation(message_id=message_id, conversation_id=conversation_id)
     await generation.listen()
-    _running[message_id] = generation
-    task = asyncio.create_task(generation.run(), name=f"generation-{message_id}")
-    generation.task = task
-    task.add_done_callback(lambda _: _running.pop(message_id, None))
     return generation
 
 
@@ -73,6 +76,11 @@ async def generation_stop(*, message_id: int) -> None:
 
 def generations_running() -> list["Generation"]:
     return list(_running.values())
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("task %s failed", task.get_name(), exc_info=task.exception())
 
 
 class Generation:
@@ -99,12 +107,23 @@ class Generation:
         self._first_token_at: float | None = None
         self._layer = get_channel_layer()
         self._control_channel = ""
+        # One id per upstream request: the usage row is written for it exactly once.
+        self.request_id = uuid.uuid4()
 
     # --- life cycle -------------------------------------------------------------------
 
     async def listen(self) -> None:
         self._control_channel = await self._layer.new_channel()
         await self._layer.group_add(generation_group(self.message_id), self._control_channel)
+
+    def start(self) -> None:
+        _running[self.message_id] = self
+        self.task = asyncio.create_task(self.run(), name=f"generation-{self.message_id}")
+        self.task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        _running.pop(self.message_id, None)
+        _log_failure(task)
 
     async def run(self) -> None:
         self._stream_task = asyncio.create_task(self._stream())
@@ -113,6 +132,8 @@ class Generation:
             asyncio.create_task(self._publish_loop()),
             asyncio.create_task(self._flush_loop()),
         ]
+        for helper in helpers:
+            helper.add_done_callback(_log_failure)
         status = Message.Status.INTERRUPTED
         try:
             await asyncio.wait({self._stream_task})
@@ -122,11 +143,9 @@ class Generation:
                 self._stream_task.cancel()  # run() itself was cancelled: the server stops
             for helper in helpers:
                 helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
-            await self._layer.group_discard(
-                generation_group(self.message_id), self._control_channel
-            )
-            await self._finish(status)
+            await asyncio.wait(helpers)
+            # Shielded: a second cancellation must not cost the answer its final save.
+            await asyncio.shield(self._finish(status))
 
     def _status(self) -> str:
         assert self._stream_task is not None
@@ -152,17 +171,19 @@ class Generation:
         client = UpstreamClient(self.provider)
         self.model = self.request.model or await model_default(client)
         body = {"model": self.model, "messages": self.request.messages}
-        async for event in client.stream_chat(body):
-            if isinstance(event, ContentDelta):
-                self._received(content=event.text)
-            elif isinstance(event, ReasoningDelta):
-                self._received(reasoning=event.text)
-            elif isinstance(event, ToolCallDelta):
-                self._tool_call_piece(event)
-            elif isinstance(event, Finish):
-                self.finish_reason = event.reason
-            elif isinstance(event, UsageReport):
-                self.usage = event
+        # aclosing: however this loop is left, the upstream response is closed at once.
+        async with aclosing(client.stream_chat(body)) as events:
+            async for event in events:
+                if isinstance(event, ContentDelta):
+                    self._received(content=event.text)
+                elif isinstance(event, ReasoningDelta):
+                    self._received(reasoning=event.text)
+                elif isinstance(event, ToolCallDelta):
+                    self._tool_call_piece(event)
+                elif isinstance(event, Finish):
+                    self.finish_reason = event.reason
+                elif isinstance(event, UsageReport):
+                    self.usage = event
 
     def _received(self, *, content: str = "", reasoning: str = "") -> None:
         if self._first_token_at is None:
@@ -189,7 +210,12 @@ class Generation:
 
     async def _listen_for_stop(self) -> None:
         while True:
-            message = await self._layer.receive(self._control_channel)
+            try:
+                message = await self._layer.receive(self._control_channel)
+            except Exception:
+                logger.exception("generation %s: reading its channel failed", self.message_id)
+                await asyncio.sleep(1)
+                continue
             if message.get("type") == "generation.stop" and self._stream_task is not None:
                 self.stop_requested = True
                 # Cancelling the stream leaves the httpx response context: the upstream
@@ -226,11 +252,16 @@ class Generation:
             now = time.monotonic()
             sizes = (len(self.content), len(self.reasoning))
             if sizes != flushed or now - last_write >= HEARTBEAT_INTERVAL:
-                await database_sync_to_async(assistant_message_flush)(
-                    message_id=self.message_id,
-                    content="".join(self.content),
-                    reasoning="".join(self.reasoning),
-                )
+                try:
+                    await database_sync_to_async(assistant_message_flush)(
+                        message_id=self.message_id,
+                        content="".join(self.content),
+                        reasoning="".join(self.reasoning),
+                    )
+                except Exception:
+                    # The next flush, or the final save, carries the text all the same.
+                    logger.exception("generation %s: a flush failed", self.message_id)
+                    continue
                 flushed, last_write = sizes, now
 
     async def _send_to_viewers(self, frame: dict[str, Any]) -> None:
@@ -241,20 +272,16 @@ class Generation:
     # --- the end ----------------------------------------------------------------------
 
     async def _finish(self, status: str) -> None:
-        await self._publish_pending()
         result = self._result(status)
-        try:
-            await database_sync_to_async(assistant_message_finalize)(
-                message_id=self.message_id, result=result
-            )
-        except Exception:
-            logger.exception("generation %s: the final save failed", self.message_id)
+        if not await self._save(result):
+            result.status = Message.Status.ERROR
+            result.error = "chatsite could not save this answer."
         usage = result.usage
         logger.info(
             "generation message=%s status=%s model=%s prompt=%s completion=%s estimated=%s "
             "ttft_ms=%s duration_ms=%s",
             self.message_id,
-            status,
+            result.status,
             result.model,
             usage.prompt_tokens,
             usage.completion_tokens,
@@ -262,22 +289,30 @@ class Generation:
             result.time_to_first_token_ms,
             result.duration_ms,
         )
-        self.seq += 1
-        await self._send_to_viewers(
-            done_frame(
-                message_id=self.message_id,
-                seq=self.seq,
-                status=status,
-                content=result.content,
-                finish_reason=result.finish_reason,
-                error=result.error,
-                usage={
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
-                    "estimated": usage.estimated,
-                },
+        try:
+            await self._layer.group_discard(
+                generation_group(self.message_id), self._control_channel
             )
-        )
+            await self._publish_pending()
+            self.seq += 1
+            await self._send_to_viewers(done_frame_for(self.message_id, self.seq, result))
+        except Exception:
+            logger.exception("generation %s: telling the viewers failed", self.message_id)
+
+    async def _save(self, result: GenerationResult) -> bool:
+        """The final save, retried: a locked database must not lose the answer."""
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                await database_sync_to_async(assistant_message_finalize)(
+                    message_id=self.message_id, request_id=self.request_id, result=result
+                )
+                return True
+            except Exception:
+                logger.exception(
+                    "generation %s: final save failed (attempt %s)", self.message_id, attempt
+                )
+                await asyncio.sleep(attempt)
+        return False
 
     def _result(self, status: str) -> GenerationResult:
         now = time.monotonic()

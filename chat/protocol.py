@@ -4,11 +4,14 @@ docs/websocket-protocol.md describes the same frames for people.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from chat.models import Message
+from chat.models import Message, Usage
+
+if TYPE_CHECKING:
+    from chat.services.generations import GenerationResult
 
 
 class ProtocolError(Exception):
@@ -131,7 +134,9 @@ def done_frame(
     content: str,
     finish_reason: str,
     error: str,
-    usage: dict[str, Any],
+    prompt_tokens: int,
+    completion_tokens: int,
+    estimated: bool,
 ) -> dict[str, Any]:
     return {
         "type": "done",
@@ -141,5 +146,39 @@ def done_frame(
         "content": content,
         "finish_reason": finish_reason,
         "error": error,
-        "usage": usage,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "estimated": estimated,
+        },
     }
+
+
+def done_frame_for(message_id: int, seq: int, result: "GenerationResult") -> dict[str, Any]:
+    """The done frame for what a generation saved."""
+    return done_frame(
+        message_id=message_id,
+        seq=seq,
+        status=result.status,
+        content=result.content,
+        finish_reason=result.finish_reason,
+        error=result.error,
+        prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens,
+        estimated=result.usage.estimated,
+    )
+
+
+def done_frame_from_message(message: Message, usage: Usage | None) -> dict[str, Any]:
+    """The done frame for an answer as the database holds it (no live sequence: 0)."""
+    return done_frame(
+        message_id=message.pk,
+        seq=0,
+        status=message.status,
+        content=message.content,
+        finish_reason=message.finish_reason,
+        error=message.error,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        estimated=usage.estimated if usage else False,
+    )

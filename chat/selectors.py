@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from chat.models import Conversation, Message, User
+from chat.models import Conversation, Message, Usage, User
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
@@ -35,3 +35,7 @@ def message_lineage(*, message: Message) -> list[Message]:
         current = by_id.get(current.parent_id) if current.parent_id else None
     lineage.reverse()
     return lineage
+
+
+def message_usage(*, message: Message) -> Usage | None:
+    return Usage.objects.filter(message=message).order_by("-created_at", "-id").first()

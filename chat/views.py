@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.selectors import conversation_get, conversation_list, conversation_messages
+from chat.services.messages import streams_interrupt_stale
 
 SIDEBAR_LIMIT = 200
 
@@ -46,6 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation_for_user(request, conversation_id)
+    # An answer whose process died must not show "Writing…" and lock the page forever.
+    streams_interrupt_stale(conversation=conversation)
     return render(request, "chat/chat.html", _chat_context(request, conversation))
 
 

@@ -76,6 +76,15 @@ class FakeUpstreamServer:
         response.raise_for_status()
         return list(response.json())
 
+    def wait_for_outcome(self, outcome: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The newest request's log entry, once it has this outcome (or the time is up)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entry = self.log()[-1]
+            if entry["outcome"] == outcome or time.monotonic() > deadline:
+                return entry
+            time.sleep(0.05)
+
     def reset(self) -> None:
         self.http.post("/_fake/reset").raise_for_status()
 

@@ -1,21 +1,15 @@
-import asyncio
+from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from chat.models import Message, Usage
+from chat.services.messages import message_send
 from tests.conftest import generations_settle
 from tests.websocket import connect, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def wait_for_upstream_outcome(upstream, outcome: str, timeout: float = 5.0) -> dict:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        entry = upstream.log()[-1]
-        if entry["outcome"] == outcome or asyncio.get_running_loop().time() > deadline:
-            return entry
-        await asyncio.sleep(0.05)
 
 
 async def test_stop_closes_the_upstream_connection_and_keeps_the_partial_answer(upstream, alice):
@@ -29,7 +23,7 @@ async def test_stop_closes_the_upstream_connection_and_keeps_the_partial_answer(
     await ws.disconnect()
 
     assert done["status"] == "stopped"
-    entry = await wait_for_upstream_outcome(upstream, "disconnected")
+    entry = await sync_to_async(upstream.wait_for_outcome)("disconnected")
     assert entry["outcome"] == "disconnected", "the upstream request was not closed"
     assert entry["chunks_sent"] < 500
     answer = await Message.objects.aget(pk=message_id)
@@ -57,26 +51,67 @@ async def test_stop_works_before_the_first_token(upstream, alice):
 
     assert done["status"] == "stopped"
     assert done["content"] == ""
-    entry = await wait_for_upstream_outcome(upstream, "disconnected")
+    entry = await sync_to_async(upstream.wait_for_outcome)("disconnected")
     assert entry["outcome"] == "disconnected"
     answer = await Message.objects.aget(pk=assistant["id"])
     assert answer.status == Message.Status.STOPPED
 
 
-async def test_stopping_a_finished_answer_is_refused_clearly(upstream, alice):
+async def test_stopping_a_finished_answer_replies_with_its_saved_state(upstream, alice):
     upstream.plan(tokens=1)
     ws = await connect(alice)
     await ws.send_json_to({"type": "send", "content": "hi"})
     done = (await receive_until(ws, "done"))[-1]
     await ws.send_json_to({"type": "stop", "message_id": done["message_id"]})
-    error = await ws.receive_json_from()
+    again = await ws.receive_json_from()
     await ws.disconnect()
 
-    assert error == {
-        "type": "error",
-        "code": "not_streaming",
-        "message": "That answer is not being written any more.",
-    }
+    assert again["type"] == "done"
+    assert (again["message_id"], again["status"], again["content"]) == (
+        done["message_id"],
+        "complete",
+        "t0 ",
+    )
+    assert again["usage"] == done["usage"]
+    assert len(upstream.log()) == 1
+
+
+async def test_stop_on_an_answer_whose_process_died_marks_it_interrupted(alice):
+    sent = await sync_to_async(message_send)(user=alice, conversation_id=None, content="q")
+    long_ago = timezone.now() - timedelta(minutes=5)
+    await Message.objects.filter(pk=sent.assistant_message.pk).aupdate(updated_at=long_ago)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "stop", "message_id": sent.assistant_message.pk})
+    done = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert (done["type"], done["status"]) == ("done", "interrupted")
+    answer = await Message.objects.aget(pk=sent.assistant_message.pk)
+    assert answer.status == Message.Status.INTERRUPTED
+
+
+async def test_stop_from_a_second_tab_stops_the_answer_in_both(upstream, alice):
+    upstream.plan(tokens=500, delay=0.02)
+    first_tab = await connect(alice)
+    await first_tab.send_json_to({"type": "send", "content": "go"})
+    frames = await receive_until(first_tab, "delta")
+    conversation_id = frames[0]["conversation"]["id"]
+    message_id = frames[-1]["message_id"]
+    second_tab = await connect(alice)
+    await second_tab.send_json_to({"type": "subscribe", "conversation_id": conversation_id})
+    await receive_until(second_tab, "subscribed")
+    await second_tab.send_json_to({"type": "stop", "message_id": message_id})
+
+    done_in_first = (await receive_until(first_tab, "done"))[-1]
+    done_in_second = (await receive_until(second_tab, "done"))[-1]
+    await first_tab.disconnect()
+    await second_tab.disconnect()
+
+    assert done_in_first["status"] == done_in_second["status"] == "stopped"
+    assert done_in_first["content"] == done_in_second["content"]
+    assert (await sync_to_async(upstream.wait_for_outcome)("disconnected"))[
+        "outcome"
+    ] == "disconnected"
 
 
 async def test_a_second_send_while_one_streams_is_refused_and_nothing_is_saved(upstream, alice):

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -96,7 +97,9 @@ def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):
     assert Message.objects.get(pk=message_id).content == "part"
 
     assistant_message_finalize(
-        message_id=message_id, result=GenerationResult(status="complete", content="whole")
+        message_id=message_id,
+        request_id=uuid.uuid4(),
+        result=GenerationResult(status="complete", content="whole"),
     )
     assistant_message_flush(message_id=message_id, content="late", reasoning="")
     assert Message.objects.get(pk=message_id).content == "whole"
@@ -114,16 +117,36 @@ def test_finalizing_saves_the_answer_and_one_usage_row_exactly_once(alice):
         time_to_first_token_ms=120,
         duration_ms=900,
     )
-    assert assistant_message_finalize(message_id=sent.assistant_message.pk, result=result)
-    assert not assistant_message_finalize(message_id=sent.assistant_message.pk, result=result)
+    request_id = uuid.uuid4()
+    finalize = dict(message_id=sent.assistant_message.pk, request_id=request_id, result=result)
+    assert assistant_message_finalize(**finalize)
+    assert not assistant_message_finalize(**finalize)
 
     answer = Message.objects.get(pk=sent.assistant_message.pk)
     assert (answer.status, answer.content, answer.model) == ("complete", "answer", "m")
     (usage,) = Usage.objects.all()
+    assert usage.request_id == request_id
     assert (usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) == (10, 3, 4)
     assert usage.user == alice
     assert usage.conversation == sent.conversation
     assert (usage.latency_ms, usage.time_to_first_token_ms) == (900, 120)
+
+
+def test_the_generations_own_outcome_replaces_a_mistaken_interrupted_mark(alice):
+    sent = message_send(user=alice, conversation_id=None, content="q")
+    Message.objects.filter(pk=sent.assistant_message.pk).update(
+        updated_at=timezone.now() - timedelta(hours=1)
+    )
+    assert streams_interrupt_stale() == 1  # a slow process taken for a dead one
+
+    result = GenerationResult(status="complete", content="all of it", usage=UsageCounts(5, 9))
+    assistant_message_finalize(
+        message_id=sent.assistant_message.pk, request_id=uuid.uuid4(), result=result
+    )
+
+    answer = Message.objects.get(pk=sent.assistant_message.pk)
+    assert (answer.status, answer.content, answer.error) == ("complete", "all of it", "")
+    assert Usage.objects.get(message=answer).completion_tokens == 9
 
 
 def test_an_estimate_is_flagged_and_counts_about_four_characters_a_token():

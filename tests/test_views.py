@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from chat.models import Conversation, Message, User
 
@@ -95,3 +98,23 @@ def test_the_login_page_offers_signup_only_when_allowed(client, settings):
     assert reverse("signup") not in client.get(reverse("login")).content.decode()
     settings.SIGNUP_ENABLED = True
     assert reverse("signup") in client.get(reverse("login")).content.decode()
+
+
+def test_no_page_shows_the_providers_api_key(alice_client, alice, settings):
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"
+    settings.LLM_API_KEY = "sk-very-secret-provider-key"
+    conversation = Conversation.objects.create(user=alice, title="t")
+    for url in [reverse("chat:home"), reverse("chat:conversation", args=[conversation.pk])]:
+        assert "sk-very-secret" not in alice_client.get(url).content.decode()
+
+
+def test_opening_a_conversation_whose_answer_was_abandoned_unlocks_it(alice_client, alice):
+    conversation = Conversation.objects.create(user=alice, title="t")
+    answer = Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+    Message.objects.filter(pk=answer.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+
+    page = alice_client.get(reverse("chat:conversation", args=[conversation.pk])).content.decode()
+
+    assert 'data-status="interrupted"' in page
+    answer.refresh_from_db()
+    assert answer.status == Message.Status.INTERRUPTED

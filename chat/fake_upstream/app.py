@@ -33,6 +33,8 @@ class Plan:
     error_message: str = "The fake upstream was told to fail."
     reasoning: int = 0  # reasoning pieces streamed before the content
     finish_reason: str = "stop"
+    # After this many content pieces, an `error` event instead of the rest, and no [DONE].
+    error_after: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Plan":
@@ -224,6 +226,10 @@ def _chunks(
 
     payloads: list[dict[str, Any]] = [chunk({"role": "assistant", "content": ""})]
     payloads += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
+    if plan.error_after is not None:
+        payloads += [chunk({"content": piece}) for piece in pieces[: plan.error_after]]
+        payloads.append({"error": {"message": plan.error_message, "type": "server_error"}})
+        return [_event(p) for p in payloads]
     payloads += [chunk({"content": piece}) for piece in pieces]
     payloads.append(chunk({}, plan.finish_reason))
     if include_usage:
@@ -237,9 +243,11 @@ def _chunks(
             "completion_tokens_details": {"reasoning_tokens": plan.reasoning},
         }
         payloads.append({**base, "choices": [], "usage": usage})
-    lines = [f"data: {json.dumps(p, separators=(',', ':'))}\n\n".encode() for p in payloads]
-    lines.append(b"data: [DONE]\n\n")
-    return lines
+    return [*(_event(p) for p in payloads), b"data: [DONE]\n\n"]
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """What a generation reads and writes in the database: the request, flushes, the final save."""
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +62,20 @@ def assistant_message_flush(*, message_id: int, content: str, reasoning: str) ->
     )
 
 
-def assistant_message_finalize(*, message_id: int, result: GenerationResult) -> bool:
-    """Save the final answer and its usage row, exactly once: a second call does nothing."""
+def assistant_message_finalize(
+    *, message_id: int, request_id: uuid.UUID, result: GenerationResult
+) -> bool:
+    """Save the final answer and its usage row, exactly once per upstream request.
+
+    The generation's own outcome is the truth: it replaces whatever the row says, even an
+    `interrupted` set by a sweep that took a slow process for a dead one. A second call
+    with the same request id changes nothing and returns False.
+    """
     with transaction.atomic():
-        updated = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
+        if Usage.objects.filter(request_id=request_id).exists():
+            return False
+        message = Message.objects.select_related("conversation").get(pk=message_id)
+        Message.objects.filter(pk=message_id).update(
             status=result.status,
             content=result.content,
             reasoning=result.reasoning,
@@ -76,10 +87,8 @@ def assistant_message_finalize(*, message_id: int, result: GenerationResult) -> 
             duration_ms=result.duration_ms,
             updated_at=timezone.now(),
         )
-        if not updated:
-            return False
-        message = Message.objects.select_related("conversation").get(pk=message_id)
         usage_record(
+            request_id=request_id,
             user_id=message.conversation.user_id,
             conversation_id=message.conversation_id,
             message_id=message_id,

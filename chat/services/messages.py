@@ -66,6 +66,8 @@ def _message_send(*, user: User, conversation_id: int | None, content: str) -> S
 
 
 def streams_interrupt_stale(*, conversation: Conversation | None = None) -> int:
+    # Called on every send, page load, subscribe and Stop, so an answer whose process
+    # died unlocks its conversation within STALE_STREAM_AFTER.
     """Mark answers left streaming by a dead process as interrupted; returns how many."""
     stale = Message.objects.filter(
         status=Message.Status.STREAMING, updated_at__lt=timezone.now() - STALE_STREAM_AFTER

@@ -1,6 +1,7 @@
 """Token accounting: the provider's counts when it sent them, an estimate flagged as such."""
 
 import math
+import uuid
 from dataclasses import dataclass
 
 from chat.models import Usage
@@ -32,6 +33,7 @@ def usage_estimate(*, prompt_text: str, completion_text: str) -> UsageCounts:
 
 def usage_record(
     *,
+    request_id: uuid.UUID | None = None,
     user_id: int,
     conversation_id: int | None,
     message_id: int | None,
@@ -44,6 +46,7 @@ def usage_record(
     time_to_first_token_ms: int | None = None,
 ) -> Usage:
     return Usage.objects.create(
+        request_id=request_id or uuid.uuid4(),
         user_id=user_id,
         conversation_id=conversation_id,
         message_id=message_id,

@@ -85,7 +85,13 @@ class UpstreamClient:
                 async for data in iter_sse_data(response.aiter_lines()):
                     if data == DONE:
                         return
-                    for event in parse_chunk(data):
+                    try:
+                        events = parse_chunk(data)
+                    except UpstreamError as exc:
+                        raise UpstreamError(
+                            self._redact(exc.message), retryable=exc.retryable
+                        ) from None
+                    for event in events:
                         yield event
         except httpx.TimeoutException as exc:
             raise UpstreamError(

@@ -58,7 +58,7 @@ def test_the_stop_button_stops_the_answer_upstream_and_it_stays_stopped(
     expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "stopped")
     expect(page.locator(f"{ASSISTANT} .message-status")).to_have_text("Stopped.")
     stopped_text = page.locator(f"{ASSISTANT} .message-content").text_content() or ""
-    entry = upstream.log()[-1]
+    entry = upstream.wait_for_outcome("disconnected")
     assert entry["outcome"] == "disconnected"
     assert entry["chunks_sent"] < 1000
 
