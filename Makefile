@@ -27,6 +27,7 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 ## and the offline demo provider unless LLM_BASE_URL is set).
 run: $(VENV)/.runtime
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py recover_streams --all
 	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 ## Set up and run every check and test: lint, format, Django checks, pytest (browser included).

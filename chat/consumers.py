@@ -7,9 +7,15 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.urls import reverse
 
-from chat.generation import conversation_group, generation_prepare, generation_stop
+from chat.generation import (
+    conversation_group,
+    generation_group,
+    generation_prepare,
+    generation_stop,
+)
 from chat.models import Conversation, Message, Usage
 from chat.protocol import (
     ClientFrame,
@@ -24,6 +30,7 @@ from chat.protocol import (
     message_frame,
     parse_client_frame,
 )
+from chat.ratelimit import TokenBucket
 from chat.selectors import conversation_get, message_get, message_usage
 from chat.services.messages import (
     GenerationInProgress,
@@ -35,6 +42,7 @@ from chat.services.messages import (
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_MANY_FRAMES = 4429
 NOT_FOUND = "Conversation not found."
 
 
@@ -42,6 +50,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.groups_joined: set[str] = set()
+        # Answers this socket waits a snapshot for, and the seq each snapshot covered.
+        self.awaiting_snapshot: set[int] = set()
+        self.snapshot_seq: dict[int, int] = {}
+        self.bucket = TokenBucket(
+            rate=settings.CHAT_FRAMES_PER_SECOND, burst=settings.CHAT_FRAME_BURST
+        )
+        self.refused_in_a_row = 0
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -53,6 +68,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.bucket.allow():
+            self.refused_in_a_row += 1
+            if self.refused_in_a_row > settings.CHAT_FRAME_ABUSE_LIMIT:
+                logger.warning("closing the socket of user %s: frame flood", self.user.pk)
+                await self.close(code=CLOSE_TOO_MANY_FRAMES)
+                return
+            await self.send_json(error_frame("rate_limited", "Too many frames: slow down."))
+            return
+        self.refused_in_a_row = 0
         if text_data is None:
             await self.send_json(error_frame("invalid_frame", "Frames must be JSON text."))
             return
@@ -124,8 +148,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _subscribe(self, frame: Subscribe) -> None:
         if not await self._owns_conversation(frame.conversation_id):
             raise ProtocolError("not_found", NOT_FOUND)
+        # Join first, then read: whatever happens after the read reaches this socket.
         await self._join(frame.conversation_id)
+        streaming, ended = await self._streaming_state(frame)
         await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+        for message, usage in ended:
+            await self.send_json(done_frame_from_message(message, usage))
+        for message_id in streaming:
+            # The generation answers on this channel, wherever it runs; deltas until
+            # then are dropped, since the snapshot covers them.
+            self.awaiting_snapshot.add(message_id)
+            await self.channel_layer.group_send(
+                generation_group(message_id),
+                {"type": "generation.snapshot", "reply_channel": self.channel_name},
+            )
 
     async def _publish(self, conversation_id: int, frame: dict[str, Any]) -> None:
         await self.channel_layer.group_send(
@@ -141,7 +177,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- channel-layer events -----------------------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["frame"])
+        frame = event["frame"]
+        kind, message_id = frame["type"], frame.get("message_id")
+        if kind == "delta":
+            if message_id in self.awaiting_snapshot:
+                return
+            if frame["seq"] <= self.snapshot_seq.get(message_id, 0):
+                return
+        elif kind == "snapshot":
+            self.awaiting_snapshot.discard(message_id)
+            self.snapshot_seq[message_id] = frame["seq"]
+        elif kind == "done":
+            self.awaiting_snapshot.discard(message_id)
+            self.snapshot_seq.pop(message_id, None)
+        await self.send_json(frame)
 
     # --- database -----------------------------------------------------------------------
 
@@ -159,6 +208,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return False
         streams_interrupt_stale(conversation=conversation)
         return True
+
+    @database_sync_to_async
+    def _streaming_state(
+        self, frame: Subscribe
+    ) -> tuple[list[int], list[tuple[Message, Usage | None]]]:
+        """The conversation's answers still streaming, and those the page thinks are
+        streaming but which have ended."""
+        streaming = list(
+            Message.objects.filter(
+                conversation_id=frame.conversation_id, status=Message.Status.STREAMING
+            ).values_list("pk", flat=True)
+        )
+        ended = Message.objects.filter(
+            conversation_id=frame.conversation_id, pk__in=frame.streaming_ids
+        ).exclude(status=Message.Status.STREAMING)
+        return streaming, [(m, message_usage(message=m)) for m in ended]
 
     @database_sync_to_async
     def _message_for_stop(self, message_id: int) -> tuple[Message, Usage | None] | None:

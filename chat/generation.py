@@ -18,21 +18,23 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat.models import Message
-from chat.protocol import delta_frame, done_frame_for
+from chat.protocol import delta_frame, done_frame_for, retrying_frame, snapshot_frame
 from chat.services.generations import (
     ChatRequest,
+    FailedAttempt,
     GenerationResult,
     assistant_message_finalize,
     assistant_message_flush,
     chat_request_build,
 )
-from chat.services.usage import UsageCounts, usage_estimate
+from chat.services.usage import UsageCounts
 from chat.upstream.client import UpstreamClient
-from chat.upstream.errors import UpstreamError
+from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     ContentDelta,
     Finish,
     ReasoningDelta,
+    Retrying,
     ToolCallDelta,
     UsageReport,
 )
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 # Partial text reaches the database this often while streaming, and at least this
 # often the row is touched even when nothing new came (the heartbeat).
 FLUSH_INTERVAL = 1.5
-HEARTBEAT_INTERVAL = 15.0
+HEARTBEAT_INTERVAL = 5.0
 SAVE_ATTEMPTS = 3
 
 _running: dict[int, "Generation"] = {}
@@ -96,11 +98,16 @@ class Generation:
         self.tool_calls: dict[int, dict[str, Any]] = {}
         self.finish_reason = ""
         self.usage: UsageReport | None = None
+        self.failed_attempts: list[FailedAttempt] = []
+        self.failure: UpstreamError | None = None
         self.error = ""
         self.stop_requested = False
         self.seq = 0
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
+        # How much text the deltas sent so far cover: what a snapshot may show.
+        self._sent_content = 0
+        self._sent_reasoning = 0
         self._has_pending = asyncio.Event()
         self._stream_task: asyncio.Task[None] | None = None
         self._started = time.monotonic()
@@ -128,7 +135,7 @@ class Generation:
     async def run(self) -> None:
         self._stream_task = asyncio.create_task(self._stream())
         helpers = [
-            asyncio.create_task(self._listen_for_stop()),
+            asyncio.create_task(self._listen()),
             asyncio.create_task(self._publish_loop()),
             asyncio.create_task(self._flush_loop()),
         ]
@@ -153,7 +160,10 @@ class Generation:
             return Message.Status.STOPPED if self.stop_requested else Message.Status.INTERRUPTED
         exc = self._stream_task.exception()
         if isinstance(exc, UpstreamError):
+            self.failure = exc
             self.error = exc.message
+            if self._first_token_at and exc.kind in (FailureKind.DROPPED, FailureKind.STALLED):
+                return Message.Status.INCOMPLETE  # cut off, not refused
             return Message.Status.ERROR
         if exc is not None:
             logger.error("generation %s failed", self.message_id, exc_info=exc)
@@ -184,6 +194,19 @@ class Generation:
                     self.finish_reason = event.reason
                 elif isinstance(event, UsageReport):
                     self.usage = event
+                elif isinstance(event, Retrying):
+                    await self._retrying(event)
+
+    async def _retrying(self, event: Retrying) -> None:
+        self.failed_attempts.append(FailedAttempt(uuid.uuid4(), event.status_code, event.message))
+        await self._send_to_viewers(
+            retrying_frame(
+                message_id=self.message_id,
+                attempt=event.attempt,
+                delay=event.delay,
+                reason=event.message,
+            )
+        )
 
     def _received(self, *, content: str = "", reasoning: str = "") -> None:
         if self._first_token_at is None:
@@ -197,6 +220,8 @@ class Generation:
         self._has_pending.set()
 
     def _tool_call_piece(self, piece: ToolCallDelta) -> None:
+        if self._first_token_at is None:
+            self._first_token_at = time.monotonic()
         call = self.tool_calls.setdefault(
             piece.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
         )
@@ -208,19 +233,33 @@ class Generation:
 
     # --- helpers running beside the stream ----------------------------------------------
 
-    async def _listen_for_stop(self) -> None:
+    async def _listen(self) -> None:
+        """Obey Stop and answer snapshot requests, from any process's sockets."""
         while True:
             try:
                 message = await self._layer.receive(self._control_channel)
+                if message.get("type") == "generation.stop":
+                    self.stop_requested = True
+                    # Cancelling the stream leaves the httpx response context: the
+                    # upstream connection is closed, not just ignored.
+                    if self._stream_task is not None:
+                        self._stream_task.cancel()
+                elif message.get("type") == "generation.snapshot":
+                    await self._layer.send(
+                        message["reply_channel"], {"type": "chat.frame", "frame": self._snapshot()}
+                    )
             except Exception:
-                logger.exception("generation %s: reading its channel failed", self.message_id)
+                logger.exception("generation %s: its control channel failed", self.message_id)
                 await asyncio.sleep(1)
-                continue
-            if message.get("type") == "generation.stop" and self._stream_task is not None:
-                self.stop_requested = True
-                # Cancelling the stream leaves the httpx response context: the upstream
-                # connection is closed, not just ignored.
-                self._stream_task.cancel()
+
+    def _snapshot(self) -> dict[str, Any]:
+        # Exactly the text the deltas up to seq carry: the deltas after it add the rest.
+        return snapshot_frame(
+            message_id=self.message_id,
+            seq=self.seq,
+            content="".join(self.content)[: self._sent_content],
+            reasoning="".join(self.reasoning)[: self._sent_reasoning],
+        )
 
     async def _publish_loop(self) -> None:
         # The first delta goes out at once (time to first token); after that at most one
@@ -238,6 +277,8 @@ class Generation:
         reasoning = "".join(self._pending_reasoning)
         self._pending_content.clear()
         self._pending_reasoning.clear()
+        self._sent_content += len(content)
+        self._sent_reasoning += len(reasoning)
         self.seq += 1
         frame = delta_frame(
             message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
@@ -273,10 +314,11 @@ class Generation:
 
     async def _finish(self, status: str) -> None:
         result = self._result(status)
-        if not await self._save(result):
+        saved = await self._save(result)
+        if saved is None:
             result.status = Message.Status.ERROR
             result.error = "chatsite could not save this answer."
-        usage = result.usage
+        usage = saved or UsageCounts()
         logger.info(
             "generation message=%s status=%s model=%s prompt=%s completion=%s estimated=%s "
             "ttft_ms=%s duration_ms=%s",
@@ -295,53 +337,64 @@ class Generation:
             )
             await self._publish_pending()
             self.seq += 1
-            await self._send_to_viewers(done_frame_for(self.message_id, self.seq, result))
+            await self._send_to_viewers(done_frame_for(self.message_id, self.seq, result, usage))
         except Exception:
             logger.exception("generation %s: telling the viewers failed", self.message_id)
 
-    async def _save(self, result: GenerationResult) -> bool:
+    async def _save(self, result: GenerationResult) -> UsageCounts | None:
         """The final save, retried: a locked database must not lose the answer."""
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
-                await database_sync_to_async(assistant_message_finalize)(
+                counts = await database_sync_to_async(assistant_message_finalize)(
                     message_id=self.message_id, request_id=self.request_id, result=result
                 )
-                return True
+                return counts or result.usage_counts()
             except Exception:
                 logger.exception(
                     "generation %s: final save failed (attempt %s)", self.message_id, attempt
                 )
                 await asyncio.sleep(attempt)
-        return False
+        return None
 
     def _result(self, status: str) -> GenerationResult:
         now = time.monotonic()
         ttft = self._first_token_at
-        content = "".join(self.content)
+        usage = self.usage
+        refused = (
+            self.failure is not None
+            and not ttft
+            and self.failure.kind in (FailureKind.STATUS, FailureKind.CONNECT)
+        )
         return GenerationResult(
             status=status,
-            content=content,
+            content="".join(self.content),
             reasoning="".join(self.reasoning),
             tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
             finish_reason=self.finish_reason,
             error=self.error,
             provider=self.provider.name,
             model=self.model,
-            usage=self._usage(status, content),
+            usage=None
+            if usage is None
+            else UsageCounts(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cached_tokens=usage.cached_tokens,
+                reasoning_tokens=usage.reasoning_tokens,
+            ),
+            # Refused before streaming (or never sent): the provider bills nothing.
+            billable=self.request is not None and not refused,
+            prompt_text="\n".join(_text_of(m) for m in self.request.messages)
+            if self.request
+            else "",
+            failed_attempts=self.failed_attempts,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,
             duration_ms=round((now - self._started) * 1000),
         )
 
-    def _usage(self, status: str, content: str) -> UsageCounts:
-        if self.usage is not None:
-            return UsageCounts(
-                prompt_tokens=self.usage.prompt_tokens,
-                completion_tokens=self.usage.completion_tokens,
-                cached_tokens=self.usage.cached_tokens,
-                reasoning_tokens=self.usage.reasoning_tokens,
-            )
-        if self.request is None or (status == Message.Status.ERROR and not self._first_token_at):
-            # Refused before it streamed (or never sent): the provider bills nothing.
-            return UsageCounts()
-        prompt = "\n".join(str(m.get("content", "")) for m in self.request.messages)
-        return usage_estimate(prompt_text=prompt, completion_text=content + "".join(self.reasoning))
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")

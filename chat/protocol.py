@@ -12,6 +12,7 @@ from chat.models import Message, Usage
 
 if TYPE_CHECKING:
     from chat.services.generations import GenerationResult
+    from chat.services.usage import UsageCounts
 
 
 class ProtocolError(Exception):
@@ -35,6 +36,9 @@ class Stop:
 @dataclass(frozen=True)
 class Subscribe:
     conversation_id: int
+    # Answers the page shows as still being written: each gets a snapshot, or its
+    # final state if it ended while the page was not listening.
+    streaming_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,10 @@ def parse_client_frame(data: Any) -> ClientFrame:
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
-        return Subscribe(conversation_id=_required_id(data, "conversation_id"))
+        return Subscribe(
+            conversation_id=_required_id(data, "conversation_id"),
+            streaming_ids=_ids(data, "streaming_ids"),
+        )
     if kind == "ping":
         return Ping()
     if not isinstance(kind, str):
@@ -77,6 +84,13 @@ def _required_id(data: dict[str, Any], name: str) -> int:
     value = _id(data, name, optional=False)
     assert value is not None
     return value
+
+
+def _ids(data: dict[str, Any], name: str, limit: int = 50) -> tuple[int, ...]:
+    values = data.get(name, [])
+    if not isinstance(values, list) or len(values) > limit:
+        raise ProtocolError("invalid_field", f"'{name}' must be a list of at most {limit} ids.")
+    return tuple(_required_id({name: value}, name) for value in values)
 
 
 def _id(data: dict[str, Any], name: str, *, optional: bool) -> int | None:
@@ -126,6 +140,26 @@ def delta_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> d
     return frame
 
 
+def snapshot_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> dict[str, Any]:
+    return {
+        "type": "snapshot",
+        "message_id": message_id,
+        "seq": seq,
+        "content": content,
+        "reasoning": reasoning,
+    }
+
+
+def retrying_frame(*, message_id: int, attempt: int, delay: float, reason: str) -> dict[str, Any]:
+    return {
+        "type": "retrying",
+        "message_id": message_id,
+        "attempt": attempt,
+        "delay": round(delay, 1),
+        "reason": reason,
+    }
+
+
 def done_frame(
     *,
     message_id: int,
@@ -154,7 +188,9 @@ def done_frame(
     }
 
 
-def done_frame_for(message_id: int, seq: int, result: "GenerationResult") -> dict[str, Any]:
+def done_frame_for(
+    message_id: int, seq: int, result: "GenerationResult", usage: "UsageCounts"
+) -> dict[str, Any]:
     """The done frame for what a generation saved."""
     return done_frame(
         message_id=message_id,
@@ -163,9 +199,9 @@ def done_frame_for(message_id: int, seq: int, result: "GenerationResult") -> dic
         content=result.content,
         finish_reason=result.finish_reason,
         error=result.error,
-        prompt_tokens=result.usage.prompt_tokens,
-        completion_tokens=result.usage.completion_tokens,
-        estimated=result.usage.estimated,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        estimated=usage.estimated,
     )
 
 

@@ -160,9 +160,20 @@ LLM_API_KEY = env_str("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL")
 LLM_CONNECT_TIMEOUT = env_float("LLM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 LLM_READ_TIMEOUT = env_float("LLM_READ_TIMEOUT", 120.0, minimum=0.1)
+# Failures before the first token (429, 5xx, connection errors) are retried: this many
+# attempts in all, waiting base, twice that, four times that… (or the provider's Retry-After), and
+# never more than LLM_RETRY_MAX_WAIT seconds of waiting in all.
+LLM_RETRY_ATTEMPTS = env_int("LLM_RETRY_ATTEMPTS", 4, minimum=1)
+LLM_RETRY_BASE_DELAY = env_float("LLM_RETRY_BASE_DELAY", 1.0)
+LLM_RETRY_MAX_WAIT = env_float("LLM_RETRY_MAX_WAIT", 30.0)
 
 # How often deltas are sent to sockets while streaming (seconds): coalescing keeps the
 # number of frames bounded whatever the upstream's pace.
 CHAT_DELTA_INTERVAL = env_float("CHAT_DELTA_INTERVAL", 0.03)
+# Frames one socket may send: a steady rate with a burst. Past it a frame gets an error;
+# this many refused in a row closes the socket (code 4429).
+CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
+CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
+CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
 # The longest user message accepted, in characters.
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)

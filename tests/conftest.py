@@ -7,6 +7,7 @@ from django.test import Client
 
 from chat.generation import generations_running
 from chat.models import User
+from chat.upstream.client import forget_refusals
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
 
 
@@ -25,6 +26,14 @@ def upstream(fake_upstream_server: FakeUpstreamServer, settings) -> FakeUpstream
     settings.LLM_API_KEY = FAKE_API_KEY
     settings.LLM_MODEL = "chatsite-demo"
     return fake_upstream_server
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(settings) -> Iterator[None]:
+    settings.LLM_RETRY_BASE_DELAY = 0.01
+    forget_refusals()
+    yield
+    forget_refusals()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -79,3 +81,49 @@ async def test_a_socket_from_a_foreign_origin_is_refused(alice):
     connected, _ = await ws.connect()
     assert connected is False
     await ws.disconnect()
+
+
+async def test_frames_faster_than_the_limit_get_an_error_and_the_socket_recovers(alice, settings):
+    settings.CHAT_FRAMES_PER_SECOND = 2
+    settings.CHAT_FRAME_BURST = 3
+    ws = await connect(alice)
+    for _ in range(5):
+        await ws.send_json_to({"type": "ping"})
+    replies = [await ws.receive_json_from() for _ in range(5)]
+    await asyncio.sleep(0.6)
+    await ws.send_json_to({"type": "ping"})
+    after_a_pause = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert [r["type"] for r in replies] == ["pong"] * 3 + ["error"] * 2
+    assert replies[-1]["code"] == "rate_limited"
+    assert after_a_pause == {"type": "pong"}
+
+
+async def test_a_flood_of_frames_closes_the_socket_with_a_clear_code(alice, settings):
+    settings.CHAT_FRAMES_PER_SECOND = 1
+    settings.CHAT_FRAME_BURST = 2
+    settings.CHAT_FRAME_ABUSE_LIMIT = 5
+    ws = await connect(alice)
+    for _ in range(10):
+        await ws.send_json_to({"type": "ping"})
+    frames = []
+    while True:
+        output = await ws.receive_output(timeout=2)
+        if output["type"] == "websocket.close":
+            break
+        frames.append(output)
+    assert output["code"] == 4429
+    assert not await Message.objects.aexists()
+
+
+async def test_streaming_ids_must_be_a_short_list_of_ids(alice):
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "subscribe", "conversation_id": 1, "streaming_ids": "7"})
+    wrong_type = await ws.receive_json_from()
+    await ws.send_json_to(
+        {"type": "subscribe", "conversation_id": 1, "streaming_ids": list(range(1, 60))}
+    )
+    too_many = await ws.receive_json_from()
+    await ws.disconnect()
+    assert wrong_type["code"] == too_many["code"] == "invalid_field"

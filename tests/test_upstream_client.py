@@ -2,16 +2,26 @@
 
 import pytest
 
-from chat.upstream.client import UpstreamClient
-from chat.upstream.errors import UpstreamError
-from chat.upstream.events import ContentDelta, Finish, ReasoningDelta, UsageReport
+from chat.upstream.client import RetryPolicy, UpstreamClient, retry_after_seconds
+from chat.upstream.errors import FailureKind, UpstreamError
+from chat.upstream.events import (
+    ContentDelta,
+    Finish,
+    ReasoningDelta,
+    Retrying,
+    ToolCallDelta,
+    UsageReport,
+)
 from chat.upstream.provider import Provider
 from tests.servers import FAKE_API_KEY, free_port
 
+QUICK = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
+ONCE = RetryPolicy(attempts=1, base_delay=0, max_wait=0)
 
-@pytest.fixture
-def client(upstream) -> UpstreamClient:
-    return UpstreamClient(Provider(name="fake", base_url=upstream.base_url, api_key=FAKE_API_KEY))
+
+def client_for(upstream, retry: RetryPolicy = QUICK, api_key: str = FAKE_API_KEY):
+    provider = Provider(name="fake", base_url=upstream.base_url, api_key=api_key)
+    return UpstreamClient(provider, retry)
 
 
 async def stream(client: UpstreamClient) -> list:
@@ -19,57 +29,208 @@ async def stream(client: UpstreamClient) -> list:
     return [event async for event in client.stream_chat(body)]
 
 
-async def test_it_streams_typed_events_ending_with_finish_and_usage(client, upstream):
-    upstream.plan(tokens=3, reasoning=2)
-    events = await stream(client)
-    assert events == [
+async def stream_until_failure(client: UpstreamClient) -> tuple[list, UpstreamError]:
+    events: list = []
+    body = {"model": "chatsite-demo", "messages": [{"role": "user", "content": "hi"}]}
+    try:
+        async for event in client.stream_chat(body):
+            events.append(event)
+    except UpstreamError as error:
+        return events, error
+    pytest.fail("the stream did not fail")
+
+
+def contents(events: list) -> str:
+    return "".join(e.text for e in events if isinstance(e, ContentDelta))
+
+
+async def test_it_streams_typed_events_ending_with_finish_and_usage(upstream):
+    upstream.plan(tokens=3, reasoning=2, cached_tokens=1)
+    assert await stream(client_for(upstream)) == [
         ReasoningDelta("r0 "),
         ReasoningDelta("r1 "),
         ContentDelta("t0 "),
         ContentDelta("t1 "),
         ContentDelta("t2 "),
         Finish("stop"),
-        UsageReport(prompt_tokens=4, completion_tokens=5, reasoning_tokens=2),
+        UsageReport(prompt_tokens=4, completion_tokens=5, cached_tokens=1, reasoning_tokens=2),
     ]
+    assert upstream.log()[0]["body"]["stream_options"] == {"include_usage": True}
 
 
-async def test_a_rejected_key_raises_a_non_retryable_error_with_the_providers_words(upstream):
-    client = UpstreamClient(Provider(name="fake", base_url=upstream.base_url, api_key="sk-nope"))
-    with pytest.raises(UpstreamError) as caught:
-        await stream(client)
-    assert caught.value.status_code == 401
-    assert caught.value.retryable is False
-    assert caught.value.message == "Incorrect API key provided."
+async def test_keep_alive_comments_and_crlf_line_ends_change_nothing(upstream):
+    upstream.plan(tokens=3, keepalive=True, crlf=True)
+    events = await stream(client_for(upstream))
+    assert contents(events) == "t0 t1 t2 "
+    assert Finish("stop") in events
+
+
+async def test_inline_think_tags_become_reasoning_even_cut_across_chunks(upstream):
+    upstream.plan(tokens=2, think=True)
+    events = await stream(client_for(upstream))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert reasoning == "pondering deeply"
+    assert contents(events) == "t0 t1 "
+
+
+async def test_tool_call_pieces_keep_their_index_id_and_name(upstream):
+    upstream.plan(tokens=0, tool_calls=[{"name": "get_weather", "arguments": '{"city":"Oslo"}'}])
+    events = await stream(client_for(upstream))
+    pieces = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert pieces[0] == ToolCallDelta(index=0, id="call_0", name="get_weather", arguments="")
+    assert "".join(p.arguments for p in pieces) == '{"city":"Oslo"}'
+    assert {p.index for p in pieces} == {0}
+
+
+@pytest.mark.parametrize("reason", ["length", "content_filter", "tool_calls"])
+async def test_every_finish_reason_reaches_the_caller(upstream, reason):
+    upstream.plan(tokens=1, finish_reason=reason)
+    assert Finish(reason) in await stream(client_for(upstream))
+
+
+async def test_a_stream_that_just_ends_has_no_finish(upstream):
+    upstream.plan(tokens=3, finish_reason="", done=False, usage=False)
+    events = await stream(client_for(upstream))
+    assert contents(events) == "t0 t1 t2 "
+    assert not any(isinstance(e, Finish | UsageReport) for e in events)
+
+
+async def test_a_rejected_key_is_not_retried_and_shows_the_providers_words(upstream):
+    events, error = await stream_until_failure(client_for(upstream, api_key="sk-nope"))
+    assert events == []
+    assert (error.status_code, error.retryable, error.kind) == (401, False, FailureKind.STATUS)
+    assert error.message == "Incorrect API key provided."
+    assert len(upstream.log()) == 1
 
 
 @pytest.mark.parametrize(
-    ("status", "retryable"), [(400, False), (404, False), (429, True), (503, True)]
+    ("status", "retryable"), [(400, False), (403, False), (404, False), (429, True), (503, True)]
 )
-async def test_http_errors_say_whether_a_retry_makes_sense(client, upstream, status, retryable):
+async def test_http_errors_say_whether_a_retry_makes_sense(upstream, status, retryable):
     upstream.plan(status=status, error_message=f"failed with {status}")
-    with pytest.raises(UpstreamError) as caught:
-        await stream(client)
-    assert caught.value.status_code == status
-    assert caught.value.retryable is retryable
-    assert caught.value.message == f"failed with {status}"
+    _, error = await stream_until_failure(client_for(upstream, ONCE))
+    assert (error.status_code, error.retryable) == (status, retryable)
+    assert error.message == f"failed with {status}"
 
 
-async def test_an_error_message_never_carries_the_api_key(client, upstream):
-    upstream.plan(status=400, error_message=f"bad key {FAKE_API_KEY} given")
-    with pytest.raises(UpstreamError) as caught:
-        await stream(client)
-    assert FAKE_API_KEY not in caught.value.message
-    assert caught.value.message == "bad key [redacted] given"
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+async def test_client_errors_are_never_retried(upstream, status):
+    upstream.plan(status=status)
+    events, _ = await stream_until_failure(client_for(upstream))
+    assert events == []
+    assert len(upstream.log()) == 1
 
 
-async def test_a_refused_connection_is_a_retryable_error():
+async def test_a_429_is_retried_after_the_providers_retry_after(upstream):
+    upstream.plan(status=429, retry_after="0.2", error_message="Slow down")
+    upstream.plan(tokens=2)
+    events = await stream(client_for(upstream))
+    assert events[0] == Retrying(attempt=1, delay=0.2, message="Slow down", status_code=429)
+    assert contents(events) == "t0 t1 "
+    assert len(upstream.log()) == 2
+
+
+async def test_5xx_is_retried_with_backoff_until_the_attempts_run_out(upstream):
+    for _ in range(3):
+        upstream.plan(status=503, error_message="Overloaded")
+    events, error = await stream_until_failure(client_for(upstream))
+    assert [e.attempt for e in events] == [1, 2]
+    assert all(isinstance(e, Retrying) and e.status_code == 503 for e in events)
+    assert (error.status_code, error.message) == (503, "Overloaded")
+    assert len(upstream.log()) == 3
+
+
+async def test_a_retry_after_past_the_waiting_budget_fails_at_once(upstream):
+    upstream.plan(status=429, retry_after="600")
+    events, error = await stream_until_failure(client_for(upstream))
+    assert events == []
+    assert error.status_code == 429
+    assert len(upstream.log()) == 1
+
+
+async def test_a_refused_connection_is_retried_then_reported():
     closed = f"http://127.0.0.1:{free_port()}/v1"
-    client = UpstreamClient(Provider(name="nowhere", base_url=closed))
-    with pytest.raises(UpstreamError) as caught:
-        await stream(client)
-    assert caught.value.retryable is True
-    assert caught.value.status_code is None
+    client = UpstreamClient(Provider(name="nowhere", base_url=closed), QUICK)
+    events, error = await stream_until_failure(client)
+    assert [type(e) for e in events] == [Retrying, Retrying]
+    assert (error.kind, error.status_code) == (FailureKind.CONNECT, None)
+    assert error.message == "Could not connect to the provider."
 
 
-async def test_it_lists_the_providers_models(client):
-    assert await client.list_models() == ["chatsite-demo", "chatsite-demo-large"]
+async def test_a_connection_dropped_before_the_first_token_is_retried(upstream):
+    upstream.plan(tokens=2, drop_after=0)
+    upstream.plan(tokens=2)
+    events = await stream(client_for(upstream))
+    assert isinstance(events[0], Retrying)
+    assert contents(events) == "t0 t1 "
+    assert [entry["outcome"] for entry in upstream.log()] == ["dropped", "complete"]
+
+
+async def test_a_connection_dropped_after_the_first_token_is_never_retried(upstream):
+    upstream.plan(tokens=10, drop_after=3)
+    events, error = await stream_until_failure(client_for(upstream))
+    assert contents(events) == "t0 t1 t2 "
+    assert error.kind == FailureKind.DROPPED
+    assert len(upstream.log()) == 1
+
+
+async def test_a_mid_stream_error_event_ends_the_stream_unretried(upstream):
+    upstream.plan(tokens=10, error_after=2, error_message="Model overloaded")
+    events, error = await stream_until_failure(client_for(upstream))
+    assert contents(events) == "t0 t1 "
+    assert (error.kind, error.message) == (FailureKind.PROVIDER, "Model overloaded")
+    assert len(upstream.log()) == 1
+
+
+async def test_a_malformed_chunk_ends_the_stream_unretried(upstream):
+    upstream.plan(tokens=10, malformed_after=2)
+    events, error = await stream_until_failure(client_for(upstream))
+    assert contents(events) == "t0 t1 "
+    assert error.kind == FailureKind.MALFORMED
+    assert len(upstream.log()) == 1
+
+
+async def test_a_stalled_stream_times_out(upstream, settings):
+    settings.LLM_READ_TIMEOUT = 0.3
+    upstream.plan(tokens=5, stall_after=2, stall=3)
+    events, error = await stream_until_failure(client_for(upstream))
+    assert contents(events) == "t0 t1 "
+    assert error.kind == FailureKind.STALLED
+    assert error.message == "The provider sent nothing for 0.3 seconds."
+
+
+async def test_a_provider_refusing_stream_options_is_asked_again_without_and_remembered(
+    upstream,
+):
+    upstream.plan(tokens=2, reject_stream_options=True)
+    upstream.plan(tokens=1)
+    client = client_for(upstream)
+    first = await stream(client)
+    second = await stream(client)
+
+    assert isinstance(first[0], Retrying)
+    assert contents(first) == "t0 t1 "
+    assert not any(isinstance(e, UsageReport) for e in first + second)
+    sent = [("stream_options" in entry["body"]) for entry in upstream.log()]
+    assert sent == [True, False, False]
+
+
+async def test_an_error_message_never_carries_the_api_key(upstream):
+    upstream.plan(status=400, error_message=f"bad key {FAKE_API_KEY} given")
+    _, error = await stream_until_failure(client_for(upstream))
+    assert error.message == "bad key [redacted] given"
+
+
+async def test_it_lists_the_providers_models(upstream):
+    assert await client_for(upstream).list_models() == ["chatsite-demo", "chatsite-demo-large"]
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [(None, None), ("3", 3.0), ("0.5", 0.5), ("-1", 0.0), ("soon", None)]
+)
+def test_retry_after_is_read_as_seconds(header, seconds):
+    assert retry_after_seconds(header) == seconds
+
+
+def test_retry_after_may_be_an_http_date():
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0

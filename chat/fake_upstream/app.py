@@ -25,16 +25,31 @@ _WORD = re.compile(r"\S+\s*|\s+")
 
 @dataclass
 class Plan:
-    """How to answer the next request. With no plan queued, the demo answer is streamed."""
+    """How to answer the next request. With no plan queued, the demo answer is streamed.
+
+    Every fault chatsite must handle can be asked for; ../shared/api/README.md lists them.
+    """
 
     tokens: int | None = None  # content pieces ("t0 t1 ..."); None: the demo answer
     delay: float | None = None  # seconds between pieces; None: the server's default
     status: int = 200  # anything but 200 is answered as an OpenAI-style error
     error_message: str = "The fake upstream was told to fail."
-    reasoning: int = 0  # reasoning pieces streamed before the content
-    finish_reason: str = "stop"
-    # After this many content pieces, an `error` event instead of the rest, and no [DONE].
-    error_after: int | None = None
+    retry_after: str | None = None  # the Retry-After header of an error answer
+    reasoning: int = 0  # reasoning pieces (reasoning_content) before the content
+    think: bool = False  # reasoning inline as <think>…</think>, tags cut across chunks
+    tool_calls: list[dict[str, str]] = field(default_factory=list)  # [{name, arguments}]
+    finish_reason: str = "stop"  # "" sends no finish chunk
+    done: bool = True  # send data: [DONE] at the end
+    usage: bool = True  # send the usage chunk when the request asks for it
+    cached_tokens: int = 0
+    keepalive: bool = False  # a ": keep-alive" comment between chunks
+    crlf: bool = False  # CRLF line ends
+    error_after: int | None = None  # an `error` event after this many pieces, then the end
+    drop_after: int | None = None  # break the connection after this many pieces
+    malformed_after: int | None = None  # a chunk that is not JSON after this many pieces
+    stall_after: int | None = None  # go silent for `stall` seconds after this many pieces
+    stall: float = 0.0
+    reject_stream_options: bool = False  # 400 when stream_options is sent (plan kept)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Plan":
@@ -135,9 +150,16 @@ class FakeUpstream:
             entry.outcome = "rejected"
             await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
             return
+        if plan.reject_stream_options and "stream_options" in body:
+            entry.outcome = "rejected"
+            self.plans.appendleft(plan)  # the retry without it gets this plan
+            message = "Unrecognized request argument supplied: stream_options"
+            await _json(send, 400, _error(message, "invalid_request_error"))
+            return
         if plan.status != 200:
             entry.outcome = "rejected"
-            await _json(send, plan.status, _error(plan.error_message, "fake_error"))
+            headers = [(b"retry-after", plan.retry_after.encode())] if plan.retry_after else []
+            await _json(send, plan.status, _error(plan.error_message, "fake_error"), headers)
             return
         messages = body.get("messages") or []
         if plan.tokens is None:
@@ -145,12 +167,12 @@ class FakeUpstream:
         else:
             pieces = [f"t{i} " for i in range(plan.tokens)]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = _chunks(body.get("model", ""), messages, pieces, plan, include_usage)
+        script = _script(body.get("model", ""), messages, pieces, plan, include_usage)
         delay = self.token_delay if plan.delay is None else plan.delay
-        await self._stream(receive, send, entry, chunks, delay)
+        await self._stream(receive, send, entry, script, delay)
 
     async def _stream(
-        self, receive: Any, send: Any, entry: LogEntry, chunks: list[bytes], delay: float
+        self, receive: Any, send: Any, entry: LogEntry, script: list[Any], delay: float
     ) -> None:
         async def produce() -> None:
             await send(
@@ -163,10 +185,17 @@ class FakeUpstream:
                     ],
                 }
             )
-            for index, chunk in enumerate(chunks):
+            for index, step in enumerate(script):
+                if isinstance(step, Pause):
+                    await asyncio.sleep(step.seconds)
+                    continue
+                if isinstance(step, Drop):
+                    # Raising after the response started makes the server cut the
+                    # connection mid-body, as a network failure would.
+                    raise ConnectionAbortedError("the fake upstream drops this stream")
                 if index and delay:
                     await asyncio.sleep(delay)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": step, "more_body": True})
                 entry.chunks_sent += 1
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -179,11 +208,21 @@ class FakeUpstream:
         done, _ = await asyncio.wait({producer, watcher}, return_when=asyncio.FIRST_COMPLETED)
         if producer in done:
             watcher.cancel()
-            entry.outcome = "complete"
+            entry.outcome = "dropped" if producer.exception() else "complete"
             producer.result()
         else:
             producer.cancel()
             entry.outcome = "disconnected"
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Drop:
+    pass
 
 
 def demo_answer(messages: list[dict[str, Any]]) -> str:
@@ -211,43 +250,80 @@ def prompt_token_count(messages: list[dict[str, Any]]) -> int:
     return sum(len(_text_of(m).split()) + 3 for m in messages)
 
 
-def _chunks(
+def _script(
     model: str, messages: list[dict[str, Any]], pieces: list[str], plan: Plan, include_usage: bool
-) -> list[bytes]:
+) -> list[bytes | Pause | Drop]:
+    """What to send, in order: SSE events as bytes, pauses and a drop, as the plan says."""
     base = {
         "id": "chatcmpl-fake",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
     }
+    newline = "\r\n" if plan.crlf else "\n"
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    def event(payload: dict[str, Any] | str) -> bytes:
+        data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        keepalive = f": keep-alive{newline}{newline}" if plan.keepalive else ""
+        return f"{keepalive}data: {data}{newline}{newline}".encode()
 
-    payloads: list[dict[str, Any]] = [chunk({"role": "assistant", "content": ""})]
-    payloads += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
-    if plan.error_after is not None:
-        payloads += [chunk({"content": piece}) for piece in pieces[: plan.error_after]]
-        payloads.append({"error": {"message": plan.error_message, "type": "server_error"}})
-        return [_event(p) for p in payloads]
-    payloads += [chunk({"content": piece}) for piece in pieces]
-    payloads.append(chunk({}, plan.finish_reason))
-    if include_usage:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    script: list[bytes | Pause | Drop] = [chunk({"role": "assistant", "content": ""})]
+    script += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
+    if plan.think:
+        # Tags cut across chunks, as a tokenizer would cut them.
+        script += [
+            chunk({"content": text}) for text in ["<th", "ink>pondering ", "deeply</th", "ink>"]
+        ]
+    for index, piece in enumerate(pieces):
+        if index == plan.error_after:
+            error = {"error": {"message": plan.error_message, "type": "server_error"}}
+            return [*script, event(error)]
+        if index == plan.drop_after:
+            return [*script, Drop()]
+        if index == plan.malformed_after:
+            script.append(event('{"choices": [{"delta": {"content": "unterminated'))
+        if index == plan.stall_after:
+            script.append(Pause(plan.stall))
+        script.append(chunk({"content": piece}))
+    if plan.drop_after is not None and plan.drop_after >= len(pieces):
+        return [*script, Drop()]
+    script += _tool_call_chunks(plan, chunk)
+    if plan.finish_reason:
+        script.append(chunk({}, plan.finish_reason))
+    if include_usage and plan.usage:
         prompt = prompt_token_count(messages)
-        completion = len(pieces) + plan.reasoning
+        reasoning = plan.reasoning + (2 if plan.think else 0)
+        completion = len(pieces) + reasoning + len(plan.tool_calls)
         usage = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": plan.reasoning},
+            "prompt_tokens_details": {"cached_tokens": plan.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": reasoning},
         }
-        payloads.append({**base, "choices": [], "usage": usage})
-    return [*(_event(p) for p in payloads), b"data: [DONE]\n\n"]
+        script.append(event({**base, "choices": [], "usage": usage}))
+    if plan.done:
+        script.append(event("[DONE]"))
+    return script
 
 
-def _event(payload: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
+def _tool_call_chunks(plan: Plan, chunk: Any) -> list[bytes]:
+    """Each call in three pieces: id and name first, then its arguments in two halves."""
+    chunks = []
+    for index, call in enumerate(plan.tool_calls):
+        arguments = call.get("arguments", "")
+        half = len(arguments) // 2
+        first = {"index": index, "id": f"call_{index}", "type": "function"}
+        first["function"] = {"name": call["name"], "arguments": ""}
+        chunks.append(chunk({"tool_calls": [first]}))
+        for part in (arguments[:half], arguments[half:]):
+            chunks.append(
+                chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
+            )
+    return chunks
 
 
 def _error(message: str, code: str) -> dict[str, Any]:
@@ -263,10 +339,18 @@ async def _body(receive: Any) -> bytes:
             return body
 
 
-async def _json(send: Any, status: int, payload: Any) -> None:
+async def _json(
+    send: Any, status: int, payload: Any, extra_headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps(payload).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers + (extra_headers or []),
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

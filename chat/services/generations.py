@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from chat.models import Message, Usage
 from chat.selectors import message_lineage
-from chat.services.usage import UsageCounts, usage_record
+from chat.services.usage import UsageCounts, usage_estimate, usage_record
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,15 @@ class ChatRequest:
     conversation_id: int
     model: str
     messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FailedAttempt:
+    """An upstream request that failed before any token and was retried."""
+
+    request_id: uuid.UUID
+    status_code: int | None
+    message: str
 
 
 @dataclass
@@ -30,9 +39,30 @@ class GenerationResult:
     error: str = ""
     provider: str = ""
     model: str = ""
-    usage: UsageCounts = field(default_factory=UsageCounts)
+    # The provider's counts; None when no usage chunk came.
+    usage: UsageCounts | None = None
+    # With no usage chunk: True estimates from prompt_text and the answer; False records
+    # zero, for a request the provider refused before streaming (it bills nothing).
+    billable: bool = True
+    prompt_text: str = ""
+    failed_attempts: list[FailedAttempt] = field(default_factory=list)
     time_to_first_token_ms: int | None = None
     duration_ms: int | None = None
+
+    def usage_counts(self) -> UsageCounts:
+        if self.usage is not None:
+            return self.usage
+        if not self.billable:
+            return UsageCounts()
+        return usage_estimate(
+            prompt_text=self.prompt_text,
+            completion_text=self.reasoning + self.content + _tool_call_text(self.tool_calls),
+            model=self.model,
+        )
+
+
+def _tool_call_text(tool_calls: list[dict[str, Any]]) -> str:
+    return "".join(c["function"]["name"] + c["function"]["arguments"] for c in tool_calls)
 
 
 def chat_request_build(*, message_id: int) -> ChatRequest:
@@ -64,16 +94,18 @@ def assistant_message_flush(*, message_id: int, content: str, reasoning: str) ->
 
 def assistant_message_finalize(
     *, message_id: int, request_id: uuid.UUID, result: GenerationResult
-) -> bool:
-    """Save the final answer and its usage row, exactly once per upstream request.
+) -> UsageCounts | None:
+    """Save the final answer and a usage row per upstream request, exactly once.
 
     The generation's own outcome is the truth: it replaces whatever the row says, even an
-    `interrupted` set by a sweep that took a slow process for a dead one. A second call
-    with the same request id changes nothing and returns False.
+    `interrupted` set by a sweep that took a slow process for a dead one. Returns the
+    counts recorded for the final request; a second call with the same request id
+    changes nothing and returns None.
     """
+    counts = result.usage_counts()
     with transaction.atomic():
         if Usage.objects.filter(request_id=request_id).exists():
-            return False
+            return None
         message = Message.objects.select_related("conversation").get(pk=message_id)
         Message.objects.filter(pk=message_id).update(
             status=result.status,
@@ -87,17 +119,27 @@ def assistant_message_finalize(
             duration_ms=result.duration_ms,
             updated_at=timezone.now(),
         )
+        common = {
+            "user_id": message.conversation.user_id,
+            "conversation_id": message.conversation_id,
+            "message_id": message_id,
+            "purpose": Usage.Purpose.ANSWER,
+            "provider": result.provider,
+            "model": result.model,
+        }
+        for attempt in result.failed_attempts:
+            usage_record(
+                request_id=attempt.request_id,
+                status=Message.Status.ERROR,
+                counts=UsageCounts(),
+                **common,
+            )
         usage_record(
             request_id=request_id,
-            user_id=message.conversation.user_id,
-            conversation_id=message.conversation_id,
-            message_id=message_id,
-            purpose=Usage.Purpose.ANSWER,
-            provider=result.provider,
-            model=result.model,
             status=result.status,
-            counts=result.usage,
+            counts=counts,
             latency_ms=result.duration_ms,
             time_to_first_token_ms=result.time_to_first_token_ms,
+            **common,
         )
-    return True
+    return counts

@@ -10,8 +10,9 @@ from chat.models import Conversation, Message, User
 from chat.selectors import conversation_get
 from chat.services.conversations import conversation_create
 
-# A streaming message not flushed for this long belongs to a process that died.
-STALE_STREAM_AFTER = timedelta(seconds=60)
+# A streaming message not flushed for this long belongs to a process that died
+# (a live generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
+STALE_STREAM_AFTER = timedelta(seconds=30)
 
 
 class GenerationInProgress(Exception):
@@ -65,13 +66,18 @@ def _message_send(*, user: User, conversation_id: int | None, content: str) -> S
     return SentMessage(conversation, created, user_message, assistant_message)
 
 
-def streams_interrupt_stale(*, conversation: Conversation | None = None) -> int:
-    # Called on every send, page load, subscribe and Stop, so an answer whose process
-    # died unlocks its conversation within STALE_STREAM_AFTER.
-    """Mark answers left streaming by a dead process as interrupted; returns how many."""
-    stale = Message.objects.filter(
-        status=Message.Status.STREAMING, updated_at__lt=timezone.now() - STALE_STREAM_AFTER
-    )
+def streams_interrupt_stale(
+    *, conversation: Conversation | None = None, older_than: timedelta | None = STALE_STREAM_AFTER
+) -> int:
+    """Mark answers left streaming by a dead process as interrupted; returns how many.
+
+    Called on every send, page load, subscribe and Stop, so an answer whose process died
+    unlocks its conversation within STALE_STREAM_AFTER; `older_than=None` marks every
+    streaming answer (at the start of a single-process site).
+    """
+    stale = Message.objects.filter(status=Message.Status.STREAMING)
+    if older_than is not None:
+        stale = stale.filter(updated_at__lt=timezone.now() - older_than)
     if conversation is not None:
         stale = stale.filter(conversation=conversation)
     return stale.update(

@@ -1,13 +1,21 @@
 """Token accounting: the provider's counts when it sent them, an estimate flagged as such."""
 
+import functools
 import math
 import uuid
 from dataclasses import dataclass
 
+import bpe_openai
+
 from chat.models import Usage
 
-# About four characters per token for English text with GPT-style tokenizers.
+# For models no tokenizer is known for: about four characters a token in English.
 CHARS_PER_TOKEN = 4
+# Families newer than the tokenizer package's own table, by name prefix.
+_ENCODING_BY_PREFIX = [
+    (("gpt-5", "gpt-4.1", "gpt-4o", "o1", "o3", "o4", "chatgpt-"), "o200k_base"),
+    (("gpt-4", "gpt-3.5"), "cl100k_base"),
+]
 
 
 @dataclass(frozen=True)
@@ -19,14 +27,33 @@ class UsageCounts:
     estimated: bool = False
 
 
-def tokens_estimate(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
+@functools.cache
+def _encoding(model: str) -> bpe_openai.Encoding | None:
+    name = model.rsplit("/", 1)[-1].lower()  # "openai/gpt-4o" on routers
+    try:
+        return bpe_openai.encoding_for_model(name)
+    except (KeyError, ValueError, bpe_openai.UnsupportedModelError):
+        pass
+    for prefixes, encoding in _ENCODING_BY_PREFIX:
+        if name.startswith(prefixes):
+            return bpe_openai.get_encoding(encoding)
+    return None
 
 
-def usage_estimate(*, prompt_text: str, completion_text: str) -> UsageCounts:
+def tokens_estimate(text: str, model: str = "") -> int:
+    """The model's own tokenizer where it is known, else about four characters a token."""
+    if not text:
+        return 0
+    encoding = _encoding(model) if model else None
+    if encoding is None:
+        return math.ceil(len(text) / CHARS_PER_TOKEN)
+    return len(encoding.encode(text))
+
+
+def usage_estimate(*, prompt_text: str, completion_text: str, model: str = "") -> UsageCounts:
     return UsageCounts(
-        prompt_tokens=tokens_estimate(prompt_text),
-        completion_tokens=tokens_estimate(completion_text),
+        prompt_tokens=tokens_estimate(prompt_text, model),
+        completion_tokens=tokens_estimate(completion_text, model),
         estimated=True,
     )
 

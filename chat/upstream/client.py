@@ -2,28 +2,57 @@
 
 One httpx.AsyncClient per process (per event loop, so tests that each run their own loop
 stay safe), explicit timeouts, the stream parsed into typed events, and every failure
-turned into UpstreamError.
+turned into UpstreamError. Failures before the first token are retried here, bounded and
+with backoff; after it never, since that would duplicate the answer and bill it twice.
 """
 
 import asyncio
+import email.utils
 import json
 import logging
+import random
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from django.conf import settings
 
 from chat.upstream.demo import demo_transport
-from chat.upstream.errors import UpstreamError
-from chat.upstream.events import StreamEvent
+from chat.upstream.errors import FailureKind, UpstreamError
+from chat.upstream.events import TOKEN_EVENTS, ContentDelta, Retrying, StreamEvent
 from chat.upstream.provider import Provider
 from chat.upstream.sse import DONE, error_message, iter_sse_data, parse_chunk
+from chat.upstream.think import ThinkSplitter
 
 logger = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _clients: dict[tuple[int, bool], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+# Base URLs of providers that refused `stream_options` (remembered for this process).
+_without_stream_options: set[str] = set()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int  # in all, the first included
+    base_delay: float  # doubled each time, with jitter
+    max_wait: float  # the most time spent waiting between attempts, in all
+
+    @classmethod
+    def from_settings(cls) -> "RetryPolicy":
+        return cls(
+            attempts=settings.LLM_RETRY_ATTEMPTS,
+            base_delay=settings.LLM_RETRY_BASE_DELAY,
+            max_wait=settings.LLM_RETRY_MAX_WAIT,
+        )
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        backoff = self.base_delay * 2 ** (attempt - 1)
+        return backoff * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrets
 
 
 def http_client(*, demo: bool = False) -> httpx.AsyncClient:
@@ -51,8 +80,122 @@ def http_client(*, demo: bool = False) -> httpx.AsyncClient:
 
 
 class UpstreamClient:
-    def __init__(self, provider: Provider) -> None:
+    def __init__(self, provider: Provider, retry: RetryPolicy | None = None) -> None:
         self.provider = provider
+        self.retry = retry or RetryPolicy.from_settings()
+
+    async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        """Stream one chat completion as typed events, retrying what may be retried.
+
+        Each failed attempt before the first token is announced with a Retrying event.
+        Leaving the iteration early (Stop, cancellation) closes the upstream connection.
+        """
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            with_usage = self.provider.base_url not in _without_stream_options
+            tokens_seen = False
+            try:
+                async for event in self._stream_once(body, with_usage=with_usage):
+                    tokens_seen = tokens_seen or isinstance(event, TOKEN_EVENTS)
+                    yield event
+                return
+            except UpstreamError as exc:
+                failure = exc
+            if with_usage and _refuses_stream_options(failure):
+                # Asked once more without it; usage is then estimated.
+                _without_stream_options.add(self.provider.base_url)
+                logger.warning("provider %s refuses stream_options", self.provider.name)
+                yield Retrying(attempt, 0.0, failure.message, failure.status_code)
+                continue
+            if tokens_seen or not failure.retryable or attempt >= self.retry.attempts:
+                raise failure
+            delay = self.retry.delay(attempt, failure.retry_after)
+            if waited + delay > self.retry.max_wait:
+                raise failure
+            waited += delay
+            logger.info(
+                "provider %s failed (%s), retrying in %.1f s", self.provider.name, failure, delay
+            )
+            yield Retrying(attempt, delay, failure.message, failure.status_code)
+            await asyncio.sleep(delay)
+
+    async def _stream_once(
+        self, body: dict[str, Any], *, with_usage: bool
+    ) -> AsyncIterator[StreamEvent]:
+        payload = {**body, "stream": True}
+        if with_usage:
+            payload["stream_options"] = {"include_usage": True}
+        client = http_client(demo=self.provider.is_demo)
+        splitter = ThinkSplitter()
+        try:
+            async with client.stream(
+                "POST", self._url("chat/completions"), json=payload, headers=self._headers()
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._status_error(response)
+                async for data in iter_sse_data(response.aiter_lines()):
+                    if data == DONE:
+                        break
+                    try:
+                        events = parse_chunk(data)
+                    except UpstreamError as exc:
+                        raise self._redacted(exc) from None
+                    for event in events:
+                        if isinstance(event, ContentDelta):
+                            for piece in splitter.feed(event.text):
+                                yield piece
+                        else:
+                            yield event
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise UpstreamError(
+                    "Could not reach the provider in time.",
+                    kind=FailureKind.CONNECT,
+                    retryable=True,
+                ) from None
+            raise UpstreamError(
+                f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
+                kind=FailureKind.STALLED,
+                retryable=False,
+            ) from None
+        except httpx.ConnectError:
+            raise UpstreamError(
+                "Could not connect to the provider.", kind=FailureKind.CONNECT, retryable=True
+            ) from None
+        except httpx.TransportError as exc:
+            raise UpstreamError(
+                f"The connection to the provider broke ({type(exc).__name__}).",
+                kind=FailureKind.DROPPED,
+                retryable=True,
+            ) from None
+        for piece in splitter.flush():
+            yield piece
+
+    async def list_models(self) -> list[str]:
+        client = http_client(demo=self.provider.is_demo)
+        try:
+            response = await client.get(self._url("models"), headers=self._headers())
+        except httpx.HTTPError as exc:
+            raise UpstreamError(
+                f"Could not list the provider's models ({type(exc).__name__}).",
+                kind=FailureKind.CONNECT,
+                retryable=True,
+            ) from None
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        try:
+            data = response.json().get("data") or []
+            return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+        except (ValueError, AttributeError):
+            raise UpstreamError(
+                "The provider's model list is malformed.",
+                kind=FailureKind.MALFORMED,
+                retryable=False,
+            ) from None
+
+    # --- helpers ------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}
@@ -68,57 +211,14 @@ class UpstreamClient:
         key = self.provider.api_key
         return text.replace(key, "[redacted]") if key else text
 
-    async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
-        """Stream one chat completion as typed events; ends after [DONE] or when the body ends.
-
-        Leaving the iteration early (Stop, cancellation) closes the upstream connection.
-        """
-        payload = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        client = http_client(demo=self.provider.is_demo)
-        try:
-            async with client.stream(
-                "POST", self._url("chat/completions"), json=payload, headers=self._headers()
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise self._status_error(response)
-                async for data in iter_sse_data(response.aiter_lines()):
-                    if data == DONE:
-                        return
-                    try:
-                        events = parse_chunk(data)
-                    except UpstreamError as exc:
-                        raise UpstreamError(
-                            self._redact(exc.message), retryable=exc.retryable
-                        ) from None
-                    for event in events:
-                        yield event
-        except httpx.TimeoutException as exc:
-            raise UpstreamError(
-                f"The provider did not answer in time ({type(exc).__name__}).", retryable=True
-            ) from None
-        except httpx.TransportError as exc:
-            raise UpstreamError(
-                f"Could not reach the provider ({type(exc).__name__}).", retryable=True
-            ) from None
-
-    async def list_models(self) -> list[str]:
-        client = http_client(demo=self.provider.is_demo)
-        try:
-            response = await client.get(self._url("models"), headers=self._headers())
-        except httpx.HTTPError as exc:
-            raise UpstreamError(
-                f"Could not list the provider's models ({type(exc).__name__}).", retryable=True
-            ) from None
-        if response.status_code >= 400:
-            raise self._status_error(response)
-        try:
-            data = response.json().get("data") or []
-            return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
-        except (ValueError, AttributeError):
-            raise UpstreamError(
-                "The provider's model list is malformed.", retryable=False
-            ) from None
+    def _redacted(self, exc: UpstreamError) -> UpstreamError:
+        return UpstreamError(
+            self._redact(exc.message),
+            kind=exc.kind,
+            retryable=exc.retryable,
+            status_code=exc.status_code,
+            retry_after=exc.retry_after,
+        )
 
     def _status_error(self, response: httpx.Response) -> UpstreamError:
         try:
@@ -134,6 +234,32 @@ class UpstreamClient:
         )
         return UpstreamError(
             message,
+            kind=FailureKind.STATUS,
             retryable=response.status_code in _RETRYABLE_STATUS,
             status_code=response.status_code,
+            retry_after=retry_after_seconds(response.headers.get("retry-after")),
         )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _refuses_stream_options(failure: UpstreamError) -> bool:
+    return failure.status_code == 400 and "stream_options" in failure.message.lower()
+
+
+def forget_refusals() -> None:
+    """For tests: forget which providers refused stream_options."""
+    _without_stream_options.clear()

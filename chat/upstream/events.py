@@ -38,4 +38,15 @@ class UsageReport:
     reasoning_tokens: int = 0
 
 
-StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Finish | UsageReport
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """An upstream request failed before any token; the client tries again after `delay`."""
+
+    attempt: int  # the attempt that failed, from 1
+    delay: float
+    message: str
+    status_code: int | None
+
+
+StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Finish | UsageReport | Retrying
+TOKEN_EVENTS = (ContentDelta, ReasoningDelta, ToolCallDelta)

@@ -1,7 +1,7 @@
 """The provider's model list, asked for once per process and base URL."""
 
 from chat.upstream.client import UpstreamClient
-from chat.upstream.errors import UpstreamError
+from chat.upstream.errors import FailureKind, UpstreamError
 
 _default_models: dict[str, str] = {}
 
@@ -17,7 +17,9 @@ async def model_default(client: UpstreamClient) -> str:
     models = await client.list_models()
     if not models:
         raise UpstreamError(
-            "The provider lists no models; set LLM_MODEL to choose one.", retryable=False
+            "The provider lists no models; set LLM_MODEL to choose one.",
+            kind=FailureKind.STATUS,
+            retryable=False,
         )
     _default_models[provider.base_url] = models[0]
     return models[0]

@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from chat.upstream.errors import UpstreamError
+from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     ContentDelta,
     Finish,
@@ -38,14 +38,18 @@ def parse_chunk(payload: str) -> list[StreamEvent]:
     try:
         chunk = json.loads(payload)
     except json.JSONDecodeError:
-        raise UpstreamError(
-            "The provider sent a malformed stream chunk.", retryable=False
-        ) from None
+        chunk = None
     if not isinstance(chunk, dict):
-        raise UpstreamError("The provider sent a malformed stream chunk.", retryable=False)
+        raise UpstreamError(
+            "The provider sent a malformed stream chunk.",
+            kind=FailureKind.MALFORMED,
+            retryable=False,
+        )
     if "error" in chunk:
         raise UpstreamError(
-            error_message(chunk, "The provider reported an error."), retryable=False
+            error_message(chunk, "The provider reported an error."),
+            kind=FailureKind.PROVIDER,
+            retryable=False,
         )
 
     events: list[StreamEvent] = []

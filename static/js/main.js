@@ -27,6 +27,13 @@ const handlers = {
       composer.setStreaming(message.id);
     }
   },
+  snapshot(frame) {
+    messages.snapshot(frame);
+    composer.setStreaming(frame.message_id);
+  },
+  retrying(frame) {
+    messages.retrying(frame);
+  },
   delta(frame) {
     messages.delta(frame);
   },
@@ -58,8 +65,15 @@ const composer = new Composer(document.getElementById("composer"), {
     socket.send({ type: "stop", message_id: messageId });
   },
 });
-composer.setStreaming(messages.streamingMessageId());
+composer.setStreaming(messages.streamingMessageIds().at(-1) ?? null);
 
+// On load and after every reconnect: live frames from now on, a snapshot of any answer
+// being written, and the final state of any that ended while this page was not listening.
 socket.whenOpen(() => {
-  if (conversationId !== null) socket.send({ type: "subscribe", conversation_id: conversationId });
+  if (conversationId === null) return;
+  socket.send({
+    type: "subscribe",
+    conversation_id: conversationId,
+    streaming_ids: messages.streamingMessageIds(),
+  });
 });

@@ -5,7 +5,6 @@ const STATUS_TEXT = {
   stopped: "Stopped.",
   error: "Error",
   interrupted: "Interrupted: the server stopped while writing this answer.",
-  incomplete: "Incomplete: the provider ended the answer early.",
 };
 const CUT_TEXT = {
   length: "Cut short: the answer reached its length limit.",
@@ -24,9 +23,9 @@ export class MessageList {
     return this.root.querySelector(`.message[data-message-id="${Number(id)}"]`);
   }
 
-  streamingMessageId() {
-    const el = this.root.querySelector('.message[data-role="assistant"][data-status="streaming"]');
-    return el ? Number(el.dataset.messageId) : null;
+  streamingMessageIds() {
+    const selector = '.message[data-role="assistant"][data-status="streaming"]';
+    return [...this.root.querySelectorAll(selector)].map((el) => Number(el.dataset.messageId));
   }
 
   add(message) {
@@ -46,8 +45,33 @@ export class MessageList {
     this.scrollToEnd();
   }
 
+  // The text so far of an answer being written; live deltas continue from it.
+  snapshot(frame) {
+    if (!this.element(frame.message_id)) {
+      this.add({ id: frame.message_id, role: "assistant", status: "streaming", content: "" });
+    }
+    const el = this.element(frame.message_id);
+    this.pending.delete(frame.message_id);
+    el.querySelector(".message-content").textContent = frame.content;
+    el.dataset.status = "streaming";
+    this.renderStatus(el);
+    this.scrollToEnd();
+  }
+
+  retrying(frame) {
+    const el = this.element(frame.message_id);
+    if (!el) return;
+    el.dataset.retry = `The provider did not answer (${frame.reason}). Trying again in ${frame.delay} s…`;
+    this.renderStatus(el);
+  }
+
   delta(frame) {
-    if (!frame.content || !this.element(frame.message_id)) return;
+    const el = this.element(frame.message_id);
+    if (!frame.content || !el) return;
+    if (el.dataset.retry) {
+      delete el.dataset.retry;
+      this.renderStatus(el);
+    }
     this.pending.set(frame.message_id, (this.pending.get(frame.message_id) || "") + frame.content);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -74,17 +98,21 @@ export class MessageList {
     el.dataset.status = frame.status;
     el.dataset.finishReason = frame.finish_reason || "";
     el.dataset.error = frame.error || "";
+    delete el.dataset.retry;
     this.renderStatus(el);
     this.scrollToEnd();
   }
 
   renderStatus(el) {
     el.querySelector(".message-status")?.remove();
-    const { status, finishReason, error } = el.dataset;
-    const text =
-      status === "error"
+    const { status, finishReason, error, retry } = el.dataset;
+    const text = retry
+      ? retry
+      : status === "error"
         ? `Error: ${error || "the answer failed."}`
-        : STATUS_TEXT[status] || CUT_TEXT[finishReason] || "";
+        : status === "incomplete"
+          ? `Incomplete: ${error || "the provider ended the answer early."}`
+          : STATUS_TEXT[status] || CUT_TEXT[finishReason] || "";
     if (!text) return;
     const note = document.createElement("p");
     note.className = `message-status status-${status}`;

@@ -1,0 +1,259 @@
+"""Every fault of ../shared/api/README.md, end to end: what the user sees, what is stored,
+and the usage rows. The fake upstream injects each one as a real HTTP server."""
+
+import pytest
+
+from chat.models import Message, Usage
+from tests.conftest import generations_settle
+from tests.servers import free_port
+from tests.websocket import connect, receive_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def ask(user, content: str = "hi", conversation_id: int | None = None) -> list[dict]:
+    ws = await connect(user)
+    await ws.send_json_to({"type": "send", "content": content, "conversation_id": conversation_id})
+    frames = await receive_until(ws, "done")
+    await ws.disconnect()
+    return frames
+
+
+async def stored(frames: list[dict]) -> tuple[Message, list[Usage]]:
+    message = await Message.objects.aget(pk=frames[-1]["message_id"])
+    usage = [u async for u in Usage.objects.filter(message=message).order_by("created_at", "id")]
+    return message, usage
+
+
+def of_type(frames: list[dict], kind: str) -> list[dict]:
+    return [f for f in frames if f["type"] == kind]
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+async def test_a_client_error_shows_the_providers_message_unretried(upstream, alice, status):
+    upstream.plan(status=status, error_message=f"Model says no ({status})")
+    frames = await ask(alice)
+    message, usage = await stored(frames)
+
+    assert (frames[-1]["status"], frames[-1]["error"]) == ("error", f"Model says no ({status})")
+    assert of_type(frames, "retrying") == []
+    assert (message.status, message.error) == ("error", f"Model says no ({status})")
+    assert [(u.status, u.prompt_tokens, u.completion_tokens, u.estimated) for u in usage] == [
+        ("error", 0, 0, False)
+    ]
+    assert len(upstream.log()) == 1
+
+
+async def test_a_429_is_retried_the_user_sees_it_and_each_request_has_a_usage_row(upstream, alice):
+    upstream.plan(status=429, retry_after="0.3", error_message="Rate limit reached")
+    upstream.plan(tokens=4)
+    frames = await ask(alice)
+    message, usage = await stored(frames)
+
+    (retrying,) = of_type(frames, "retrying")
+    assert (retrying["attempt"], retrying["delay"], retrying["reason"]) == (
+        1,
+        0.3,
+        "Rate limit reached",
+    )
+    assert frames[-1]["status"] == "complete"
+    assert message.content == "t0 t1 t2 t3 "
+    assert [(u.status, u.completion_tokens, u.estimated) for u in usage] == [
+        ("error", 0, False),
+        ("complete", 4, False),
+    ]
+
+
+async def test_a_provider_that_stays_down_ends_in_an_error_after_bounded_retries(
+    upstream, alice, settings
+):
+    settings.LLM_RETRY_ATTEMPTS = 3
+    for _ in range(3):
+        upstream.plan(status=503, error_message="Service unavailable")
+    frames = await ask(alice)
+    message, usage = await stored(frames)
+
+    assert len(of_type(frames, "retrying")) == 2
+    assert (frames[-1]["status"], frames[-1]["error"]) == ("error", "Service unavailable")
+    assert message.status == "error"
+    assert len(usage) == 3
+    assert sum(u.prompt_tokens + u.completion_tokens for u in usage) == 0
+
+
+async def test_an_unreachable_provider_is_retried_then_reported(alice, settings):
+    settings.LLM_BASE_URL = f"http://127.0.0.1:{free_port()}/v1"
+    settings.LLM_MODEL = "m"
+    settings.LLM_RETRY_ATTEMPTS = 2
+    frames = await ask(alice)
+    message, usage = await stored(frames)
+
+    assert len(of_type(frames, "retrying")) == 1
+    assert frames[-1]["error"] == "Could not connect to the provider."
+    assert message.status == "error"
+    assert [u.completion_tokens for u in usage] == [0, 0]
+
+
+async def test_a_connection_reset_before_the_first_token_is_retried(upstream, alice):
+    upstream.plan(tokens=3, drop_after=0)
+    upstream.plan(tokens=3)
+    frames = await ask(alice)
+
+    assert len(of_type(frames, "retrying")) == 1
+    assert (frames[-1]["status"], frames[-1]["content"]) == ("complete", "t0 t1 t2 ")
+
+
+async def test_a_connection_dropped_mid_answer_keeps_the_part_as_incomplete(upstream, alice):
+    upstream.plan(tokens=20, drop_after=5)
+    frames = await ask(alice)
+    message, usage = await stored(frames)
+
+    assert frames[-1]["status"] == "incomplete"
+    assert frames[-1]["error"].startswith("The connection to the provider broke")
+    assert message.content == "t0 t1 t2 t3 t4 "
+    assert message.status == "incomplete"
+    assert of_type(frames, "retrying") == [], "never retried after the first token"
+    assert len(upstream.log()) == 1
+    ((usage_row),) = usage
+    assert usage_row.estimated is True
+    assert usage_row.completion_tokens > 0
+
+
+async def test_a_stream_ending_without_finish_or_done_is_incomplete_never_complete(upstream, alice):
+    upstream.plan(tokens=6, finish_reason="", done=False, usage=False)
+    frames = await ask(alice)
+    message, (usage_row,) = await stored(frames)
+
+    assert frames[-1]["status"] == "incomplete"
+    assert message.status == "incomplete"
+    assert message.content == "t0 t1 t2 t3 t4 t5 "
+    assert message.finish_reason == ""
+    assert usage_row.estimated is True
+
+
+async def test_a_malformed_chunk_keeps_the_part_with_an_error(upstream, alice):
+    upstream.plan(tokens=10, malformed_after=3)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    assert (frames[-1]["status"], frames[-1]["error"]) == (
+        "error",
+        "The provider sent a malformed stream chunk.",
+    )
+    assert message.content == "t0 t1 t2 "
+    assert len(upstream.log()) == 1
+
+
+async def test_a_stalled_stream_is_cut_at_the_read_timeout_and_kept(upstream, alice, settings):
+    settings.LLM_READ_TIMEOUT = 0.5
+    upstream.plan(tokens=10, stall_after=3, stall=5)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    assert frames[-1]["status"] == "incomplete"
+    assert frames[-1]["error"] == "The provider sent nothing for 0.5 seconds."
+    assert message.content == "t0 t1 t2 "
+
+
+async def test_a_provider_refusing_stream_options_is_asked_again_and_usage_estimated(
+    upstream, alice
+):
+    upstream.plan(tokens=5, reject_stream_options=True)
+    upstream.plan(tokens=2)
+    frames = await ask(alice, "first question")
+    conversation_id = frames[0]["conversation"]["id"]
+    second = await ask(alice, "second", conversation_id)
+    _, usage = await stored(frames)
+    _, later_usage = await stored(second)
+
+    assert frames[-1]["status"] == "complete"
+    assert [(u.status, u.estimated) for u in usage] == [("error", False), ("complete", True)]
+    assert usage[1].completion_tokens > 0
+    assert later_usage[0].estimated is True
+    assert ["stream_options" in e["body"] for e in upstream.log()] == [True, False, False]
+
+
+@pytest.mark.parametrize("reason", ["length", "content_filter"])
+async def test_an_answer_cut_by_the_provider_is_marked_so(upstream, alice, reason):
+    upstream.plan(tokens=3, finish_reason=reason)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    assert (frames[-1]["status"], frames[-1]["finish_reason"]) == ("complete", reason)
+    assert message.finish_reason == reason
+
+
+async def test_reasoning_is_stored_apart_from_the_answer(upstream, alice):
+    upstream.plan(tokens=2, reasoning=3)
+    frames = await ask(alice)
+    message, (usage_row,) = await stored(frames)
+
+    assert "".join(f.get("reasoning", "") for f in of_type(frames, "delta")) == "r0 r1 r2 "
+    assert (message.reasoning, message.content) == ("r0 r1 r2 ", "t0 t1 ")
+    assert usage_row.reasoning_tokens == 3
+
+
+async def test_inline_think_tags_are_stored_as_reasoning(upstream, alice):
+    upstream.plan(tokens=2, think=True)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+    assert (message.reasoning, message.content) == ("pondering deeply", "t0 t1 ")
+
+
+async def test_tool_calls_are_assembled_by_index_and_stored(upstream, alice):
+    calls = [
+        {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+        {"name": "get_time", "arguments": '{"tz": "UTC"}'},
+    ]
+    upstream.plan(tokens=0, tool_calls=calls, finish_reason="tool_calls")
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    assert message.finish_reason == "tool_calls"
+    assert message.tool_calls == [
+        {"id": "call_0", "type": "function", "function": calls[0]},
+        {"id": "call_1", "type": "function", "function": calls[1]},
+    ]
+    assert message.status == "complete"
+
+
+async def test_cached_and_reasoning_tokens_are_recorded(upstream, alice):
+    upstream.plan(tokens=3, reasoning=2, cached_tokens=4)
+    frames = await ask(alice, "one two three four five")
+    _, (usage_row,) = await stored(frames)
+    assert (usage_row.prompt_tokens, usage_row.cached_tokens) == (8, 4)
+    assert (usage_row.completion_tokens, usage_row.reasoning_tokens) == (5, 2)
+
+
+async def test_keep_alives_and_crlf_line_ends_stream_normally(upstream, alice):
+    upstream.plan(tokens=4, keepalive=True, crlf=True)
+    frames = await ask(alice)
+    assert (frames[-1]["status"], frames[-1]["content"]) == ("complete", "t0 t1 t2 t3 ")
+
+
+async def test_stop_during_a_retry_wait_stops_at_once(upstream, alice):
+    upstream.plan(status=503, retry_after="20")
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "hi"})
+    retrying = (await receive_until(ws, "retrying"))[-1]
+    await ws.send_json_to({"type": "stop", "message_id": retrying["message_id"]})
+    done = (await receive_until(ws, "done", timeout=2))[-1]
+    await ws.disconnect()
+    await generations_settle()
+
+    assert done["status"] == "stopped"
+    assert len(upstream.log()) == 1
+
+
+async def test_the_ledger_matches_the_providers_reported_totals(upstream, alice):
+    plans = [dict(tokens=5), dict(tokens=7, reasoning=2), dict(tokens=1, cached_tokens=3)]
+    conversation_id = None
+    for plan in plans:
+        upstream.plan(**plan)
+        frames = await ask(alice, "a b c", conversation_id)
+        conversation_id = frames[0].get("conversation", {}).get("id", conversation_id)
+
+    reported = [e["plan"] for e in upstream.log()]
+    rows = [u async for u in Usage.objects.order_by("id")]
+    assert [r.completion_tokens for r in rows] == [p["tokens"] + p["reasoning"] for p in reported]
+    assert [r.cached_tokens for r in rows] == [0, 0, 3]
+    assert not any(r.estimated for r in rows)
