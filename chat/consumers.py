@@ -38,6 +38,7 @@ from chat.services.messages import (
     message_send,
     streams_interrupt_stale,
 )
+from chat.snapshots import SnapshotGate
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.groups_joined: set[str] = set()
-        # Answers this socket waits a snapshot for, and the seq each snapshot covered.
-        self.awaiting_snapshot: set[int] = set()
-        self.snapshot_seq: dict[int, int] = {}
+        self.snapshots = SnapshotGate()
         self.bucket = TokenBucket(
             rate=settings.CHAT_FRAMES_PER_SECOND, burst=settings.CHAT_FRAME_BURST
         )
@@ -157,7 +156,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for message_id in streaming:
             # The generation answers on this channel, wherever it runs; deltas until
             # then are dropped, since the snapshot covers them.
-            self.awaiting_snapshot.add(message_id)
+            self.snapshots.expect(message_id)
             await self.channel_layer.group_send(
                 generation_group(message_id),
                 {"type": "generation.snapshot", "reply_channel": self.channel_name},
@@ -177,20 +176,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- channel-layer events -----------------------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        frame = event["frame"]
-        kind, message_id = frame["type"], frame.get("message_id")
-        if kind == "delta":
-            if message_id in self.awaiting_snapshot:
-                return
-            if frame["seq"] <= self.snapshot_seq.get(message_id, 0):
-                return
-        elif kind == "snapshot":
-            self.awaiting_snapshot.discard(message_id)
-            self.snapshot_seq[message_id] = frame["seq"]
-        elif kind == "done":
-            self.awaiting_snapshot.discard(message_id)
-            self.snapshot_seq.pop(message_id, None)
-        await self.send_json(frame)
+        if self.snapshots.admit(event["frame"]):
+            await self.send_json(event["frame"])
 
     # --- database -----------------------------------------------------------------------
 

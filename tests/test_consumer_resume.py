@@ -18,9 +18,11 @@ EXPECTED = "".join(f"t{i} " for i in range(120))
 
 
 async def test_a_late_subscriber_gets_a_snapshot_then_the_rest_without_gap_or_duplicate(
-    upstream, alice
+    upstream, alice, settings
 ):
-    upstream.plan(tokens=120, delay=0.01)
+    # Fast tokens and coarse frames: text is usually pending when the snapshot is taken.
+    settings.CHAT_DELTA_INTERVAL = 0.05
+    upstream.plan(tokens=120, delay=0.003)
     writer = await connect(alice)
     await writer.send_json_to({"type": "send", "content": "long"})
     frames = await receive_until(writer, "delta")

@@ -1,0 +1,31 @@
+"""Which live frames a socket forwards after subscribing mid-stream.
+
+A subscriber joins the conversation's group, then asks each running generation for a
+snapshot. Deltas that reach it before the snapshot are covered by it, as are any with a
+seq at or below the snapshot's; the rest continue from it: no gap, no duplicate.
+"""
+
+from typing import Any
+
+
+class SnapshotGate:
+    def __init__(self) -> None:
+        self._awaiting: set[int] = set()
+        self._covered: dict[int, int] = {}  # message id -> seq its snapshot covers
+
+    def expect(self, message_id: int) -> None:
+        self._awaiting.add(message_id)
+
+    def admit(self, frame: dict[str, Any]) -> bool:
+        kind, message_id = frame["type"], frame.get("message_id")
+        if kind == "delta":
+            if message_id in self._awaiting:
+                return False
+            return frame["seq"] > self._covered.get(message_id, 0)
+        if kind == "snapshot":
+            self._awaiting.discard(message_id)
+            self._covered[message_id] = frame["seq"]
+        elif kind == "done":
+            self._awaiting.discard(message_id)
+            self._covered.pop(message_id, None)
+        return True
