@@ -10,7 +10,7 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_ENV := DEBUG=0 SECRET_KEY=tests-only-not-a-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
 	ALLOWED_HOSTS=127.0.0.1,localhost,testserver CHROMIUM=$(CHROMIUM)
 
-.PHONY: run test pytest lint format check-deploy admin chromium lock clean
+.PHONY: run test pytest bench lint format check-deploy admin chromium lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ check-deploy: $(VENV)/.runtime
 	DEBUG=0 SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
 	ALLOWED_HOSTS=chat.example.org CSRF_TRUSTED_ORIGINS=https://chat.example.org \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## The relay benchmark: writes its table and plot into docs/benchmarks.md.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.relay $(ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

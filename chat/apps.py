@@ -5,3 +5,11 @@ class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        if settings.CHAT_DB_WRITE_LOG:
+            from chat import dbwrites
+
+            dbwrites.install(settings.CHAT_DB_WRITE_LOG)

@@ -124,7 +124,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 )
             )
         generation = await generation_prepare(
-            message_id=sent.assistant_message.pk, conversation_id=conversation.pk
+            message_id=sent.assistant_message.pk,
+            conversation_id=conversation.pk,
+            request=sent.request,
         )
         try:
             for message in (sent.user_message, sent.assistant_message):
@@ -174,6 +176,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.add(group)
 
     # --- channel-layer events -----------------------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler: a hop to the
+        # database thread for each forwarded delta, which under 100 streams queued them
+        # behind the sends (docs/benchmarks.md). Forwarding touches no database, and the
+        # ORM calls here go through database_sync_to_async, which does that itself.
+        if message["type"] == "chat.frame":
+            await self.chat_frame(message)
+        else:
+            await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if self.snapshots.admit(event["frame"]):

@@ -60,13 +60,17 @@ def generation_group(message_id: int) -> str:
     return f"generation.{message_id}"
 
 
-async def generation_prepare(*, message_id: int, conversation_id: int) -> "Generation":
+async def generation_prepare(
+    *, message_id: int, conversation_id: int, request: ChatRequest | None = None
+) -> "Generation":
     """Make a generation for a saved streaming message that Stop can already reach.
 
     Publish the message, then call start(): a Stop pressed in between waits in the
-    generation's channel and is obeyed as soon as it runs.
+    generation's channel and is obeyed as soon as it runs. Without a request, the
+    generation builds it from the database.
     """
     generation = Generation(message_id=message_id, conversation_id=conversation_id)
+    generation.request = request
     await generation.listen()
     return generation
 
@@ -177,7 +181,10 @@ class Generation:
     # --- streaming --------------------------------------------------------------------
 
     async def _stream(self) -> None:
-        self.request = await database_sync_to_async(chat_request_build)(message_id=self.message_id)
+        if self.request is None:
+            self.request = await database_sync_to_async(chat_request_build)(
+                message_id=self.message_id
+            )
         client = UpstreamClient(self.provider)
         self.model = self.request.model or await model_default(client)
         body = {"model": self.model, "messages": self.request.messages}
@@ -346,7 +353,10 @@ class Generation:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
                 counts = await database_sync_to_async(assistant_message_finalize)(
-                    message_id=self.message_id, request_id=self.request_id, result=result
+                    request=self.request,
+                    message_id=self.message_id,
+                    request_id=self.request_id,
+                    result=result,
                 )
                 return counts or result.usage_counts()
             except Exception:

@@ -71,6 +71,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        # Channels closes connections older than this around every database call: with
+        # 0, each call would open a new connection (and run the PRAGMAs) on the hot path.
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -81,7 +85,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "chat.User"
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.InProcessChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -175,5 +179,7 @@ CHAT_DELTA_INTERVAL = env_float("CHAT_DELTA_INTERVAL", 0.03)
 CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
 CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
 CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
+# For the benchmark only: a file to log each database write to (see chat/dbwrites.py).
+CHAT_DB_WRITE_LOG = env_str("CHAT_DB_WRITE_LOG")
 # The longest user message accepted, in characters.
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)

@@ -97,6 +97,7 @@ def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):
     assert Message.objects.get(pk=message_id).content == "part"
 
     assistant_message_finalize(
+        request=None,
         message_id=message_id,
         request_id=uuid.uuid4(),
         result=GenerationResult(status="complete", content="whole"),
@@ -118,7 +119,12 @@ def test_finalizing_saves_the_answer_and_one_usage_row_exactly_once(alice):
         duration_ms=900,
     )
     request_id = uuid.uuid4()
-    finalize = dict(message_id=sent.assistant_message.pk, request_id=request_id, result=result)
+    finalize = dict(
+        request=sent.request,
+        message_id=sent.assistant_message.pk,
+        request_id=request_id,
+        result=result,
+    )
     assert assistant_message_finalize(**finalize)
     assert not assistant_message_finalize(**finalize)
 
@@ -141,7 +147,7 @@ def test_the_generations_own_outcome_replaces_a_mistaken_interrupted_mark(alice)
 
     result = GenerationResult(status="complete", content="all of it", usage=UsageCounts(5, 9))
     assistant_message_finalize(
-        message_id=sent.assistant_message.pk, request_id=uuid.uuid4(), result=result
+        request=None, message_id=sent.assistant_message.pk, request_id=uuid.uuid4(), result=result
     )
 
     answer = Message.objects.get(pk=sent.assistant_message.pk)

@@ -8,34 +8,47 @@ from chat.upstream.events import (
     ToolCallDelta,
     UsageReport,
 )
-from chat.upstream.sse import iter_sse_data, parse_chunk
+from chat.upstream.sse import SseDecoder, parse_chunk
 
 
-async def lines(*items: str):
-    for item in items:
-        yield item
+def payloads(*reads: bytes) -> list[bytes]:
+    decoder = SseDecoder()
+    return [payload for data in reads for payload in decoder.feed(data)]
 
 
-async def collect(*items: str) -> list[str]:
-    return [data async for data in iter_sse_data(lines(*items))]
-
-
-async def test_it_yields_each_data_line_payload_in_order():
-    assert await collect('data: {"a":1}', "", 'data: {"b":2}', "data: [DONE]") == [
-        '{"a":1}',
-        '{"b":2}',
-        "[DONE]",
+def test_it_yields_each_data_line_payload_in_order():
+    assert payloads(b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n') == [
+        b'{"a":1}',
+        b'{"b":2}',
+        b"[DONE]",
     ]
 
 
-async def test_it_skips_keep_alive_comments_blank_lines_and_other_fields():
-    assert await collect(": keep-alive", "", "event: message", "id: 7", "retry: 10", "data: x") == [
-        "x"
-    ]
+def test_it_skips_keep_alive_comments_blank_lines_and_other_fields():
+    body = b": keep-alive\n\nevent: message\nid: 7\nretry: 10\ndata: x\n\n"
+    assert payloads(body) == [b"x"]
 
 
-async def test_it_accepts_data_without_a_space_after_the_colon():
-    assert await collect('data:{"a":1}') == ['{"a":1}']
+def test_it_accepts_data_without_a_space_after_the_colon():
+    assert payloads(b'data:{"a":1}\n') == [b'{"a":1}']
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r", b"\n"])
+def test_it_accepts_every_line_end(newline):
+    body = b"data: one" + newline + newline + b"data: two" + newline
+    assert payloads(body) == [b"one", b"two"]
+
+
+def test_a_line_cut_across_reads_is_joined():
+    assert payloads(b"da", b'ta: {"a"', b":1}\n", b"data: [DONE]\n") == [b'{"a":1}', b"[DONE]"]
+
+
+def test_a_crlf_cut_between_reads_makes_no_extra_payload():
+    assert payloads(b"data: one\r", b"\ndata: two\r\n") == [b"one", b"two"]
+
+
+def test_an_unfinished_line_waits_for_its_end():
+    assert payloads(b"data: {no end yet") == []
 
 
 def test_it_reads_content():

@@ -13,8 +13,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--api-key", default="", help="require this bearer key")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
+    parser.add_argument("--tokens", type=int, default=None, help="tokens per answer")
     args = parser.parse_args()
-    app = FakeUpstream(api_key=args.api_key, token_delay=args.delay)
+    app = FakeUpstream(api_key=args.api_key, token_delay=args.delay, tokens=args.tokens)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
 
 

@@ -72,9 +72,12 @@ class LogEntry:
 
 
 class FakeUpstream:
-    def __init__(self, *, api_key: str = "", token_delay: float = 0.0) -> None:
+    def __init__(
+        self, *, api_key: str = "", token_delay: float = 0.0, tokens: int | None = None
+    ) -> None:
         self.api_key = api_key
         self.token_delay = token_delay
+        self.default_plan = Plan(tokens=tokens)
         self.plans: deque[Plan] = deque()
         self.log: list[LogEntry] = []
 
@@ -137,7 +140,7 @@ class FakeUpstream:
         except ValueError:
             await _json(send, 400, _error("The request body is not valid JSON.", "invalid_json"))
             return
-        plan = self.plans.popleft() if self.plans else Plan()
+        plan = self.plans.popleft() if self.plans else self.default_plan
         entry = LogEntry(
             id=len(self.log) + 1,
             path=scope["path"],

@@ -4,10 +4,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Message, Usage
+from chat.models import Conversation, Message, Usage
 from chat.selectors import message_lineage
 from chat.services.usage import UsageCounts, usage_estimate, usage_record
 
@@ -84,6 +84,20 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
     )
 
 
+def chat_request_first(*, conversation: Conversation, question: Message) -> ChatRequest:
+    """The request for the first answer of a new conversation, without a query."""
+    messages: list[dict[str, Any]] = []
+    if conversation.system_prompt:
+        messages.append({"role": "system", "content": conversation.system_prompt})
+    messages.append({"role": question.role, "content": question.content})
+    return ChatRequest(
+        user_id=conversation.user_id,
+        conversation_id=conversation.pk,
+        model=conversation.model,
+        messages=messages,
+    )
+
+
 def assistant_message_flush(*, message_id: int, content: str, reasoning: str) -> None:
     """Save the text so far (crash safety); also the heartbeat that says its process lives."""
     # Filtered on status, so a late flush cannot overwrite a finished answer.
@@ -93,53 +107,59 @@ def assistant_message_flush(*, message_id: int, content: str, reasoning: str) ->
 
 
 def assistant_message_finalize(
-    *, message_id: int, request_id: uuid.UUID, result: GenerationResult
+    *,
+    request: ChatRequest | None,
+    message_id: int,
+    request_id: uuid.UUID,
+    result: GenerationResult,
 ) -> UsageCounts | None:
     """Save the final answer and a usage row per upstream request, exactly once.
 
     The generation's own outcome is the truth: it replaces whatever the row says, even an
     `interrupted` set by a sweep that took a slow process for a dead one. Returns the
     counts recorded for the final request; a second call with the same request id
-    changes nothing and returns None.
+    changes nothing and returns None (the usage row's unique request id says so).
     """
+    if request is None:  # stopped before it was ever read
+        request = chat_request_build(message_id=message_id)
     counts = result.usage_counts()
-    with transaction.atomic():
-        if Usage.objects.filter(request_id=request_id).exists():
-            return None
-        message = Message.objects.select_related("conversation").get(pk=message_id)
-        Message.objects.filter(pk=message_id).update(
-            status=result.status,
-            content=result.content,
-            reasoning=result.reasoning,
-            tool_calls=result.tool_calls,
-            finish_reason=result.finish_reason,
-            error=result.error,
-            model=result.model,
-            time_to_first_token_ms=result.time_to_first_token_ms,
-            duration_ms=result.duration_ms,
-            updated_at=timezone.now(),
-        )
-        common = {
-            "user_id": message.conversation.user_id,
-            "conversation_id": message.conversation_id,
-            "message_id": message_id,
-            "purpose": Usage.Purpose.ANSWER,
-            "provider": result.provider,
-            "model": result.model,
-        }
-        for attempt in result.failed_attempts:
+    common = {
+        "user_id": request.user_id,
+        "conversation_id": request.conversation_id,
+        "message_id": message_id,
+        "purpose": Usage.Purpose.ANSWER,
+        "provider": result.provider,
+        "model": result.model,
+    }
+    try:
+        with transaction.atomic():
+            for attempt in result.failed_attempts:
+                usage_record(
+                    request_id=attempt.request_id,
+                    status=Message.Status.ERROR,
+                    counts=UsageCounts(),
+                    **common,
+                )
             usage_record(
-                request_id=attempt.request_id,
-                status=Message.Status.ERROR,
-                counts=UsageCounts(),
+                request_id=request_id,
+                status=result.status,
+                counts=counts,
+                latency_ms=result.duration_ms,
+                time_to_first_token_ms=result.time_to_first_token_ms,
                 **common,
             )
-        usage_record(
-            request_id=request_id,
-            status=result.status,
-            counts=counts,
-            latency_ms=result.duration_ms,
-            time_to_first_token_ms=result.time_to_first_token_ms,
-            **common,
-        )
+            Message.objects.filter(pk=message_id).update(
+                status=result.status,
+                content=result.content,
+                reasoning=result.reasoning,
+                tool_calls=result.tool_calls,
+                finish_reason=result.finish_reason,
+                error=result.error,
+                model=result.model,
+                time_to_first_token_ms=result.time_to_first_token_ms,
+                duration_ms=result.duration_ms,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None  # saved before
     return counts

@@ -7,6 +7,7 @@ with backoff; after it never, since that would duplicate the answer and bill it 
 """
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -23,7 +24,7 @@ from chat.upstream.demo import demo_transport
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import TOKEN_EVENTS, ContentDelta, Retrying, StreamEvent
 from chat.upstream.provider import Provider
-from chat.upstream.sse import DONE, error_message, iter_sse_data, parse_chunk
+from chat.upstream.sse import DONE, SseDecoder, error_message, parse_chunk
 from chat.upstream.think import ThinkSplitter
 
 logger = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ def http_client(*, demo: bool = False) -> httpx.AsyncClient:
             write=30.0,
             pool=settings.LLM_CONNECT_TIMEOUT,
         )
-        # Every open stream holds a connection; keep room for many.
-        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+        # Every open stream holds a connection; keep room for many. Few idle ones are
+        # kept: the pool polls each idle socket on every request and release, which with
+        # a hundred kept cost a fifth of the event loop (docs/benchmarks.md).
+        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=16)
         client = httpx.AsyncClient(
             timeout=timeout,
             limits=limits,
@@ -135,19 +138,32 @@ class UpstreamClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._status_error(response)
-                async for data in iter_sse_data(response.aiter_lines()):
-                    if data == DONE:
+                decoder, done = SseDecoder(), False
+                body = response.aiter_bytes()
+                async for data in body:
+                    for payload in decoder.feed(data):
+                        if payload == DONE:
+                            done = True
+                            break
+                        try:
+                            events = parse_chunk(payload)
+                        except UpstreamError as exc:
+                            raise self._redacted(exc) from None
+                        for event in events:
+                            if isinstance(event, ContentDelta):
+                                for piece in splitter.feed(event.text):
+                                    yield piece
+                            else:
+                                yield event
+                    if done:
                         break
-                    try:
-                        events = parse_chunk(data)
-                    except UpstreamError as exc:
-                        raise self._redacted(exc) from None
-                    for event in events:
-                        if isinstance(event, ContentDelta):
-                            for piece in splitter.feed(event.text):
-                                yield piece
-                        else:
-                            yield event
+                if done:
+                    # The body ends right after [DONE]; reading its end returns the
+                    # connection to the pool instead of closing it.
+                    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+                        async with asyncio.timeout(1):
+                            async for _ in body:
+                                pass
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 raise UpstreamError(

@@ -12,6 +12,8 @@ class ThinkSplitter:
         self._held = ""  # a tail that may be the start of a tag
 
     def feed(self, text: str) -> list[ContentDelta | ReasoningDelta]:
+        if not self.thinking and not self._held and "<" not in text:
+            return [ContentDelta(text)]  # nearly every chunk: no tag can start here
         out: list[ContentDelta | ReasoningDelta] = []
         text = self._held + text
         self._held = ""

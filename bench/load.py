@@ -1,0 +1,157 @@
+"""The load: N closed-loop clients, each asking for one answer after another until time is up.
+
+The same load goes straight to the fake upstream (direct) and through chatsite (relay),
+so every figure can be a ratio of the two, which holds on a noisy machine.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import websockets
+
+from bench.servers import API_KEY
+
+# How the fake upstream writes a content delta (its chunks are compact JSON).
+CONTENT_MARK = b'"delta":{"content":'
+
+
+@dataclass(frozen=True)
+class Sample:
+    ttft: float  # seconds from asking to the first token
+    tokens: int  # tokens delivered
+    seconds: float  # seconds from asking to the end of the answer
+
+
+async def direct(
+    *, base_url: str, clients: int, seconds: float, stagger: float
+) -> tuple[list[Sample], float]:
+    url = httpx.URL(base_url)
+    return await _run(clients, seconds, stagger, lambda _, deadline: _direct_client(url, deadline))
+
+
+async def _direct_client(url: httpx.URL, deadline: float) -> list[Sample]:
+    """Plain HTTP/1.1 on a kept-alive socket, counting content chunks in the raw bytes.
+
+    A general HTTP client's per-read overhead saturated a core at 20,000 tokens/s on
+    this machine; the baseline must measure the upstream, not the client.
+    """
+    body = json.dumps(
+        {
+            "model": "chatsite-demo",
+            "messages": [{"role": "user", "content": "bench"}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    ).encode()
+    request = (
+        f"POST {url.raw_path.decode()}/chat/completions HTTP/1.1\r\n"
+        f"Host: {url.host}:{url.port}\r\nAuthorization: Bearer {API_KEY}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    samples = []
+    try:
+        while time.monotonic() < deadline:
+            started, first, tokens, tail = time.perf_counter(), None, 0, b""
+            writer.write(request)
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    raise RuntimeError("the upstream closed the connection")
+                found = data.count(CONTENT_MARK)
+                if found:
+                    first = first or time.perf_counter()
+                    tokens += found
+                # The chunked body ends with a zero-size chunk after [DONE].
+                tail = (tail + data)[-64:]
+                if b"[DONE]" in tail and tail.endswith(b"0\r\n\r\n"):
+                    break
+            samples.append(Sample(first - started, tokens, time.perf_counter() - started))
+    finally:
+        writer.close()
+    return samples
+
+
+async def relay(
+    *, ws_url: str, origin: str, cookies: list[str], seconds: float, stagger: float
+) -> tuple[list[Sample], float]:
+    return await _run(
+        len(cookies),
+        seconds,
+        stagger,
+        lambda index, deadline: _relay_client(ws_url, origin, cookies[index], deadline),
+    )
+
+
+async def _relay_client(ws_url: str, origin: str, cookie: str, deadline: float) -> list[Sample]:
+    samples = []
+    async with _connect(ws_url, origin, cookie) as ws:
+        while time.monotonic() < deadline:
+            started, first = time.perf_counter(), None
+            await ws.send(json.dumps({"type": "send", "content": "bench"}))
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame["type"] == "delta" and frame.get("content"):
+                    first = first or time.perf_counter()
+                elif frame["type"] == "done":
+                    if frame["status"] != "complete":
+                        raise RuntimeError(f"an answer ended {frame['status']}: {frame['error']}")
+                    tokens = len(frame["content"].split())
+                    break
+                elif frame["type"] == "error":
+                    raise RuntimeError(f"chatsite refused: {frame}")
+            samples.append(Sample(first - started, tokens, time.perf_counter() - started))
+    return samples
+
+
+async def open_idle(*, ws_url: str, origin: str, cookies: list[str], count: int) -> list:
+    """Open `count` logged-in sockets that then stay silent."""
+    sockets = []
+    for start in range(0, count, 50):
+        batch = [
+            _connect(ws_url, origin, cookies[i % len(cookies)]).__aenter__()
+            for i in range(start, min(start + 50, count))
+        ]
+        sockets += await asyncio.gather(*batch)
+    return sockets
+
+
+async def close_all(sockets: list) -> None:
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+def _connect(ws_url: str, origin: str, cookie: str) -> websockets.connect:
+    return websockets.connect(
+        ws_url,
+        origin=origin,
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+        compression=None,  # measured plain: see docs/benchmarks.md
+        max_size=None,
+        open_timeout=30,
+        ping_interval=None,
+    )
+
+
+async def _run(
+    clients: int,
+    seconds: float,
+    stagger: float,
+    client: Callable[[int, float], Awaitable[list[Sample]]],
+) -> tuple[list[Sample], float]:
+    """Client i starts i/N of `stagger` late: people do not all press Enter at once.
+
+    With `stagger` the length of one answer, N streams run at once from then on.
+    """
+    started = time.monotonic()
+    deadline = started + seconds
+
+    async def staggered(index: int) -> list[Sample]:
+        await asyncio.sleep(stagger * index / clients)
+        return await client(index, deadline)
+
+    results = await asyncio.gather(*(staggered(i) for i in range(clients)))
+    return [s for samples in results for s in samples], time.monotonic() - started

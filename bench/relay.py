@@ -1,0 +1,175 @@
+"""The relay benchmark: one command, every figure a ratio of relay to direct.
+
+    .venv/bin/python -m bench.relay --streams 100 --tokens 200 --pace 0.005 --idle 1000
+
+Starts the fake upstream and chatsite under daphne, sends N closed-loop clients straight
+to the upstream and then through chatsite over websockets (without and with idle
+sockets open), and writes a table and a plot into docs/benchmarks.md.
+"""
+
+import argparse
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import uvloop
+
+from bench import load
+from bench.report import Phase, plot, table, write
+from bench.servers import (
+    ROOT,
+    cpu_seconds,
+    manage,
+    rss_bytes,
+    site_env,
+    start_fake_upstream,
+    start_site,
+    stop,
+)
+
+
+async def sample_rss(pid: int, peak: list[int], stop_at: float) -> None:
+    while time.monotonic() < stop_at:
+        peak[0] = max(peak[0], rss_bytes(pid))
+        await asyncio.sleep(0.1)
+
+
+async def relay_phase(
+    name: str,
+    pid: int,
+    write_log: Path,
+    cookies: list[str],
+    port: int,
+    seconds: float,
+    stagger: float,
+) -> Phase:
+    ws_url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
+    rss_before, cpu_before = rss_bytes(pid), cpu_seconds(pid)
+    writes_before = len(write_log.read_text().splitlines())
+    peak = [rss_before]
+    sampler = asyncio.create_task(sample_rss(pid, peak, time.monotonic() + seconds + 5))
+    samples, wall = await load.relay(
+        ws_url=ws_url, origin=origin, cookies=cookies, seconds=seconds, stagger=stagger
+    )
+    sampler.cancel()
+    await asyncio.sleep(0.5)  # the last answers' final saves
+    return Phase(
+        name=name,
+        samples=samples,
+        wall=wall,
+        cpu=cpu_seconds(pid) - cpu_before,
+        peak_rss=peak[0],
+        rss_before=rss_before,
+        db_writes=len(write_log.read_text().splitlines()) - writes_before,
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="chatsite-bench-"))
+    write_log = workdir / "db-writes.log"
+    write_log.touch()
+    fake, base_url = start_fake_upstream(tokens=args.tokens, pace=args.pace)
+    env = site_env(database=workdir / "db.sqlite3", base_url=base_url, write_log=write_log)
+    manage(env, "migrate", "--noinput")
+    made = subprocess.run(
+        [sys.executable, "bench/users.py", str(args.streams)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    cookies = json.loads(made.stdout)
+    site, port = start_site(env)
+    ws_url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
+    try:
+        stagger = args.tokens * args.pace  # one answer's length
+        print("warming up")
+        await load.relay(
+            ws_url=ws_url, origin=origin, cookies=cookies, seconds=args.warmup, stagger=stagger
+        )
+        await load.direct(
+            base_url=base_url, clients=args.streams, seconds=args.warmup, stagger=stagger
+        )
+        print(f"direct: {args.streams} clients for {args.seconds} s")
+        samples, wall = await load.direct(
+            base_url=base_url, clients=args.streams, seconds=args.seconds, stagger=stagger
+        )
+        direct = Phase("direct", samples, wall)
+        print("relay")
+        profiler = None
+        if args.profile:
+            # Profile before optimising: where the server's time goes under this load.
+            profiler = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--format",
+                    "speedscope",
+                    "-o",
+                    args.profile,
+                    "-p",
+                    str(site.pid),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        relay = await relay_phase(
+            "relay", site.pid, write_log, cookies, port, args.seconds, stagger
+        )
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
+        print(f"opening {args.idle} idle sockets")
+        rss_before_idle = rss_bytes(site.pid)
+        idle = await load.open_idle(ws_url=ws_url, origin=origin, cookies=cookies, count=args.idle)
+        await asyncio.sleep(1)
+        idle_rss = rss_bytes(site.pid) - rss_before_idle
+        print("relay with idle sockets")
+        relay_idle = await relay_phase(
+            f"relay, {args.idle:,} idle",
+            site.pid,
+            write_log,
+            cookies,
+            port,
+            args.seconds,
+            stagger,
+        )
+        await load.close_all(idle)
+    finally:
+        stop(site)
+        stop(fake)
+
+    relays = [relay, relay_idle]
+    text = table(direct, relays, streams=args.streams, idle=args.idle, idle_rss=idle_rss)
+    header = (
+        f"{args.streams} concurrent streams of {args.tokens} tokens paced {args.pace * 1000:g} ms "
+        f"apart, {args.seconds:g} s per phase, persistence and usage recording on. Each "
+        "client asks for one answer after another; their starts are spread over one "
+        "answer's length, the same for direct and relay.\n"
+        f"Command: `make bench ARGS='--streams {args.streams} --tokens {args.tokens} "
+        f"--pace {args.pace} --idle {args.idle} --seconds {args.seconds:g}'`."
+        "\n\n![Time to first token and throughput](benchmarks-relay.png)\n\n"
+    )
+    print(text)
+    if args.write:
+        plot(direct, relays, ROOT / "docs" / "benchmarks-relay.png")
+        write(ROOT / "docs" / "benchmarks.md", header + text)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--streams", type=int, default=100)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--pace", type=float, default=0.005, help="seconds between tokens")
+    parser.add_argument("--idle", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--no-write", dest="write", action="store_false")
+    parser.add_argument("--profile", help="write a py-spy profile of the relay phase here")
+    uvloop.run(main(parser.parse_args()))

@@ -1,0 +1,124 @@
+"""The processes a benchmark run starts, and what /proc says about them."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+API_KEY = "sk-bench-fake-upstream"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port}")
+
+
+def start_fake_upstream(*, tokens: int, pace: float) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chat.fake_upstream",
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--tokens",
+            str(tokens),
+            "--delay",
+            str(pace),
+        ],
+        cwd=ROOT,
+    )
+    wait_for_port(port, process)
+    return process, f"http://127.0.0.1:{port}/v1"
+
+
+def site_env(*, database: Path, base_url: str, write_log: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-not-a-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "SQLITE_PATH": str(database),
+        "LLM_BASE_URL": base_url,
+        "LLM_API_KEY": API_KEY,
+        "LLM_MODEL": "chatsite-demo",
+        "CHAT_DB_WRITE_LOG": str(write_log),
+        "LOG_LEVEL": "WARNING",
+        # The benchmark's clients are many sockets from one machine on purpose.
+        "CHAT_FRAMES_PER_SECOND": "1000",
+        "CHAT_FRAME_BURST": "1000",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    return result.stdout.decode()
+
+
+def start_site(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return process, port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
