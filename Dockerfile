@@ -24,4 +24,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --ver
 USER chatsite
 VOLUME /data
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py recover_streams && exec daphne -b 0.0.0.0 -p 8000 --proxy-headers chatsite.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py recover_streams && exec python -m chatsite.serve -b 0.0.0.0 -p 8000 --proxy-headers chatsite.asgi:application"]

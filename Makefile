@@ -28,7 +28,7 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 run: $(VENV)/.runtime
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py recover_streams --all
-	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) chatsite.asgi:application
+	DEBUG=$${DEBUG-1} $(BIN)/python -m chatsite.serve -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 ## Set up and run every check and test: lint, format, Django checks, pytest (browser included).
 test: $(VENV)/.dev chromium

@@ -86,7 +86,7 @@ def start_site(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
         [
             sys.executable,
             "-m",
-            "daphne",
+            os.environ.get("BENCH_SERVER_MODULE", "chatsite.serve"),
             "-b",
             "127.0.0.1",
             "-p",
