@@ -29,8 +29,8 @@ from bench.servers import (
     site_env,
     start_fake_upstream,
     start_site,
-    stop,
 )
+from tests.servers import stop
 
 
 async def sample_rss(pid: int, peak: list[int], stop_at: float) -> None:

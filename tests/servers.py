@@ -1,4 +1,5 @@
-"""Real servers on loopback for the tests: the fake upstream and chatsite under daphne."""
+"""Real servers on loopback for the tests and the benchmark: the fake upstream and
+chatsite as it is served."""
 
 import os
 import socket
@@ -40,6 +41,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def start_site(env: dict[str, str], **popen: Any) -> tuple[subprocess.Popen[bytes], int]:
+    """chatsite served as in production (daphne on uvloop) on a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chatsite.serve",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        **popen,
+    )
+    wait_for_port(port, process)
+    return process, port
 
 
 class FakeUpstreamServer:

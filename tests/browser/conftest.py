@@ -10,15 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.servers import (
-    FAKE_API_KEY,
-    ROOT,
-    FakeUpstreamServer,
-    free_port,
-    site_env,
-    stop,
-    wait_for_port,
-)
+from tests.servers import FAKE_API_KEY, ROOT, FakeUpstreamServer, site_env, start_site, stop
 
 # The flags this machine's page lists: headless, no sandbox as root, and no background
 # traffic to hosts a closed network cannot reach.
@@ -32,6 +24,14 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 PASSWORD = "alice-browser-password-1"
+ASSISTANT = '.message[data-role="assistant"]'
+CONTENT = f"{ASSISTANT} .message-content"
+# The answer is being written and some of it is on the page already.
+STREAMING_WITH_TEXT = """() => {
+  const el = document.querySelector('.message[data-role="assistant"]');
+  return el && el.dataset.status === 'streaming'
+    && el.querySelector('.message-content').textContent.length > 0;
+}"""
 
 
 @dataclass
@@ -58,22 +58,7 @@ def site(
     )
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     manage(env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "chatsite.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    wait_for_port(port, process)
+    process, port = start_site(env)
     yield Site(url=f"http://127.0.0.1:{port}", env=env)
     stop(process)
 

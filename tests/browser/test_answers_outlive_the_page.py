@@ -3,18 +3,11 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Site, log_in
+from tests.browser.conftest import ASSISTANT, CONTENT, STREAMING_WITH_TEXT, Site, log_in
 
 pytestmark = pytest.mark.browser
 
-ASSISTANT = '.message[data-role="assistant"]'
-CONTENT = f"{ASSISTANT} .message-content"
 EXPECTED = "".join(f"t{i} " for i in range(150))
-STREAMING_WITH_TEXT = """() => {
-  const el = document.querySelector('.message[data-role="assistant"]');
-  return el && el.dataset.status === 'streaming'
-    && el.querySelector('.message-content').textContent.length > 0;
-}"""
 
 
 def test_reloading_mid_answer_shows_the_text_so_far_and_it_continues_live(

@@ -3,16 +3,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Site, log_in
+from tests.browser.conftest import ASSISTANT, STREAMING_WITH_TEXT, Site, log_in
 
 pytestmark = pytest.mark.browser
-
-ASSISTANT = '.message[data-role="assistant"]'
-STREAMING_WITH_TEXT = """() => {
-  const el = document.querySelector('.message[data-role="assistant"]');
-  return el && el.dataset.status === 'streaming'
-    && el.querySelector('.message-content').textContent.length > 0;
-}"""
 
 
 def test_a_person_logs_in_watches_an_answer_stream_and_finds_it_after_reload(
