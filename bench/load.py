@@ -108,6 +108,43 @@ async def _relay_client(ws_url: str, origin: str, cookie: str, deadline: float) 
     return samples
 
 
+@dataclass(frozen=True)
+class StopSample:
+    content: str  # the question, which tells its upstream request in the fake's log
+    pressed_at: float  # time.time() when Stop was sent
+    to_stopped: float  # seconds from Stop to the `stopped` frame
+
+
+async def stop_latency(*, ws_url: str, origin: str, cookies: list[str]) -> list[StopSample]:
+    """Press Stop in one answer per client, all at once, after the first token."""
+
+    async def one(index: int, cookie: str) -> StopSample:
+        content = f"stop-{index}"
+        async with _connect(ws_url, origin, cookie) as ws:
+            await ws.send(json.dumps({"type": "send", "content": content}))
+            while (frame := json.loads(await ws.recv()))["type"] != "delta":
+                pass
+            pressed, pressed_at = time.perf_counter(), time.time()
+            await ws.send(json.dumps({"type": "stop", "message_id": frame["message_id"]}))
+            while (frame := json.loads(await ws.recv()))["type"] != "done":
+                pass
+            if frame["status"] != "stopped":
+                raise RuntimeError(f"Stop ended the answer {frame['status']}")
+            return StopSample(content, pressed_at, time.perf_counter() - pressed)
+
+    return list(await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies))))
+
+
+def upstream_close_delays(stops: list[StopSample], fake_log: list[dict]) -> list[float]:
+    """Seconds from each Stop to the fake upstream seeing its request's connection close."""
+    ended = {
+        entry["body"]["messages"][-1]["content"]: entry["ended_at"]
+        for entry in fake_log
+        if entry["outcome"] == "disconnected"
+    }
+    return [ended[stop.content] - stop.pressed_at for stop in stops if stop.content in ended]
+
+
 async def open_idle(*, ws_url: str, origin: str, cookies: list[str], count: int) -> list:
     """Open `count` logged-in sockets that then stay silent."""
     sockets = []

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import uvloop
 
 from bench import load
@@ -125,6 +126,12 @@ async def main(args: argparse.Namespace) -> None:
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
+        print("stop latency")
+        stops = await load.stop_latency(ws_url=ws_url, origin=origin, cookies=cookies)
+        fake_root = base_url.rsplit("/v1", 1)[0]
+        async with httpx.AsyncClient(timeout=60) as http:
+            fake_log = (await http.get(f"{fake_root}/_fake/log")).json()
+        closes = load.upstream_close_delays(stops, fake_log)
         print(f"opening {args.idle} idle sockets")
         rss_before_idle = rss_bytes(site.pid)
         idle = await load.open_idle(ws_url=ws_url, origin=origin, cookies=cookies, count=args.idle)
@@ -146,7 +153,15 @@ async def main(args: argparse.Namespace) -> None:
         stop(fake)
 
     relays = [relay, relay_idle]
-    text = table(direct, relays, streams=args.streams, idle=args.idle, idle_rss=idle_rss)
+    text = table(
+        direct,
+        relays,
+        streams=args.streams,
+        idle=args.idle,
+        idle_rss=idle_rss,
+        stops=[s.to_stopped for s in stops],
+        closes=closes,
+    )
     header = (
         f"{args.streams} concurrent streams of {args.tokens} tokens paced {args.pace * 1000:g} ms "
         f"apart, {args.seconds:g} s per phase, persistence and usage recording on. Each "

@@ -31,7 +31,16 @@ class Phase:
         return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def table(direct: Phase, relays: list[Phase], *, streams: int, idle: int, idle_rss: int) -> str:
+def table(
+    direct: Phase,
+    relays: list[Phase],
+    *,
+    streams: int,
+    idle: int,
+    idle_rss: int,
+    stops: list[float],
+    closes: list[float],
+) -> str:
     rows = [
         "| figure | " + " | ".join(p.name for p in relays) + " | target |",
         "| --- | " + " | ".join("---" for _ in relays) + " | --- |",
@@ -81,7 +90,17 @@ def table(direct: Phase, relays: list[Phase], *, streams: int, idle: int, idle_r
     rows.append(
         f"Direct time to first token: p50 {ms(direct.ttft(0.5))}, p99 {ms(direct.ttft(0.99))}."
     )
+    rows.append(
+        f"Stop pressed in {len(stops)} answers at once: the upstream saw each request's "
+        f"connection close after p50 {ms(_median(closes))}, max {ms(max(closes))} "
+        f"({len(closes)} matched); the `stopped` frames, sent after the final saves, came "
+        f"after p50 {ms(_median(stops))}, max {ms(max(stops))}."
+    )
     return "\n".join(rows)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def plot(direct: Phase, relays: list[Phase], path: Path) -> None:

@@ -35,6 +35,7 @@ from chat.selectors import conversation_get, message_get, message_usage
 from chat.services.messages import (
     GenerationInProgress,
     SentMessage,
+    message_is_stale,
     message_send,
     streams_interrupt_stale,
 )
@@ -52,6 +53,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.user = self.scope.get("user")
         self.groups_joined: set[str] = set()
         self.snapshots = SnapshotGate()
+        # Answers this socket was shown, all in conversations whose ownership was checked
+        # when it joined them: Stop reaches these before any database work.
+        self.shown_answers: set[int] = set()
         self.bucket = TokenBucket(
             rate=settings.CHAT_FRAMES_PER_SECOND, burst=settings.CHAT_FRAME_BURST
         )
@@ -135,12 +139,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             generation.start()
 
     async def _stop(self, frame: Stop) -> None:
+        if frame.message_id in self.shown_answers:
+            await generation_stop(message_id=frame.message_id)
         found = await self._message_for_stop(frame.message_id)
         if found is None:
             raise ProtocolError("not_found", "Message not found.")
         message, usage = found
         if message.status == Message.Status.STREAMING:
-            await generation_stop(message_id=message.pk)
+            if message.pk not in self.shown_answers:
+                await generation_stop(message_id=message.pk)
             return
         # Already over, or its process died: the saved state unlocks every open page.
         await self._join(message.conversation_id)
@@ -188,8 +195,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
-        if self.snapshots.admit(event["frame"]):
-            await self.send_json(event["frame"])
+        frame = event["frame"]
+        if frame["type"] == "snapshot":
+            self.shown_answers.add(frame["message_id"])
+        elif frame["type"] == "message" and frame["message"]["role"] == Message.Role.ASSISTANT:
+            self.shown_answers.add(frame["message"]["id"])
+        if self.snapshots.admit(frame):
+            await self.send_json(frame)
 
     # --- database -----------------------------------------------------------------------
 
@@ -230,6 +242,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             message = message_get(user=self.user, message_id=message_id)
         except Message.DoesNotExist:
             return None
-        if streams_interrupt_stale(conversation=message.conversation):
+        # One select for a live answer: the sweep writes, so it runs only when due.
+        if message_is_stale(message) and streams_interrupt_stale(conversation=message.conversation):
             message.refresh_from_db()
+        if message.status == Message.Status.STREAMING:
+            return message, None
         return message, message_usage(message=message)

@@ -67,7 +67,8 @@ class LogEntry:
     body: Any
     authorized: bool
     chunks_sent: int = 0
-    outcome: str = "pending"  # complete | disconnected | rejected
+    outcome: str = "pending"  # complete | disconnected | dropped | rejected
+    ended_at: float | None = None  # time.time() when the outcome was known
     plan: dict[str, Any] = field(default_factory=dict)
 
 
@@ -209,6 +210,7 @@ class FakeUpstream:
         producer = asyncio.ensure_future(produce())
         watcher = asyncio.ensure_future(client_gone())
         done, _ = await asyncio.wait({producer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        entry.ended_at = time.time()
         if producer in done:
             watcher.cancel()
             entry.outcome = "dropped" if producer.exception() else "complete"

@@ -76,6 +76,14 @@ def _message_send(*, user: User, conversation_id: int | None, content: str) -> S
     return SentMessage(conversation, created, user_message, assistant_message, request)
 
 
+def message_is_stale(message: Message) -> bool:
+    """A streaming answer its process no longer touches."""
+    return (
+        message.status == Message.Status.STREAMING
+        and message.updated_at < timezone.now() - STALE_STREAM_AFTER
+    )
+
+
 def streams_interrupt_stale(
     *, conversation: Conversation | None = None, older_than: timedelta | None = STALE_STREAM_AFTER
 ) -> int:
