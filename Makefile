@@ -10,7 +10,11 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_ENV := DEBUG=0 SECRET_KEY=tests-only-not-a-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 \
 	ALLOWED_HOSTS=127.0.0.1,localhost,testserver CHROMIUM=$(CHROMIUM)
 
-.PHONY: run test pytest bench lint format check-deploy admin chromium lock clean
+# The second pass: the same suite on the engines a multi-process site runs on.
+SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsite \
+	REDIS_URL=redis://127.0.0.1:6390/0
+
+.PHONY: run test pytest pytest-services services bench lint format check-deploy admin chromium lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +43,14 @@ test: $(VENV)/.dev chromium
 	$(MAKE) --no-print-directory check-deploy
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest
+	$(MAKE) --no-print-directory pytest-services
+
+## Every test again on real PostgreSQL and Redis, installed and started on loopback.
+pytest-services: $(VENV)/.dev services
+	$(TEST_ENV) $(SERVICES_ENV) $(BIN)/pytest $(ARGS)
+
+services:
+	scripts/test-services
 
 ## Run some tests only, e.g. make pytest ARGS="-k stop tests/test_consumer_stop.py"
 pytest: $(VENV)/.dev

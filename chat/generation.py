@@ -113,6 +113,7 @@ class Generation:
         self._sent_content = 0
         self._sent_reasoning = 0
         self._has_pending = asyncio.Event()
+        self._over = False  # the stream ended: the publisher returns, _finish sends the rest
         self._stream_task: asyncio.Task[None] | None = None
         self._started = time.monotonic()
         self._first_token_at: float | None = None
@@ -124,7 +125,10 @@ class Generation:
     # --- life cycle -------------------------------------------------------------------
 
     async def listen(self) -> None:
-        self._control_channel = await self._layer.new_channel()
+        # A plain channel, not a process-specific one: on Redis, all of a process's specific
+        # channels are read by one shared blocking pop, and ending this listener while it
+        # waited there could swallow a frame meant for a socket.
+        self._control_channel = f"generation-control.{self.message_id}.{uuid.uuid4().hex}"
         await self._layer.group_add(generation_group(self.message_id), self._control_channel)
 
     def start(self) -> None:
@@ -138,12 +142,10 @@ class Generation:
 
     async def run(self) -> None:
         self._stream_task = asyncio.create_task(self._stream())
-        helpers = [
-            asyncio.create_task(self._listen()),
-            asyncio.create_task(self._publish_loop()),
-            asyncio.create_task(self._flush_loop()),
-        ]
-        for helper in helpers:
+        listener = asyncio.create_task(self._listen())
+        publisher = asyncio.create_task(self._publish_loop())
+        flusher = asyncio.create_task(self._flush_loop())
+        for helper in (listener, publisher, flusher):
             helper.add_done_callback(_log_failure)
         status = Message.Status.INTERRUPTED
         try:
@@ -152,11 +154,23 @@ class Generation:
         finally:
             if not self._stream_task.done():
                 self._stream_task.cancel()  # run() itself was cancelled: the server stops
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.wait(helpers)
+                self.error = "The server stopped while this answer was being written."
+            flusher.cancel()  # the final save carries the text
+            # Asked, not cancelled: on Redis a group_send cancelled half-way loses its frame.
+            self._over = True
+            self._has_pending.set()
+            await asyncio.wait({publisher, flusher})
             # Shielded: a second cancellation must not cost the answer its final save.
             await asyncio.shield(self._finish(status))
+            await self._end_listening(listener)
+
+    async def _end_listening(self, listener: asyncio.Task[None]) -> None:
+        """Ask the listener to return rather than cancel it in the middle of a read."""
+        try:
+            await self._layer.send(self._control_channel, {"type": "generation.end"})
+            await asyncio.wait({listener}, timeout=5)
+        finally:
+            listener.cancel()
 
     def _status(self) -> str:
         assert self._stream_task is not None
@@ -245,6 +259,8 @@ class Generation:
         while True:
             try:
                 message = await self._layer.receive(self._control_channel)
+                if message.get("type") == "generation.end":
+                    return
                 if message.get("type") == "generation.stop":
                     self.stop_requested = True
                     # Cancelling the stream leaves the httpx response context: the
@@ -273,6 +289,8 @@ class Generation:
         # frame per interval, however fast the upstream is.
         while True:
             await self._has_pending.wait()
+            if self._over:
+                return
             await self._publish_pending()
             await asyncio.sleep(settings.CHAT_DELTA_INTERVAL)
 

@@ -3,6 +3,7 @@ from the environment; README.md lists them all."""
 
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from chatsite.env import env_bool, env_float, env_int, env_list, env_str
@@ -65,27 +66,50 @@ TEMPLATES = [
     },
 ]
 
-# SQLite by default. WAL and IMMEDIATE transactions keep the generation's writes and
-# page reads from tripping over each other's locks.
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-        # Channels closes connections older than this around every database call: with
-        # 0, each call would open a new connection (and run the PRAGMAs) on the hot path.
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+# Channels closes connections older than this around every database call: with 0, each
+# call would open a new connection on the hot path.
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 600)
+if env_str("DATABASE_URL"):
+    # Postgres when the site outgrows one machine: postgres://user:password@host:5432/name
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL"), conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
     }
-}
+else:
+    # SQLite by default. WAL and IMMEDIATE transactions keep the generation's writes and
+    # page reads from tripping over each other's locks.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "chat.User"
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.InProcessChannelLayer"}}
+if env_str("REDIS_URL"):
+    # Several server processes share deltas, snapshots and Stop through Redis.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py's default socket timeout (5 s) equals the layer's blocking-pop
+                # timeout, so an idle socket's read could time out: give it room.
+                "hosts": [{"address": env_str("REDIS_URL"), "socket_timeout": 15}],
+                "prefix": "chatsite",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.InProcessChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

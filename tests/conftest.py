@@ -1,4 +1,5 @@
 import asyncio
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -44,7 +45,12 @@ def fast_password_hashing(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_channel_layer() -> Iterator[None]:
-    # Each test runs its own event loop; a layer's queues must not outlive it.
+    # Each test runs its own event loop; a layer's queues must not outlive it, and on
+    # Redis no group or message of an earlier test may linger.
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,26 @@ class FakeUpstreamServer:
     def close(self) -> None:
         self.http.close()
         stop(self.process)
+
+
+def site_storage(workdir: Path) -> dict[str, str]:
+    """Where a chatsite process under test keeps its data, apart from the test process's.
+
+    SQLite: a file in workdir. On the services pass (DATABASE_URL, REDIS_URL set): a new
+    PostgreSQL database and Redis database 1, since the test process uses database 0.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return {"SQLITE_PATH": str(workdir / "db.sqlite3")}
+    import psycopg
+
+    name = f"chatsite_site_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    storage = {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + name}
+    if os.environ.get("REDIS_URL"):
+        storage["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"
+    return storage
 
 
 def site_env(**extra: str) -> dict[str, str]:

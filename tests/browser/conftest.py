@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.servers import FAKE_API_KEY, ROOT, FakeUpstreamServer, site_env, start_site, stop
+from tests.servers import (
+    FAKE_API_KEY,
+    ROOT,
+    FakeUpstreamServer,
+    site_env,
+    site_storage,
+    start_site,
+    stop,
+)
 
 # The flags this machine's page lists: headless, no sandbox as root, and no background
 # traffic to hosts a closed network cannot reach.
@@ -48,9 +56,8 @@ def manage(env: dict[str, str], *args: str) -> None:
 def site(
     fake_upstream_server: FakeUpstreamServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    database = Path(tmp_path_factory.mktemp("site")) / "db.sqlite3"
     env = site_env(
-        SQLITE_PATH=str(database),
+        **site_storage(Path(tmp_path_factory.mktemp("site"))),
         LLM_BASE_URL=fake_upstream_server.base_url,
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
