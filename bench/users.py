@@ -5,6 +5,7 @@ Run with the site's environment: python bench/users.py N
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from chat.models import User  # noqa: E402
 
 def main(count: int) -> None:
     keys = []
-    users = [User(username=f"bench{i}") for i in range(count)]
+    run = secrets.token_hex(4)
+    users = [User(username=f"bench{i}-{run}") for i in range(count)]
     for user in users:
         user.set_unusable_password()  # they log in by session only
     users = User.objects.bulk_create(users)

@@ -84,6 +84,16 @@ def generations_running() -> list["Generation"]:
     return list(_running.values())
 
 
+async def generations_interrupt(grace: float) -> None:
+    """The server stops: every answer being written here is saved as interrupted."""
+    tasks = [g.task for g in generations_running() if g.task is not None]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        logger.info("saving %s answers being written before the server stops", len(tasks))
+        await asyncio.wait(tasks, timeout=grace)
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.error("task %s failed", task.get_name(), exc_info=task.exception())

@@ -1,17 +1,34 @@
-"""daphne on uvloop: python -m chatsite.serve [daphne's arguments]
+"""chatsite's server: python -m chatsite.serve [daphne's arguments]
 
-daphne makes its asyncio loop when it is imported; with uvloop's policy installed first,
-that loop is uvloop's, which Twisted's asyncio reactor runs on unchanged.
+daphne, with two things added:
+- uvloop as its event loop: daphne makes its loop when it is imported, so uvloop's policy
+  is installed first, and Twisted's asyncio reactor runs on it unchanged;
+- on SIGTERM (or Ctrl-C), answers being written are stopped and saved as interrupted,
+  with their partial text and usage, before the process exits: Twisted waits for the
+  Deferred a "before shutdown" trigger returns.
 """
 
+import asyncio
+
 import uvloop
+from twisted.internet.defer import Deferred
+
+SHUTDOWN_GRACE = 10.0  # seconds the answers get to save themselves
 
 
 def main() -> None:
     uvloop.install()
-    from daphne.cli import CommandLineInterface
+    from daphne.cli import CommandLineInterface  # imports daphne.server: the reactor
+    from twisted.internet import reactor
 
+    reactor.addSystemEventTrigger("before", "shutdown", _interrupt_generations)
     CommandLineInterface.entrypoint()
+
+
+def _interrupt_generations() -> "Deferred[None]":
+    from chat.generation import generations_interrupt
+
+    return Deferred.fromFuture(asyncio.ensure_future(generations_interrupt(SHUTDOWN_GRACE)))
 
 
 if __name__ == "__main__":

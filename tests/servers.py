@@ -1,6 +1,7 @@
 """Real servers on loopback for the tests and the benchmark: the fake upstream and
 chatsite as it is served."""
 
+import json
 import os
 import socket
 import subprocess
@@ -149,3 +150,30 @@ def site_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def site_manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def site_session(env: dict[str, str]) -> str:
+    """A new user of a site under test, logged in: its session key."""
+    made = subprocess.run(
+        [sys.executable, "bench/users.py", "1"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    return str(json.loads(made.stdout)[0])
+
+
+def site_query(env: dict[str, str], code: str) -> Any:
+    """Run Python in a site's Django (`result` = what to return as JSON) and return it."""
+    script = f"import json\n{code}\nprint(json.dumps(result))"
+    ran = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return json.loads(ran.stdout.decode().strip().splitlines()[-1])

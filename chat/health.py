@@ -1,0 +1,38 @@
+"""GET /healthz: is the database answering, and does the channel layer carry a message?"""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+
+logger = logging.getLogger(__name__)
+TIMEOUT = 3.0
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def _channel_layer() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("health.")
+    await layer.send(channel, {"type": "health.ping"})
+    await layer.receive(channel)
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": sync_to_async(_database)(), "channel_layer": _channel_layer()}
+    report = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check, TIMEOUT)
+            report[name] = "ok"
+        except Exception as exc:
+            logger.warning("health check %s failed: %s", name, type(exc).__name__)
+            report[name] = "failing"
+    healthy = all(state == "ok" for state in report.values())
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,34 @@
+import pytest
+from django.test import AsyncClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_health_reports_the_database_and_channel_layer_ok():
+    response = await AsyncClient().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "channel_layer": "ok"}
+
+
+async def test_health_says_503_when_the_database_fails(monkeypatch):
+    def broken_database() -> None:
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr("chat.health._database", broken_database)
+    response = await AsyncClient().get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "failing", "channel_layer": "ok"}
+
+
+async def test_health_says_503_when_the_channel_layer_fails(monkeypatch, settings):
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+
+    async def broken_send(channel, message):
+        raise RuntimeError("layer down")
+
+    monkeypatch.setattr(layer, "send", broken_send)
+    response = await AsyncClient().get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["channel_layer"] == "failing"

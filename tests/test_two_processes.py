@@ -1,0 +1,103 @@
+"""Two server processes on one PostgreSQL and one Redis: any process serves any viewer."""
+
+import asyncio
+import json
+import os
+import re
+
+import httpx
+import pytest
+import websockets
+
+from tests.servers import (
+    FakeUpstreamServer,
+    site_env,
+    site_manage,
+    site_session,
+    site_storage,
+    start_site,
+    stop,
+)
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+    reason="several processes need PostgreSQL and Redis: the services pass (make test) runs it",
+)
+
+
+ASSISTANT_ON_PAGE = re.compile(
+    r'data-role="assistant" data-status="(\w+)"[^>]*>\s*<div class="message-content">([^<]*)</div>'
+)
+
+
+def socket_to(port: int, cookie: str) -> websockets.connect:
+    return websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/chat/",
+        origin=f"http://127.0.0.1:{port}",
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+    )
+
+
+async def frames_until(ws, kind: str) -> list[dict]:
+    frames = []
+    while not frames or frames[-1]["type"] != kind:
+        frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    return frames
+
+
+async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    fake_upstream_server.plan(tokens=600, delay=0.01)
+    env = site_env(
+        **site_storage(tmp_path),
+        LLM_BASE_URL=fake_upstream_server.base_url,
+        LLM_API_KEY=fake_upstream_server.api_key,
+        LLM_MODEL="chatsite-demo",
+    )
+    await asyncio.to_thread(site_manage, env, "migrate", "--noinput")
+    cookie = await asyncio.to_thread(site_session, env)
+    (a, port_a), (b, port_b) = await asyncio.gather(
+        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
+    )
+    try:
+        async with socket_to(port_a, cookie) as on_a, socket_to(port_b, cookie) as on_b:
+            await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
+            started = await frames_until(on_a, "delta")
+            conversation_id = started[0]["conversation"]["id"]
+            message_id = started[-1]["message_id"]
+
+            await on_b.send(
+                json.dumps(
+                    {
+                        "type": "subscribe",
+                        "conversation_id": conversation_id,
+                        "streaming_ids": [message_id],
+                    }
+                )
+            )
+            snapshot = (await frames_until(on_b, "snapshot"))[-1]
+            live = [await frames_until(on_b, "delta") for _ in range(3)]
+            await on_b.send(json.dumps({"type": "stop", "message_id": message_id}))
+            seen_by_b = await frames_until(on_b, "done")
+            done_on_a = (await frames_until(on_a, "done"))[-1]
+
+        pages = []
+        async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http:
+            for port in (port_a, port_b):
+                page = await http.get(f"http://127.0.0.1:{port}/c/{conversation_id}/")
+                pages.append(page.text)
+    finally:
+        stop(a)
+        stop(b)
+
+    assert snapshot["content"].startswith("t0 "), "process B shows the text so far"
+    assert [frames[-1]["seq"] for frames in live] == sorted(f[-1]["seq"] for f in live)
+    assert live[0][-1]["seq"] > snapshot["seq"], "then continues live after the snapshot"
+    assert seen_by_b[-1]["status"] == done_on_a["status"] == "stopped"
+    assert seen_by_b[-1]["content"] == done_on_a["content"]
+    assert fake_upstream_server.wait_for_outcome("disconnected")["outcome"] == "disconnected"
+    assert fake_upstream_server.log()[-1]["chunks_sent"] < 600
+    answers = [ASSISTANT_ON_PAGE.search(page).groups() for page in pages]
+    assert answers == [("stopped", done_on_a["content"])] * 2, "either process serves it"
