@@ -3,6 +3,7 @@ join conversation groups and forward what generations publish. Nothing else live
 
 import json
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -60,17 +61,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             rate=settings.CHAT_FRAMES_PER_SECOND, burst=settings.CHAT_FRAME_BURST
         )
         self.refused_in_a_row = 0
+        self.opened = time.monotonic()
+        self.frames_in = 0
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        user = getattr(self, "user", None)
+        logger.info(
+            "websocket user=%s code=%s frames_in=%s ms=%.0f",
+            user.pk if user is not None and user.is_authenticated else "-",
+            code,
+            getattr(self, "frames_in", 0),
+            (time.monotonic() - getattr(self, "opened", time.monotonic())) * 1000,
+        )
         # Leaving the groups is all: generations run on without any socket.
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.frames_in += 1
         if not self.bucket.allow():
             self.refused_in_a_row += 1
             if self.refused_in_a_row > settings.CHAT_FRAME_ABUSE_LIMIT:

@@ -355,14 +355,17 @@ class Generation:
             result.error = "chatsite could not save this answer."
         usage = saved or UsageCounts()
         logger.info(
-            "generation message=%s status=%s model=%s prompt=%s completion=%s estimated=%s "
-            "ttft_ms=%s duration_ms=%s",
+            "generation message=%s conversation=%s user=%s status=%s model=%s prompt=%s "
+            "completion=%s estimated=%s retries=%s ttft_ms=%s duration_ms=%s",
             self.message_id,
+            self.conversation_id,
+            self.request.user_id if self.request else "-",
             result.status,
             result.model,
             usage.prompt_tokens,
             usage.completion_tokens,
             usage.estimated,
+            len(self.failed_attempts),
             result.time_to_first_token_ms,
             result.duration_ms,
         )

@@ -1,6 +1,12 @@
+import logging
+import time
+import uuid
 from collections.abc import Callable
+from inspect import iscoroutinefunction
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 # No inline script anywhere in chatsite's own pages: config travels in json_script blocks.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,3 +35,44 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+request_logger = logging.getLogger("chat.requests")
+
+
+@sync_and_async_middleware
+def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[..., Any]:
+    """One line per request: an id (also sent back as X-Request-ID), method, path, status,
+    time and user id. No query string, body or cookie: they can hold what is not ours to
+    log."""
+
+    def log(request: HttpRequest, response: HttpResponse, started: float, request_id: str) -> None:
+        response.headers["X-Request-ID"] = request_id
+        user = getattr(request, "user", None)
+        request_logger.info(
+            "request id=%s method=%s path=%s status=%s ms=%.1f user=%s",
+            request_id,
+            request.method,
+            request.path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            user.pk if user is not None and user.is_authenticated else "-",
+        )
+
+    if iscoroutinefunction(get_response):
+
+        async def async_middleware(request: HttpRequest) -> HttpResponse:
+            started, request_id = time.monotonic(), uuid.uuid4().hex[:16]
+            response = await get_response(request)
+            log(request, response, started, request_id)
+            return response
+
+        return async_middleware
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        started, request_id = time.monotonic(), uuid.uuid4().hex[:16]
+        response = get_response(request)
+        log(request, response, started, request_id)
+        return response
+
+    return middleware
