@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_API_KEY = "sk-test-fake-upstream-key-0123456789"
@@ -177,3 +178,25 @@ def site_query(env: dict[str, str], code: str) -> Any:
         capture_output=True,
     )
     return json.loads(ran.stdout.decode().strip().splitlines()[-1])
+
+
+def site_prepared(fake: FakeUpstreamServer, workdir: Path) -> tuple[dict[str, str], str]:
+    """A migrated site on its own storage, talking to the fake upstream, and the session
+    key of a logged-in user of it. Start its processes with start_site(env)."""
+    env = site_env(
+        **site_storage(workdir),
+        LLM_BASE_URL=fake.base_url,
+        LLM_API_KEY=fake.api_key,
+        LLM_MODEL="chatsite-demo",
+    )
+    site_manage(env, "migrate", "--noinput")
+    return env, site_session(env)
+
+
+def site_socket(port: int, cookie: str) -> websockets.connect:
+    """The chat websocket of a site process, logged in with that session."""
+    return websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/chat/",
+        origin=f"http://127.0.0.1:{port}",
+        additional_headers={"Cookie": f"sessionid={cookie}"},
+    )

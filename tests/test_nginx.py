@@ -9,16 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import websockets
 
 from tests.servers import (
     ROOT,
     FakeUpstreamServer,
     free_port,
-    site_env,
-    site_manage,
-    site_session,
-    site_storage,
+    site_prepared,
+    site_socket,
     start_site,
     stop,
     wait_for_port,
@@ -62,14 +59,7 @@ async def test_an_answer_streams_through_nginx_as_it_is_written(
         pytest.fail("Debian's nginx is missing: make test installs it (scripts/test-services)")
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=200, delay=0.02)
-    env = site_env(
-        **site_storage(tmp_path),
-        LLM_BASE_URL=fake_upstream_server.base_url,
-        LLM_API_KEY=fake_upstream_server.api_key,
-        LLM_MODEL="chatsite-demo",
-    )
-    await asyncio.to_thread(site_manage, env, "migrate", "--noinput")
-    cookie = await asyncio.to_thread(site_session, env)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
     site, site_port = await asyncio.to_thread(start_site, env)
     port = free_port()
     proxy = await asyncio.to_thread(start_nginx, tmp_path, listen=port, site_port=site_port)
@@ -77,11 +67,7 @@ async def test_an_answer_streams_through_nginx_as_it_is_written(
         async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http:
             page = await http.get(f"http://127.0.0.1:{port}/")
             health = await http.get(f"http://127.0.0.1:{port}/healthz")
-        async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/chat/",
-            origin=f"http://127.0.0.1:{port}",
-            additional_headers={"Cookie": f"sessionid={cookie}"},
-        ) as ws:
+        async with site_socket(port, cookie) as ws:
             await ws.send(json.dumps({"type": "send", "content": "through the proxy"}))
             while (frame := json.loads(await ws.recv()))["type"] != "delta":
                 pass

@@ -4,15 +4,11 @@ import asyncio
 import json
 import signal
 
-import websockets
-
 from tests.servers import (
     FakeUpstreamServer,
-    site_env,
-    site_manage,
+    site_prepared,
     site_query,
-    site_session,
-    site_storage,
+    site_socket,
     start_site,
 )
 
@@ -33,21 +29,10 @@ async def test_sigterm_saves_the_answer_being_written_as_interrupted(
 ):
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=1000, delay=0.02)
-    env = site_env(
-        **site_storage(tmp_path),
-        LLM_BASE_URL=fake_upstream_server.base_url,
-        LLM_API_KEY=fake_upstream_server.api_key,
-        LLM_MODEL="chatsite-demo",
-    )
-    await asyncio.to_thread(site_manage, env, "migrate", "--noinput")
-    cookie = await asyncio.to_thread(site_session, env)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
     site, port = await asyncio.to_thread(start_site, env)
     try:
-        async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/chat/",
-            origin=f"http://127.0.0.1:{port}",
-            additional_headers={"Cookie": f"sessionid={cookie}"},
-        ) as ws:
+        async with site_socket(port, cookie) as ws:
             await ws.send(json.dumps({"type": "send", "content": "write for a long time"}))
             deltas = 0
             while deltas < 5:

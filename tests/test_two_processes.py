@@ -7,14 +7,11 @@ import re
 
 import httpx
 import pytest
-import websockets
 
 from tests.servers import (
     FakeUpstreamServer,
-    site_env,
-    site_manage,
-    site_session,
-    site_storage,
+    site_prepared,
+    site_socket,
     start_site,
     stop,
 )
@@ -30,14 +27,6 @@ ASSISTANT_ON_PAGE = re.compile(
 )
 
 
-def socket_to(port: int, cookie: str) -> websockets.connect:
-    return websockets.connect(
-        f"ws://127.0.0.1:{port}/ws/chat/",
-        origin=f"http://127.0.0.1:{port}",
-        additional_headers={"Cookie": f"sessionid={cookie}"},
-    )
-
-
 async def frames_until(ws, kind: str) -> list[dict]:
     frames = []
     while not frames or frames[-1]["type"] != kind:
@@ -50,19 +39,12 @@ async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
 ):
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=600, delay=0.01)
-    env = site_env(
-        **site_storage(tmp_path),
-        LLM_BASE_URL=fake_upstream_server.base_url,
-        LLM_API_KEY=fake_upstream_server.api_key,
-        LLM_MODEL="chatsite-demo",
-    )
-    await asyncio.to_thread(site_manage, env, "migrate", "--noinput")
-    cookie = await asyncio.to_thread(site_session, env)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
     (a, port_a), (b, port_b) = await asyncio.gather(
         asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
     )
     try:
-        async with socket_to(port_a, cookie) as on_a, socket_to(port_b, cookie) as on_b:
+        async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
             started = await frames_until(on_a, "delta")
             conversation_id = started[0]["conversation"]["id"]
