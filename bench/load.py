@@ -15,6 +15,8 @@ import websockets
 
 from bench.servers import API_KEY
 
+# A relayed answer that goes this long without a frame is lost: the run fails, saying so.
+ANSWER_TIMEOUT = 30.0
 # How the fake upstream writes a content delta (its chunks are compact JSON).
 CONTENT_MARK = b'"delta":{"content":'
 
@@ -77,24 +79,30 @@ async def _direct_client(url: httpx.URL, deadline: float) -> list[Sample]:
 
 
 async def relay(
-    *, ws_url: str, origin: str, cookies: list[str], seconds: float, stagger: float
+    *, sites: list[str], cookies: list[str], seconds: float, stagger: float
 ) -> tuple[list[Sample], float]:
+    """Client i talks to server process i mod len(sites) (each given as its base URL)."""
     return await _run(
         len(cookies),
         seconds,
         stagger,
-        lambda index, deadline: _relay_client(ws_url, origin, cookies[index], deadline),
+        lambda index, deadline: _relay_client(sites[index % len(sites)], cookies[index], deadline),
     )
 
 
-async def _relay_client(ws_url: str, origin: str, cookie: str, deadline: float) -> list[Sample]:
+async def _relay_client(site: str, cookie: str, deadline: float) -> list[Sample]:
     samples = []
-    async with _connect(ws_url, origin, cookie) as ws:
+    async with _connect(site, cookie) as ws:
         while time.monotonic() < deadline:
             started, first = time.perf_counter(), None
             await ws.send(json.dumps({"type": "send", "content": "bench"}))
+            seen: list[str] = []
             while True:
-                frame = json.loads(await ws.recv())
+                try:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT))
+                except TimeoutError:
+                    raise RuntimeError(f"no frame for {ANSWER_TIMEOUT} s after {seen}") from None
+                seen.append(f"{frame['type']}:{frame.get('seq', '')}")
                 if frame["type"] == "delta" and frame.get("content"):
                     first = first or time.perf_counter()
                 elif frame["type"] == "done":
@@ -115,12 +123,16 @@ class StopSample:
     to_stopped: float  # seconds from Stop to the `stopped` frame
 
 
-async def stop_latency(*, ws_url: str, origin: str, cookies: list[str]) -> list[StopSample]:
-    """Press Stop in one answer per client, all at once, after the first token."""
+async def stop_latency(*, sites: list[str], cookies: list[str]) -> list[StopSample]:
+    """Press Stop in one answer per client, all at once, after the first token.
 
-    async def one(index: int, cookie: str) -> StopSample:
+    An answer that ended before its Stop arrived (a saturated server shows the first
+    token late) is left out.
+    """
+
+    async def one(index: int, cookie: str) -> StopSample | None:
         content = f"stop-{index}"
-        async with _connect(ws_url, origin, cookie) as ws:
+        async with _connect(sites[index % len(sites)], cookie) as ws:
             await ws.send(json.dumps({"type": "send", "content": content}))
             while (frame := json.loads(await ws.recv()))["type"] != "delta":
                 pass
@@ -129,10 +141,11 @@ async def stop_latency(*, ws_url: str, origin: str, cookies: list[str]) -> list[
             while (frame := json.loads(await ws.recv()))["type"] != "done":
                 pass
             if frame["status"] != "stopped":
-                raise RuntimeError(f"Stop ended the answer {frame['status']}")
+                return None
             return StopSample(content, pressed_at, time.perf_counter() - pressed)
 
-    return list(await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies))))
+    samples = await asyncio.gather(*(one(i, c) for i, c in enumerate(cookies)))
+    return [sample for sample in samples if sample is not None]
 
 
 def upstream_close_delays(stops: list[StopSample], fake_log: list[dict]) -> list[float]:
@@ -145,12 +158,12 @@ def upstream_close_delays(stops: list[StopSample], fake_log: list[dict]) -> list
     return [ended[stop.content] - stop.pressed_at for stop in stops if stop.content in ended]
 
 
-async def open_idle(*, ws_url: str, origin: str, cookies: list[str], count: int) -> list:
-    """Open `count` logged-in sockets that then stay silent."""
+async def open_idle(*, sites: list[str], cookies: list[str], count: int) -> list:
+    """Open `count` logged-in sockets, spread over the processes, that then stay silent."""
     sockets = []
     for start in range(0, count, 50):
         batch = [
-            _connect(ws_url, origin, cookies[i % len(cookies)]).__aenter__()
+            _connect(sites[i % len(sites)], cookies[i % len(cookies)]).__aenter__()
             for i in range(start, min(start + 50, count))
         ]
         sockets += await asyncio.gather(*batch)
@@ -161,10 +174,10 @@ async def close_all(sockets: list) -> None:
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
-def _connect(ws_url: str, origin: str, cookie: str) -> websockets.connect:
+def _connect(site: str, cookie: str) -> websockets.connect:
     return websockets.connect(
-        ws_url,
-        origin=origin,
+        site.replace("http://", "ws://") + "/ws/chat/",
+        origin=site,
         additional_headers={"Cookie": f"sessionid={cookie}"},
         compression=None,  # measured plain: see docs/benchmarks.md
         max_size=None,

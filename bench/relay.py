@@ -2,6 +2,9 @@
 
     .venv/bin/python -m bench.relay --streams 100 --tokens 200 --pace 0.005 --idle 1000
 
+With DATABASE_URL and REDIS_URL set (make services starts both), the server runs on
+PostgreSQL and Redis, and --processes N starts N server processes.
+
 Starts the fake upstream and chatsite under daphne, sends N closed-loop clients straight
 to the upstream and then through chatsite over websockets (without and with idle
 sockets open), and writes a table and a plot into docs/benchmarks.md.
@@ -31,39 +34,36 @@ from bench.servers import (
     start_fake_upstream,
     start_site,
 )
-from tests.servers import stop
+from tests.servers import site_storage, stop
 
 
-async def sample_rss(pid: int, peak: list[int], stop_at: float) -> None:
+async def sample_rss(pids: list[int], peak: list[int], stop_at: float) -> None:
     while time.monotonic() < stop_at:
-        peak[0] = max(peak[0], rss_bytes(pid))
+        peak[0] = max(peak[0], rss_bytes(pids))
         await asyncio.sleep(0.1)
 
 
 async def relay_phase(
     name: str,
-    pid: int,
+    pids: list[int],
     write_log: Path,
     cookies: list[str],
-    port: int,
+    sites: list[str],
     seconds: float,
     stagger: float,
 ) -> Phase:
-    ws_url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
-    rss_before, cpu_before = rss_bytes(pid), cpu_seconds(pid)
+    rss_before, cpu_before = rss_bytes(pids), cpu_seconds(pids)
     writes_before = len(write_log.read_text().splitlines())
     peak = [rss_before]
-    sampler = asyncio.create_task(sample_rss(pid, peak, time.monotonic() + seconds + 5))
-    samples, wall = await load.relay(
-        ws_url=ws_url, origin=origin, cookies=cookies, seconds=seconds, stagger=stagger
-    )
+    sampler = asyncio.create_task(sample_rss(pids, peak, time.monotonic() + seconds + 5))
+    samples, wall = await load.relay(sites=sites, cookies=cookies, seconds=seconds, stagger=stagger)
     sampler.cancel()
     await asyncio.sleep(0.5)  # the last answers' final saves
     return Phase(
         name=name,
         samples=samples,
         wall=wall,
-        cpu=cpu_seconds(pid) - cpu_before,
+        cpu=cpu_seconds(pids) - cpu_before,
         peak_rss=peak[0],
         rss_before=rss_before,
         db_writes=len(write_log.read_text().splitlines()) - writes_before,
@@ -75,7 +75,9 @@ async def main(args: argparse.Namespace) -> None:
     write_log = workdir / "db-writes.log"
     write_log.touch()
     fake, base_url = start_fake_upstream(tokens=args.tokens, pace=args.pace)
-    env = site_env(database=workdir / "db.sqlite3", base_url=base_url, write_log=write_log)
+    # SQLite and the in-process layer; with DATABASE_URL and REDIS_URL set, PostgreSQL and
+    # Redis (a fresh database), which --processes above 1 needs.
+    env = site_env(storage=site_storage(workdir), base_url=base_url, write_log=write_log)
     manage(env, "migrate", "--noinput")
     made = subprocess.run(
         [sys.executable, "bench/users.py", str(args.streams)],
@@ -85,14 +87,13 @@ async def main(args: argparse.Namespace) -> None:
         capture_output=True,
     )
     cookies = json.loads(made.stdout)
-    site, port = start_site(env)
-    ws_url, origin = f"ws://127.0.0.1:{port}/ws/chat/", f"http://127.0.0.1:{port}"
+    servers = [start_site(env) for _ in range(args.processes)]
+    pids = [server.pid for server, _ in servers]
+    sites = [f"http://127.0.0.1:{port}" for _, port in servers]
     try:
         stagger = args.tokens * args.pace  # one answer's length
         print("warming up")
-        await load.relay(
-            ws_url=ws_url, origin=origin, cookies=cookies, seconds=args.warmup, stagger=stagger
-        )
+        await load.relay(sites=sites, cookies=cookies, seconds=args.warmup, stagger=stagger)
         await load.direct(
             base_url=base_url, clients=args.streams, seconds=args.warmup, stagger=stagger
         )
@@ -114,45 +115,45 @@ async def main(args: argparse.Namespace) -> None:
                     "-o",
                     args.profile,
                     "-p",
-                    str(site.pid),
+                    str(pids[0]),
                     "--nonblocking",
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        relay = await relay_phase(
-            "relay", site.pid, write_log, cookies, port, args.seconds, stagger
-        )
+        relay = await relay_phase("relay", pids, write_log, cookies, sites, args.seconds, stagger)
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
         print("stop latency")
-        stops = await load.stop_latency(ws_url=ws_url, origin=origin, cookies=cookies)
+        stops = await load.stop_latency(sites=sites, cookies=cookies)
         fake_root = base_url.rsplit("/v1", 1)[0]
         async with httpx.AsyncClient(timeout=60) as http:
             fake_log = (await http.get(f"{fake_root}/_fake/log")).json()
         closes = load.upstream_close_delays(stops, fake_log)
         print(f"opening {args.idle} idle sockets")
-        rss_before_idle = rss_bytes(site.pid)
-        idle = await load.open_idle(ws_url=ws_url, origin=origin, cookies=cookies, count=args.idle)
+        rss_before_idle = rss_bytes(pids)
+        idle = await load.open_idle(sites=sites, cookies=cookies, count=args.idle)
         await asyncio.sleep(1)
-        idle_rss = rss_bytes(site.pid) - rss_before_idle
+        idle_rss = rss_bytes(pids) - rss_before_idle
         print("relay with idle sockets")
         relay_idle = await relay_phase(
             f"relay, {args.idle:,} idle",
-            site.pid,
+            pids,
             write_log,
             cookies,
-            port,
+            sites,
             args.seconds,
             stagger,
         )
         await load.close_all(idle)
     finally:
-        stop(site)
+        for server, _ in servers:
+            stop(server)
         stop(fake)
 
     relays = [relay, relay_idle]
+    engines = "PostgreSQL and Redis" if "REDIS_URL" in env else "SQLite"
     text = table(
         direct,
         relays,
@@ -164,7 +165,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     header = (
         f"{args.streams} concurrent streams of {args.tokens} tokens paced {args.pace * 1000:g} ms "
-        f"apart, {args.seconds:g} s per phase, persistence and usage recording on. Each "
+        f"apart, {args.seconds:g} s per phase, persistence and usage recording on, "
+        f"{args.processes} server process(es) on {engines}. Each "
         "client asks for one answer after another; their starts are spread over one "
         "answer's length, the same for direct and relay.\n"
         f"Command: `make bench ARGS='--streams {args.streams} --tokens {args.tokens} "
@@ -187,4 +189,7 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--no-write", dest="write", action="store_false")
     parser.add_argument("--profile", help="write a py-spy profile of the relay phase here")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes (above 1: PostgreSQL, Redis)"
+    )
     uvloop.run(main(parser.parse_args()))

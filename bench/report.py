@@ -91,7 +91,8 @@ def table(
         f"Direct time to first token: p50 {ms(direct.ttft(0.5))}, p99 {ms(direct.ttft(0.99))}."
     )
     rows.append(
-        f"Stop pressed in {len(stops)} answers at once: the upstream saw each request's "
+        f"Stop pressed in answers at once ({len(stops)} still running when it came): the "
+        "upstream saw each request's "
         f"connection close after p50 {ms(_median(closes))}, max {ms(max(closes))} "
         f"({len(closes)} matched); the `stopped` frames, sent after the final saves, came "
         f"after p50 {ms(_median(stops))}, max {ms(max(stops))}."

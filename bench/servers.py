@@ -35,7 +35,7 @@ def start_fake_upstream(*, tokens: int, pace: float) -> tuple[subprocess.Popen[b
     return process, f"http://127.0.0.1:{port}/v1"
 
 
-def site_env(*, database: Path, base_url: str, write_log: Path) -> dict[str, str]:
+def site_env(*, storage: dict[str, str], base_url: str, write_log: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DEBUG": "0",
@@ -43,7 +43,7 @@ def site_env(*, database: Path, base_url: str, write_log: Path) -> dict[str, str
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
-        "SQLITE_PATH": str(database),
+        **storage,
         "LLM_BASE_URL": base_url,
         "LLM_API_KEY": API_KEY,
         "LLM_MODEL": "chatsite-demo",
@@ -66,14 +66,19 @@ def start_site(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     return serve(env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+def rss_bytes(pids: list[int]) -> int:
+    """The processes' resident memory, added up."""
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+    return total

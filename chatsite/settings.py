@@ -107,6 +107,9 @@ if env_str("REDIS_URL"):
                 # timeout, so an idle socket's read could time out: give it room.
                 "hosts": [{"address": env_str("REDIS_URL"), "socket_timeout": 15}],
                 "prefix": "chatsite",
+                # All sockets of one process share one Redis list, and group_send drops
+                # what does not fit: 100 (the default) lost frames under 20 streams.
+                "capacity": env_int("REDIS_CHANNEL_CAPACITY", 10_000, minimum=100),
             },
         }
     }
