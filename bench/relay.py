@@ -12,7 +12,6 @@ sockets open), and writes a table and a plot into docs/benchmarks.md.
 
 import argparse
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -28,13 +27,12 @@ from bench.report import Phase, plot, table, write
 from bench.servers import (
     ROOT,
     cpu_seconds,
-    manage,
     rss_bytes,
     site_env,
     start_fake_upstream,
     start_site,
 )
-from tests.servers import site_storage, stop
+from tests.servers import site_manage, site_sessions, site_storage, stop
 
 
 async def sample_rss(pids: list[int], peak: list[int], stop_at: float) -> None:
@@ -78,15 +76,8 @@ async def main(args: argparse.Namespace) -> None:
     # SQLite and the in-process layer; with DATABASE_URL and REDIS_URL set, PostgreSQL and
     # Redis (a fresh database), which --processes above 1 needs.
     env = site_env(storage=site_storage(workdir), base_url=base_url, write_log=write_log)
-    manage(env, "migrate", "--noinput")
-    made = subprocess.run(
-        [sys.executable, "bench/users.py", str(args.streams)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    cookies = json.loads(made.stdout)
+    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
+    cookies = site_sessions(env, args.streams)
     servers = [start_site(env) for _ in range(args.processes)]
     pids = [server.pid for server, _ in servers]
     sites = [f"http://127.0.0.1:{port}" for _, port in servers]

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.servers import free_port, wait_for_port
+from tests.servers import site_env as tests_site_env
 from tests.servers import start_site as serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,30 +37,18 @@ def start_fake_upstream(*, tokens: int, pace: float) -> tuple[subprocess.Popen[b
 
 
 def site_env(*, storage: dict[str, str], base_url: str, write_log: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-not-a-secret",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
+    """The tests' production-like environment, plus what the benchmark needs."""
+    return tests_site_env(
         **storage,
-        "LLM_BASE_URL": base_url,
-        "LLM_API_KEY": API_KEY,
-        "LLM_MODEL": "chatsite-demo",
-        "CHAT_DB_WRITE_LOG": str(write_log),
-        "LOG_LEVEL": "WARNING",
+        LLM_BASE_URL=base_url,
+        LLM_API_KEY=API_KEY,
+        LLM_MODEL="chatsite-demo",
+        CHAT_DB_WRITE_LOG=str(write_log),
+        LOG_LEVEL="WARNING",
         # The benchmark's clients are many sockets from one machine on purpose.
-        "CHAT_FRAMES_PER_SECOND": "1000",
-        "CHAT_FRAME_BURST": "1000",
-    }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+        CHAT_FRAMES_PER_SECOND="1000",
+        CHAT_FRAME_BURST="1000",
     )
-    return result.stdout.decode()
 
 
 def start_site(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:

@@ -154,17 +154,20 @@ def site_env(**extra: str) -> dict[str, str]:
 
 
 def site_manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    """manage.py of a site under test; what it prints shows when something fails."""
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
-def site_session(env: dict[str, str]) -> str:
-    """A new user of a site under test, logged in: its session key."""
+def site_sessions(env: dict[str, str], count: int) -> list[str]:
+    """New users of a site under test, each logged in: their session keys."""
     made = subprocess.run(
-        [sys.executable, "bench/users.py", "1"], cwd=ROOT, env=env, check=True, capture_output=True
+        [sys.executable, "bench/users.py", str(count)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
     )
-    return str(json.loads(made.stdout)[0])
+    return [str(key) for key in json.loads(made.stdout)]
 
 
 def site_query(env: dict[str, str], code: str) -> Any:
@@ -189,8 +192,8 @@ def site_prepared(fake: FakeUpstreamServer, workdir: Path) -> tuple[dict[str, st
         LLM_API_KEY=fake.api_key,
         LLM_MODEL="chatsite-demo",
     )
-    site_manage(env, "migrate", "--noinput")
-    return env, site_session(env)
+    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
+    return env, site_sessions(env, 1)[0]
 
 
 def site_socket(port: int, cookie: str) -> websockets.connect:

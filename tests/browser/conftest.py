@@ -1,8 +1,6 @@
 """chatsite served by a real daphne process, driven by Playwright in Debian's chromium."""
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +10,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.servers import (
     FAKE_API_KEY,
-    ROOT,
     FakeUpstreamServer,
     site_env,
+    site_manage,
     site_storage,
     start_site,
     stop,
@@ -48,10 +46,6 @@ class Site:
     env: dict[str, str]
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
-
-
 @pytest.fixture(scope="session")
 def site(
     fake_upstream_server: FakeUpstreamServer, tmp_path_factory: pytest.TempPathFactory
@@ -63,8 +57,10 @@ def site(
         LLM_MODEL="chatsite-demo",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
-    manage(env, "migrate", "--noinput", "--verbosity", "0")
-    manage(env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org")
+    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
+    site_manage(
+        env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
+    )
     process, port = start_site(env)
     yield Site(url=f"http://127.0.0.1:{port}", env=env)
     stop(process)
