@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from chat.generation import (
     conversation_group,
+    conversation_publish,
     generation_group,
     generation_prepare,
     generation_stop,
@@ -32,7 +33,13 @@ from chat.protocol import (
     parse_client_frame,
 )
 from chat.ratelimit import TokenBucket
-from chat.selectors import conversation_get, message_get, message_usage
+from chat.selectors import (
+    answers_ended,
+    answers_streaming,
+    conversation_get,
+    message_get,
+    message_usage,
+)
 from chat.services.messages import (
     GenerationInProgress,
     SentMessage,
@@ -146,7 +153,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
         try:
             for message in (sent.user_message, sent.assistant_message):
-                await self._publish(conversation.pk, message_frame(message))
+                await conversation_publish(conversation.pk, message_frame(message))
         finally:
             generation.start()
 
@@ -163,7 +170,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         # Already over, or its process died: the saved state unlocks every open page.
         await self._join(message.conversation_id)
-        await self._publish(message.conversation_id, done_frame_from_message(message, usage))
+        await conversation_publish(message.conversation_id, done_frame_from_message(message, usage))
 
     async def _subscribe(self, frame: Subscribe) -> None:
         if not await self._owns_conversation(frame.conversation_id):
@@ -182,11 +189,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 generation_group(message_id),
                 {"type": "generation.snapshot", "reply_channel": self.channel_name},
             )
-
-    async def _publish(self, conversation_id: int, frame: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(
-            conversation_group(conversation_id), {"type": "chat.frame", "frame": frame}
-        )
 
     async def _join(self, conversation_id: int) -> None:
         group = conversation_group(conversation_id)
@@ -238,15 +240,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     ) -> tuple[list[int], list[tuple[Message, Usage | None]]]:
         """The conversation's answers still streaming, and those the page thinks are
         streaming but which have ended."""
-        streaming = list(
-            Message.objects.filter(
-                conversation_id=frame.conversation_id, status=Message.Status.STREAMING
-            ).values_list("pk", flat=True)
+        return (
+            answers_streaming(conversation_id=frame.conversation_id),
+            answers_ended(conversation_id=frame.conversation_id, message_ids=frame.streaming_ids),
         )
-        ended = Message.objects.filter(
-            conversation_id=frame.conversation_id, pk__in=frame.streaming_ids
-        ).exclude(status=Message.Status.STREAMING)
-        return streaming, [(m, message_usage(message=m)) for m in ended]
 
     @database_sync_to_async
     def _message_for_stop(self, message_id: int) -> tuple[Message, Usage | None] | None:

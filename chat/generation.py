@@ -60,6 +60,16 @@ def generation_group(message_id: int) -> str:
     return f"generation.{message_id}"
 
 
+def frame_event(frame: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer event that carries a frame to the sockets that receive it."""
+    return {"type": "chat.frame", "frame": frame}
+
+
+async def conversation_publish(conversation_id: int, frame: dict[str, Any]) -> None:
+    """Send a frame to every socket watching the conversation, in any process."""
+    await get_channel_layer().group_send(conversation_group(conversation_id), frame_event(frame))
+
+
 async def generation_prepare(
     *, message_id: int, conversation_id: int, request: ChatRequest | None = None
 ) -> "Generation":
@@ -278,9 +288,7 @@ class Generation:
                     if self._stream_task is not None:
                         self._stream_task.cancel()
                 elif message.get("type") == "generation.snapshot":
-                    await self._layer.send(
-                        message["reply_channel"], {"type": "chat.frame", "frame": self._snapshot()}
-                    )
+                    await self._layer.send(message["reply_channel"], frame_event(self._snapshot()))
             except Exception:
                 logger.exception("generation %s: its control channel failed", self.message_id)
                 await asyncio.sleep(1)
@@ -341,9 +349,7 @@ class Generation:
                 flushed, last_write = sizes, now
 
     async def _send_to_viewers(self, frame: dict[str, Any]) -> None:
-        await self._layer.group_send(
-            conversation_group(self.conversation_id), {"type": "chat.frame", "frame": frame}
-        )
+        await conversation_publish(self.conversation_id, frame)
 
     # --- the end ----------------------------------------------------------------------
 
@@ -415,27 +421,11 @@ class Generation:
             error=self.error,
             provider=self.provider.name,
             model=self.model,
-            usage=None
-            if usage is None
-            else UsageCounts(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cached_tokens=usage.cached_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-            ),
+            usage=None if usage is None else UsageCounts.from_report(usage),
             # Refused before streaming (or never sent): the provider bills nothing.
             billable=self.request is not None and not refused,
-            prompt_text="\n".join(_text_of(m) for m in self.request.messages)
-            if self.request
-            else "",
+            prompt_text=self.request.prompt_text if self.request else "",
             failed_attempts=self.failed_attempts,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,
             duration_ms=round((now - self._started) * 1000),
         )
-
-
-def _text_of(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return str(content or "")

@@ -1,5 +1,7 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from chat.models import Conversation, Message, Usage, User
@@ -39,3 +41,23 @@ def message_lineage(*, message: Message) -> list[Message]:
 
 def message_usage(*, message: Message) -> Usage | None:
     return Usage.objects.filter(message=message).order_by("-created_at", "-id").first()
+
+
+def answers_streaming(*, conversation_id: int) -> list[int]:
+    """Ids of the conversation's answers still being written."""
+    return list(
+        Message.objects.filter(
+            conversation_id=conversation_id, status=Message.Status.STREAMING
+        ).values_list("pk", flat=True)
+    )
+
+
+def answers_ended(
+    *, conversation_id: int, message_ids: Iterable[int]
+) -> list[tuple[Message, Usage | None]]:
+    """Those of the given answers of the conversation that are no longer being written,
+    each with its usage row."""
+    ended = Message.objects.filter(conversation_id=conversation_id, pk__in=message_ids).exclude(
+        status=Message.Status.STREAMING
+    )
+    return [(message, message_usage(message=message)) for message in ended]

@@ -19,6 +19,18 @@ class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
 
+    @property
+    def prompt_text(self) -> str:
+        """The text of every message sent: what a token estimate of the prompt counts."""
+        return "\n".join(_text_of(message) for message in self.messages)
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
 
 @dataclass(frozen=True)
 class FailedAttempt:

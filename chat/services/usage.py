@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import bpe_openai
 
 from chat.models import Usage
+from chat.upstream.events import UsageReport
 
 # For models no tokenizer is known for: about four characters a token in English.
 CHARS_PER_TOKEN = 4
@@ -25,6 +26,16 @@ class UsageCounts:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     estimated: bool = False
+
+    @classmethod
+    def from_report(cls, report: UsageReport) -> "UsageCounts":
+        """The provider's own counts, from its usage chunk."""
+        return cls(
+            prompt_tokens=report.prompt_tokens,
+            completion_tokens=report.completion_tokens,
+            cached_tokens=report.cached_tokens,
+            reasoning_tokens=report.reasoning_tokens,
+        )
 
 
 @functools.cache
