@@ -41,9 +41,8 @@ test: $(VENV)/.dev chromium
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) --no-print-directory check-deploy
-	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(TEST_ENV) $(BIN)/pytest
-	$(MAKE) --no-print-directory pytest-services
+	$(MAKE) --no-print-directory pytest ARGS=
+	$(MAKE) --no-print-directory pytest-services ARGS=
 
 ## Every test again on real PostgreSQL and Redis, installed and started on loopback.
 pytest-services: $(VENV)/.dev services
