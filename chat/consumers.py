@@ -40,6 +40,7 @@ from chat.selectors import (
     message_get,
     message_usage,
 )
+from chat.services.limits import AccountInactive, LimitReached
 from chat.services.messages import (
     GenerationInProgress,
     SentMessage,
@@ -47,12 +48,14 @@ from chat.services.messages import (
     message_send,
     streams_interrupt_stale,
 )
+from chat.services.providers import ModelNotAllowed
 from chat.snapshots import SnapshotGate
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_FRAMES = 4429
+CLOSE_ACCOUNT_INACTIVE = 4403
 NOT_FOUND = "Conversation not found."
 
 
@@ -135,6 +138,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ProtocolError(
                 "busy", "An answer is still being written in this conversation: stop it first."
             ) from None
+        except LimitReached as exc:
+            raise ProtocolError("limit_reached", exc.message) from None
+        except ModelNotAllowed as exc:
+            raise ProtocolError("model_not_allowed", str(exc)) from None
+        except AccountInactive:
+            await self.close(code=CLOSE_ACCOUNT_INACTIVE)
+            return
         conversation = sent.conversation
         # Join before the generation starts, so no delta can go out before we listen.
         await self._join(conversation.pk)
@@ -222,7 +232,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _message_send(self, frame: Send) -> SentMessage:
         return message_send(
-            user=self.user, conversation_id=frame.conversation_id, content=frame.content
+            user=self.user,
+            conversation_id=frame.conversation_id,
+            content=frame.content,
+            provider=frame.model.provider if frame.model else None,
+            model=frame.model.model if frame.model else None,
         )
 
     @database_sync_to_async

@@ -81,6 +81,8 @@ async def generation_prepare(
     """
     generation = Generation(message_id=message_id, conversation_id=conversation_id)
     generation.request = request
+    if request is not None:
+        generation.provider = request.provider
     await generation.listen()
     return generation
 
@@ -219,6 +221,7 @@ class Generation:
             self.request = await database_sync_to_async(chat_request_build)(
                 message_id=self.message_id
             )
+        self.provider = self.request.provider
         client = UpstreamClient(self.provider)
         self.model = self.request.model or await model_default(client)
         body = {"model": self.model, "messages": self.request.messages}

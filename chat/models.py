@@ -1,6 +1,9 @@
-"""What chatsite stores: users, conversations, messages and one usage row per upstream request."""
+"""What chatsite stores: users, conversations, messages, one usage row per upstream request,
+and what admins set: providers, prices, limits, the sign-up mode."""
 
+import secrets
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -17,6 +20,8 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(max_length=200, blank=True)
+    # Empty means the site's default provider (from the environment); else a Provider slug.
+    provider = models.CharField(max_length=50, blank=True)
     # Empty means the provider's default model.
     model = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
@@ -77,6 +82,8 @@ class Message(models.Model):
                 name="one_generation_per_conversation",
             )
         ]
+        # The requests-per-minute limit counts the last minute's answers.
+        indexes = [models.Index(fields=["created_at"], name="message_created")]
 
     def __str__(self) -> str:
         return f"{self.role} message {self.pk}"
@@ -109,6 +116,8 @@ class Usage(models.Model):
     reasoning_tokens = models.PositiveIntegerField(default=0)
     # True when the provider sent no usage chunk and the counts were estimated.
     estimated = models.BooleanField(default=False)
+    # In the prices' currency, from the prices in force when the request was made.
+    cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,6 +128,7 @@ class Usage(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="usage_user_recent"),
             models.Index(fields=["-created_at"], name="usage_recent"),
+            models.Index(fields=["model", "-created_at"], name="usage_model_recent"),
         ]
 
     def __str__(self) -> str:
@@ -127,3 +137,167 @@ class Usage(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+class UsageDaily(models.Model):
+    """Usage summed per day, user, provider and model, kept with every usage row.
+
+    The dashboard and the monthly limits read these few rows instead of aggregating
+    millions of ledger rows on every page.
+    """
+
+    day = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_days"
+    )
+    provider = models.CharField(max_length=200)
+    model = models.CharField(max_length=200)
+    requests = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cached_tokens = models.PositiveBigIntegerField(default=0)
+    reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    estimated_requests = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=18, decimal_places=8, default=Decimal(0))
+
+    class Meta:
+        verbose_name_plural = "usage per day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "day", "provider", "model"], name="usage_daily_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="usage_daily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.model}"
+
+
+class Provider(models.Model):
+    """An OpenAI-compatible provider added in the admin (the default one comes from the
+    environment). The API key is stored encrypted and never shown whole."""
+
+    slug = models.SlugField(max_length=50, unique=True, help_text="Short name used in the ledger.")
+    name = models.CharField(max_length=200)
+    base_url = models.URLField(max_length=500, help_text="For example https://api.openai.com/v1")
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    api_key_hint = models.CharField(max_length=20, blank=True, editable=False)
+    enabled_models = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Model ids offered to users; empty offers every model the provider lists.",
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelPrice(models.Model):
+    """What one model costs, per million tokens. A blank provider matches every provider."""
+
+    provider = models.CharField(max_length=50, blank=True, help_text="A provider slug, or blank.")
+    model = models.CharField(max_length=200)
+    input_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+    cached_input_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, default=Decimal(0)
+    )
+    output_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "provider"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model"], name="one_price_per_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.provider or 'any provider'})"
+
+
+class LimitFields(models.Model):
+    """The limits a user can have; empty means no limit (or, for a user, the site default)."""
+
+    monthly_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    monthly_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    concurrent_generations = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SiteSettings(LimitFields):
+    """The one row of site-wide settings an admin edits: sign-up mode and default limits."""
+
+    class SignupMode(models.TextChoices):
+        OPEN = "open"
+        INVITE = "invite", "invite only"
+        CLOSED = "closed"
+
+    signup_mode = models.CharField(
+        max_length=10, choices=SignupMode.choices, default=SignupMode.CLOSED
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1  # one row, always
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class UserLimits(LimitFields):
+    """One user's limits, where they differ from the site default, and allowed models."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="limits"
+    )
+    allowed_models = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Model ids this user may choose; empty allows every offered model.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "limits"
+
+    def __str__(self) -> str:
+        return f"Limits of {self.user}"
+
+
+def _invite_code() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Invite(models.Model):
+    """A single-use sign-up link, for the invite-only mode."""
+
+    code = models.CharField(max_length=64, unique=True, default=_invite_code, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Who it is for.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    used_by = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invite",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.note or f"Invite {self.pk}"

@@ -23,9 +23,17 @@ class ProtocolError(Exception):
 
 
 @dataclass(frozen=True)
+class ModelChoice:
+    provider: str  # "" for the site's default provider
+    model: str
+
+
+@dataclass(frozen=True)
 class Send:
     conversation_id: int | None
     content: str
+    # The model picked in the page; None keeps the conversation's.
+    model: ModelChoice | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ def parse_client_frame(data: Any) -> ClientFrame:
             raise ProtocolError(
                 "too_long", f"The message is {len(content)} characters; the limit is {limit}."
             )
-        return Send(conversation_id=conversation_id, content=content)
+        return Send(conversation_id=conversation_id, content=content, model=_model_choice(data))
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
@@ -78,6 +86,17 @@ def parse_client_frame(data: Any) -> ClientFrame:
     if not isinstance(kind, str):
         raise ProtocolError("invalid_frame", "A frame needs a string 'type'.")
     raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}.")
+
+
+def _model_choice(data: dict[str, Any]) -> ModelChoice | None:
+    if data.get("model") is None:
+        return None
+    model, provider = data.get("model"), data.get("provider", "")
+    if not isinstance(model, str) or not model or len(model) > 200:
+        raise ProtocolError("invalid_field", "'model' must be a model id.")
+    if not isinstance(provider, str) or len(provider) > 50:
+        raise ProtocolError("invalid_field", "'provider' must be a provider's short name.")
+    return ModelChoice(provider=provider, model=model)
 
 
 def _required_id(data: dict[str, Any], name: str) -> int:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.forms import SignupForm
 from chat.models import Conversation
 from chat.selectors import conversation_get, conversation_list, conversation_messages
+from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
 from chat.services.messages import streams_interrupt_stale
 
 SIDEBAR_LIMIT = 200
@@ -54,13 +55,21 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    if not settings.SIGNUP_ENABLED:
-        raise Http404("Sign-up is closed on this site.")
     if request.user.is_authenticated:
         return redirect("chat:home")
+    invite = request.POST.get("invite") or request.GET.get("invite", "")
+    try:
+        signup_check(invite)
+    except SignupClosed:
+        raise Http404("Sign-up is closed on this site.") from None
+    except InviteInvalid:
+        return render(request, "registration/signup_invite_needed.html", status=403)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        try:
+            user = account_create(form=form, invite_code=invite)
+        except (SignupClosed, InviteInvalid):
+            return render(request, "registration/signup_invite_needed.html", status=403)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("chat:home")
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup.html", {"form": form, "invite": invite})

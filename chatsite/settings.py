@@ -182,8 +182,16 @@ LOGGING = {
 
 # --- chatsite -----------------------------------------------------------------------
 
-# Anyone may create an account on the sign-up page when this is on.
-SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", False)
+# Who may create an account: open, invite (invite-only) or closed. This is the first
+# value only: admins change it in the admin's site settings.
+SIGNUP_MODE = env_str("SIGNUP_MODE", "closed")
+if SIGNUP_MODE not in {"open", "invite", "closed"}:
+    raise ImproperlyConfigured("SIGNUP_MODE must be open, invite or closed")
+
+# Fernet keys (comma-separated; the first encrypts, all decrypt, for rotation) that
+# encrypt provider API keys stored in the database. Without it, one is derived from
+# SECRET_KEY, and changing SECRET_KEY then makes stored provider keys unreadable.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS")
 
 # The upstream OpenAI-compatible provider. With no LLM_BASE_URL, the offline demo
 # provider answers instead (and the page says so).
@@ -191,6 +199,12 @@ LLM_BASE_URL = env_str("LLM_BASE_URL").rstrip("/")
 LLM_API_KEY = env_str("LLM_API_KEY")
 # The model to use; empty means the first one the provider lists at GET /models.
 LLM_MODEL = env_str("LLM_MODEL")
+# The default provider's models offered to users; empty offers all it lists.
+LLM_MODELS = env_list("LLM_MODELS")
+# How long a provider's GET /models answer is reused (the page can ask for a refresh).
+LLM_MODELS_CACHE_SECONDS = env_float("LLM_MODELS_CACHE_SECONDS", 600.0)
+# A name for the default provider in the ledger and the model picker.
+LLM_PROVIDER_NAME = env_str("LLM_PROVIDER_NAME", "default")
 LLM_CONNECT_TIMEOUT = env_float("LLM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 LLM_READ_TIMEOUT = env_float("LLM_READ_TIMEOUT", 120.0, minimum=0.1)
 # Failures before the first token (429, 5xx, connection errors) are retried: this many

@@ -8,7 +8,9 @@ from django.test import Client
 
 from chat.generation import generations_running
 from chat.models import User
+from chat.services.limits import site_settings_forget
 from chat.upstream.client import forget_refusals
+from chat.upstream.models import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
 
 
@@ -35,6 +37,16 @@ def quick_retries(settings) -> Iterator[None]:
     forget_refusals()
     yield
     forget_refusals()
+
+
+@pytest.fixture(autouse=True)
+def fresh_site_settings() -> Iterator[None]:
+    # Cached per process for a few seconds: each test starts from its own database's row.
+    site_settings_forget()
+    models_forget()
+    yield
+    site_settings_forget()
+    models_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from chat.models import Conversation, Message, User
+from chat.models import Conversation, Invite, Message, SiteSettings, User
+from chat.services.limits import site_settings_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -71,32 +72,69 @@ def test_chat_pages_carry_a_content_security_policy_without_inline_script(alice_
     assert "unsafe-inline" not in policy
 
 
-def test_signup_is_closed_unless_the_site_allows_it(client, settings):
-    settings.SIGNUP_ENABLED = False
+def _signup_mode(mode: str) -> None:
+    SiteSettings(signup_mode=mode).save()
+    site_settings_forget()
+
+
+SIGNUP = {"username": "carol", "password1": "a-long-password-9", "password2": "a-long-password-9"}
+
+
+def test_signup_is_closed_unless_the_site_allows_it(client):
+    _signup_mode("closed")
     assert client.get(reverse("signup")).status_code == 404
-    response = client.post(
-        reverse("signup"),
-        {"username": "eve", "password1": "a-long-password-9", "password2": "a-long-password-9"},
-    )
+    response = client.post(reverse("signup"), SIGNUP)
     assert response.status_code == 404
-    assert not User.objects.filter(username="eve").exists()
+    assert not User.objects.filter(username="carol").exists()
 
 
-def test_signup_creates_an_account_and_logs_in_when_allowed(client, settings):
-    settings.SIGNUP_ENABLED = True
-    response = client.post(
-        reverse("signup"),
-        {"username": "carol", "password1": "a-long-password-9", "password2": "a-long-password-9"},
-    )
+def test_the_first_signup_mode_comes_from_the_environment(client, settings):
+    settings.SIGNUP_MODE = "open"
+    site_settings_forget()
+    assert client.get(reverse("signup")).status_code == 200
+
+
+def test_signup_creates_an_account_and_logs_in_when_open(client):
+    _signup_mode("open")
+    response = client.post(reverse("signup"), SIGNUP)
     assert response.status_code == 302
     assert User.objects.filter(username="carol").exists()
     assert client.get(reverse("chat:home")).status_code == 200
 
 
-def test_the_login_page_offers_signup_only_when_allowed(client, settings):
-    settings.SIGNUP_ENABLED = False
-    assert reverse("signup") not in client.get(reverse("login")).content.decode()
-    settings.SIGNUP_ENABLED = True
+def test_invite_only_signup_needs_a_valid_invite(client):
+    _signup_mode("invite")
+    assert client.get(reverse("signup")).status_code == 403
+    assert client.post(reverse("signup"), {**SIGNUP, "invite": "made-up"}).status_code == 403
+    assert not User.objects.filter(username="carol").exists()
+
+
+def test_an_invite_creates_one_account_and_is_used_up(client):
+    _signup_mode("invite")
+    invite = Invite.objects.create(note="for carol")
+    page = client.get(reverse("signup") + f"?invite={invite.code}")
+    assert page.status_code == 200
+    assert invite.code in page.content.decode()
+    assert client.post(reverse("signup"), {**SIGNUP, "invite": invite.code}).status_code == 302
+    invite.refresh_from_db()
+    assert invite.used_by == User.objects.get(username="carol")
+    client.logout()
+    again = {**SIGNUP, "username": "mallory", "invite": invite.code}
+    assert client.post(reverse("signup"), again).status_code == 403
+    assert not User.objects.filter(username="mallory").exists()
+
+
+def test_an_expired_invite_is_refused(client):
+    _signup_mode("invite")
+    invite = Invite.objects.create(expires_at=timezone.now() - timedelta(minutes=1))
+    assert client.post(reverse("signup"), {**SIGNUP, "invite": invite.code}).status_code == 403
+
+
+def test_the_login_page_offers_signup_only_when_open(client):
+    for mode in ("closed", "invite"):
+        _signup_mode(mode)
+        assert reverse("signup") not in client.get(reverse("login")).content.decode()
+    _signup_mode("open")
     assert reverse("signup") in client.get(reverse("login")).content.decode()
 
 

@@ -12,5 +12,9 @@ def conversation_title_from(text: str) -> str:
     return cut + "…"
 
 
-def conversation_create(*, user: User, first_message: str) -> Conversation:
-    return Conversation.objects.create(user=user, title=conversation_title_from(first_message))
+def conversation_create(
+    *, user: User, first_message: str, provider: str = "", model: str = ""
+) -> Conversation:
+    return Conversation.objects.create(
+        user=user, title=conversation_title_from(first_message), provider=provider, model=model
+    )

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, Usage
 from chat.selectors import message_lineage
-from chat.services.usage import UsageCounts, usage_estimate, usage_record
+from chat.services.providers import provider_get
+from chat.services.usage import UsageCounts, price_get, usage_estimate, usage_record
+from chat.upstream.provider import Provider, default_provider
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class ChatRequest:
     conversation_id: int
     model: str
     messages: list[dict[str, Any]]
+    provider: Provider = field(default_factory=default_provider)
 
     @property
     def prompt_text(self) -> str:
@@ -93,6 +96,7 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
         conversation_id=conversation.pk,
         model=conversation.model,
         messages=messages,
+        provider=provider_get(conversation.provider),
     )
 
 
@@ -107,6 +111,7 @@ def chat_request_first(*, conversation: Conversation, question: Message) -> Chat
         conversation_id=conversation.pk,
         model=conversation.model,
         messages=messages,
+        provider=provider_get(conversation.provider),
     )
 
 
@@ -136,6 +141,8 @@ def assistant_message_finalize(
         request = chat_request_build(message_id=message_id)
     counts = result.usage_counts()
     common = {
+        # Every attempt at the price in force when the answer was asked for and recorded.
+        "price": price_get(provider=result.provider, model=result.model),
         "user_id": request.user_id,
         "conversation_id": request.conversation_id,
         "message_id": message_id,

@@ -10,6 +10,8 @@ from chat.models import Conversation, Message, User
 from chat.selectors import conversation_get
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
+from chat.services.limits import limits_check
+from chat.services.providers import model_choice_check
 
 # A streaming message not flushed for this long belongs to a process that died
 # (a live generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
@@ -29,26 +31,49 @@ class SentMessage:
     request: ChatRequest  # what to send upstream for the answer
 
 
-def message_send(*, user: User, conversation_id: int | None, content: str) -> SentMessage:
+def message_send(
+    *,
+    user: User,
+    conversation_id: int | None,
+    content: str,
+    provider: str | None = None,
+    model: str | None = None,
+) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
-    Raises Conversation.DoesNotExist when the conversation is not the user's, and
-    GenerationInProgress when an answer is still streaming in it; then nothing is saved.
+    `model` (with its `provider`) switches the conversation to that model first.
+    Raises Conversation.DoesNotExist when the conversation is not the user's,
+    GenerationInProgress when an answer is still streaming in it, LimitReached or
+    AccountInactive when the user may not send now, ModelNotAllowed for a model not
+    offered to them; then nothing is saved.
     """
+    limits_check(user)
+    if model is not None:
+        model_choice_check(user=user, provider=provider or "", model=model)
     try:
-        return _message_send(user=user, conversation_id=conversation_id, content=content)
+        return _message_send(
+            user=user,
+            conversation_id=conversation_id,
+            content=content,
+            provider=provider or "",
+            model=model,
+        )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
         raise GenerationInProgress from exc
 
 
 @transaction.atomic
-def _message_send(*, user: User, conversation_id: int | None, content: str) -> SentMessage:
+def _message_send(
+    *, user: User, conversation_id: int | None, content: str, provider: str, model: str | None
+) -> SentMessage:
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
     if conversation_id is None:
-        conversation = conversation_create(user=user, first_message=content)
+        conversation = conversation_create(
+            user=user, first_message=content, provider=provider, model=model or ""
+        )
         created = True
     else:
         conversation = conversation_get(user=user, conversation_id=conversation_id)
@@ -57,7 +82,11 @@ def _message_send(*, user: User, conversation_id: int | None, content: str) -> S
         if conversation.messages.filter(status=Message.Status.STREAMING).exists():
             raise GenerationInProgress
         parent = conversation.messages.order_by("-created_at", "-id").first()
-        conversation.save(update_fields=["updated_at"])
+        fields = ["updated_at"]
+        if model is not None:
+            conversation.provider, conversation.model = provider, model
+            fields += ["provider", "model"]
+        conversation.save(update_fields=fields)
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content
     )

@@ -1,9 +1,25 @@
-"""The provider's model list, asked for once per process and base URL."""
+"""The provider's model list, asked for at most once per process, base URL and cache period."""
+
+import time
+
+from django.conf import settings
 
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import FailureKind, UpstreamError
 
-_default_models: dict[str, str] = {}
+# base URL -> (when fetched, model ids)
+_listed: dict[str, tuple[float, list[str]]] = {}
+
+
+async def models_list(client: UpstreamClient, *, refresh: bool = False) -> list[str]:
+    """GET /models, cached for LLM_MODELS_CACHE_SECONDS; `refresh` asks again now."""
+    base_url = client.provider.base_url
+    cached = _listed.get(base_url)
+    if cached and not refresh and time.monotonic() - cached[0] < settings.LLM_MODELS_CACHE_SECONDS:
+        return cached[1]
+    models = await client.list_models()
+    _listed[base_url] = (time.monotonic(), models)
+    return models
 
 
 async def model_default(client: UpstreamClient) -> str:
@@ -11,15 +27,16 @@ async def model_default(client: UpstreamClient) -> str:
     provider = client.provider
     if provider.default_model:
         return provider.default_model
-    cached = _default_models.get(provider.base_url)
-    if cached:
-        return cached
-    models = await client.list_models()
+    models = await models_list(client)
     if not models:
         raise UpstreamError(
             "The provider lists no models; set LLM_MODEL to choose one.",
             kind=FailureKind.STATUS,
             retryable=False,
         )
-    _default_models[provider.base_url] = models[0]
     return models[0]
+
+
+def models_forget() -> None:
+    """For tests: ask every provider again."""
+    _listed.clear()

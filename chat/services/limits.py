@@ -1,0 +1,197 @@
+"""Budgets and limits: checked before anything goes upstream, with a message saying which
+limit was hit and when it resets. An answer that crosses a limit mid-way finishes; the
+next request is refused."""
+
+import datetime
+import time
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
+
+# The site settings row is read on every send; an admin's change applies within this.
+SITE_SETTINGS_TTL = 5.0
+_site_settings: tuple[float, SiteSettings] | None = None
+
+
+class LimitReached(Exception):
+    def __init__(self, message: str, resets_at: datetime.datetime | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.resets_at = resets_at
+
+
+class AccountInactive(Exception):
+    """The account was deactivated after this socket signed in."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    monthly_tokens: int | None = None
+    monthly_cost: Decimal | None = None
+    requests_per_minute: int | None = None
+    concurrent_generations: int | None = None
+
+
+@dataclass(frozen=True)
+class MonthUsage:
+    tokens: int
+    cost: Decimal
+    requests: int
+    resets_at: datetime.datetime
+
+
+def site_settings(*, fresh: bool = False) -> SiteSettings:
+    global _site_settings
+    now = time.monotonic()
+    if not fresh and _site_settings and now - _site_settings[0] < SITE_SETTINGS_TTL:
+        return _site_settings[1]
+    row, _ = SiteSettings.objects.get_or_create(
+        pk=1, defaults={"signup_mode": settings.SIGNUP_MODE}
+    )
+    _site_settings = (now, row)
+    return row
+
+
+def site_settings_forget() -> None:
+    global _site_settings
+    _site_settings = None
+
+
+def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limits:
+    """The user's own limit where set, else the site's default (None: no limit)."""
+
+    def pick(name: str) -> object:
+        own = getattr(user_limits, name, None) if user_limits else None
+        return own if own is not None else getattr(site, name)
+
+    return Limits(**{f.name: pick(f.name) for f in fields(Limits)})
+
+
+def limits_for(user: User) -> Limits:
+    return limits_effective(UserLimits.objects.filter(user=user).first(), site_settings())
+
+
+def month_start(now: datetime.datetime | None = None) -> datetime.date:
+    return timezone.localdate(now).replace(day=1)
+
+
+def month_resets_at(now: datetime.datetime | None = None) -> datetime.datetime:
+    start = month_start(now)
+    following = (start + datetime.timedelta(days=32)).replace(day=1)
+    return timezone.make_aware(datetime.datetime.combine(following, datetime.time()))
+
+
+def usage_this_month(user_id: int) -> MonthUsage:
+    """From the daily totals: a handful of rows, whatever the size of the ledger."""
+    totals = UsageDaily.objects.filter(user_id=user_id, day__gte=month_start()).aggregate(
+        prompt=Sum("prompt_tokens"),
+        completion=Sum("completion_tokens"),
+        cost=Sum("cost"),
+        requests=Sum("requests"),
+    )
+    return MonthUsage(
+        tokens=(totals["prompt"] or 0) + (totals["completion"] or 0),
+        cost=Decimal(totals["cost"] or 0),
+        requests=totals["requests"] or 0,
+        resets_at=month_resets_at(),
+    )
+
+
+def _reset_text(when: datetime.datetime) -> str:
+    return date_format(timezone.localtime(when), "j F Y")
+
+
+def limits_check(user: User) -> None:
+    """Raise LimitReached (or AccountInactive) if this user may not start a request now.
+
+    Queries only for the limits that are set: a site without limits pays two small reads.
+    """
+    row = User.objects.select_related("limits").filter(pk=user.pk).first()
+    if row is None or not row.is_active:
+        raise AccountInactive
+    limits = limits_effective(getattr(row, "limits", None), site_settings())
+    if limits.monthly_tokens is not None or limits.monthly_cost is not None:
+        month = usage_this_month(user.pk)
+        when = _reset_text(month.resets_at)
+        if limits.monthly_tokens is not None and month.tokens >= limits.monthly_tokens:
+            raise LimitReached(
+                f"You have used your {limits.monthly_tokens:,} tokens for this month; "
+                f"the limit resets on {when}.",
+                month.resets_at,
+            )
+        if limits.monthly_cost is not None and month.cost >= limits.monthly_cost:
+            raise LimitReached(
+                f"You have used your budget of {limits.monthly_cost:,.2f} for this month; "
+                f"the limit resets on {when}.",
+                month.resets_at,
+            )
+    mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
+    if limits.requests_per_minute is not None:
+        since = timezone.now() - datetime.timedelta(minutes=1)
+        recent = list(mine.filter(created_at__gte=since).values_list("created_at", flat=True))
+        if len(recent) >= limits.requests_per_minute:
+            resets = min(recent) + datetime.timedelta(minutes=1)
+            wait = max(1, round((resets - timezone.now()).total_seconds()))
+            raise LimitReached(
+                f"You may send {limits.requests_per_minute} messages a minute; "
+                f"try again in {wait} s.",
+                resets,
+            )
+    if limits.concurrent_generations is not None:
+        running = mine.filter(status=Message.Status.STREAMING).count()
+        if running >= limits.concurrent_generations:
+            raise LimitReached(
+                f"You may have {limits.concurrent_generations} answers being written at once; "
+                "wait for one to finish or stop it."
+            )
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """What a user sees of their own usage."""
+
+    tokens: int
+    cost: Decimal
+    requests: int
+    resets_at: datetime.datetime
+    token_limit: int | None
+    cost_limit: Decimal | None
+
+    @property
+    def tokens_left(self) -> int | None:
+        return None if self.token_limit is None else max(self.token_limit - self.tokens, 0)
+
+    @property
+    def cost_left(self) -> Decimal | None:
+        return None if self.cost_limit is None else max(self.cost_limit - self.cost, Decimal(0))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "tokens": self.tokens,
+            "cost": str(self.cost.quantize(Decimal("0.0001"))),
+            "requests": self.requests,
+            "resets_at": self.resets_at.isoformat(),
+            "token_limit": self.token_limit,
+            "tokens_left": self.tokens_left,
+            "cost_limit": None if self.cost_limit is None else str(self.cost_limit),
+            "cost_left": None if self.cost_left is None else str(self.cost_left),
+        }
+
+
+def usage_summary(user: User) -> UsageSummary:
+    month = usage_this_month(user.pk)
+    limits = limits_for(user)
+    return UsageSummary(
+        tokens=month.tokens,
+        cost=month.cost,
+        requests=month.requests,
+        resets_at=month.resets_at,
+        token_limit=limits.monthly_tokens,
+        cost_limit=limits.monthly_cost,
+    )

@@ -1,0 +1,115 @@
+"""Which providers and models a user may use: the default one from the environment, the
+ones admins add, narrowed by the admin's model lists and the user's allowed models."""
+
+import logging
+from dataclasses import dataclass
+
+from chat.crypto import secret_decrypt, secret_encrypt, secret_hint
+from chat.models import Provider as ProviderRow
+from chat.models import User, UserLimits
+from chat.upstream.client import UpstreamClient
+from chat.upstream.errors import UpstreamError
+from chat.upstream.models import models_list
+from chat.upstream.provider import Provider, default_provider
+
+logger = logging.getLogger(__name__)
+
+
+class ModelNotAllowed(Exception):
+    """The chosen provider or model is not offered to this user."""
+
+
+@dataclass(frozen=True)
+class OfferedModel:
+    provider: str  # the slug a conversation stores; "" for the default provider
+    provider_title: str
+    model: str
+
+
+@dataclass(frozen=True)
+class ModelChoices:
+    models: list[OfferedModel]
+    default: OfferedModel | None
+    # Providers whose model list could not be fetched: the page says so.
+    errors: list[str]
+
+
+def _from_row(row: ProviderRow) -> Provider:
+    return Provider(
+        name=row.slug,
+        slug=row.slug,
+        title=row.name,
+        base_url=row.base_url,
+        api_key=secret_decrypt(row.api_key_encrypted),
+        offered_models=tuple(row.enabled_models or ()),
+    )
+
+
+def provider_get(slug: str) -> Provider:
+    """The provider a conversation uses; raises ModelNotAllowed for an unknown or disabled one."""
+    if not slug:
+        return default_provider()
+    try:
+        return _from_row(ProviderRow.objects.get(slug=slug, enabled=True))
+    except ProviderRow.DoesNotExist:
+        raise ModelNotAllowed(f"The provider {slug!r} is not available.") from None
+
+
+def providers_enabled() -> list[Provider]:
+    return [default_provider()] + [
+        _from_row(row) for row in ProviderRow.objects.filter(enabled=True).order_by("name")
+    ]
+
+
+def provider_key_set(row: ProviderRow, api_key: str) -> None:
+    """Keep the key encrypted, and a hint of it to show; never the key itself."""
+    row.api_key_encrypted = secret_encrypt(api_key)
+    row.api_key_hint = secret_hint(api_key)
+
+
+def user_allowed_models(user: User) -> list[str]:
+    limits = UserLimits.objects.filter(user=user).only("allowed_models").first()
+    return list(limits.allowed_models) if limits else []
+
+
+def model_choice_check(*, user: User, provider: str, model: str) -> Provider:
+    """Raises ModelNotAllowed unless the user may send to this provider and model."""
+    config = provider_get(provider)
+    if config.offered_models and model not in config.offered_models:
+        raise ModelNotAllowed(f"The model {model!r} is not offered.")
+    allowed = user_allowed_models(user)
+    if allowed and model not in allowed:
+        raise ModelNotAllowed(f"You may not use the model {model!r}.")
+    return config
+
+
+async def model_choices(
+    *, providers: list[Provider], allowed: list[str], refresh: bool = False
+) -> ModelChoices:
+    """Every model offered, from the admin's lists or each provider's GET /models (cached)."""
+    offered: list[OfferedModel] = []
+    errors: list[str] = []
+    for provider in providers:
+        ids = list(provider.offered_models)
+        if not ids:
+            try:
+                ids = await models_list(UpstreamClient(provider), refresh=refresh)
+            except UpstreamError as exc:
+                logger.warning("could not list the models of %s: %s", provider.name, exc)
+                errors.append(f"{provider.title}: {exc}")
+                ids = [provider.default_model] if provider.default_model else []
+        offered += [
+            OfferedModel(provider.slug, provider.title or provider.name, model)
+            for model in ids
+            if not allowed or model in allowed
+        ]
+    default = _default_choice(providers[0] if providers else None, offered)
+    return ModelChoices(models=offered, default=default, errors=errors)
+
+
+def _default_choice(default: Provider | None, offered: list[OfferedModel]) -> OfferedModel | None:
+    if default is not None and default.default_model:
+        for choice in offered:
+            if choice.provider == default.slug and choice.model == default.default_model:
+                return choice
+    return offered[0] if offered else None
