@@ -1,31 +1,107 @@
-from django.contrib import admin
+"""The admin: users with their usage, limits and invites; providers with encrypted keys;
+prices; the read-only ledger and its dashboard. Built to stay fast with millions of rows:
+no full counts, filters whose choices come from small tables, totals from daily sums."""
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import (
-    Aggregate,
-    Count,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
+from django.core.paginator import Paginator
+from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from chat.models import Conversation, Message, Usage, User
+from chat.admin_dashboard import usage_dashboard
+from chat.models import (
+    Conversation,
+    Invite,
+    Message,
+    ModelPrice,
+    Provider,
+    SiteSettings,
+    Usage,
+    UsageDaily,
+    User,
+    UserLimits,
+)
+from chat.services.limits import month_start, site_settings_forget
+from chat.services.providers import provider_key_set
+from chat.usage_reports import usage_models_seen
+
+# Beyond this many rows a changelist says "10,000+" instead of counting them all.
+COUNT_CAP = 10_000
 
 
-def _usage_total(aggregate: Aggregate) -> Coalesce:
-    # A subquery per column, not a join: a join would multiply rows and slow the list.
+class CappedCountPaginator(Paginator):
+    """Counting a million rows takes longer than showing a page of them: count at most
+    COUNT_CAP + 1 (a bounded subquery) and let the pages beyond be reached by filters."""
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        return min(self.object_list[: COUNT_CAP + 1].count(), COUNT_CAP)
+
+
+class FastChangeList(admin.ModelAdmin):
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+
+
+class LinesField(forms.CharField):
+    """A list of ids edited as one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> str:
+        return "\n".join(value) if isinstance(value, list) else (value or "")
+
+    def to_python(self, value: Any) -> list[str]:
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def _this_month(field: str, output: Any) -> Coalesce:
+    # A subquery per column into the daily sums, not a join over the ledger.
     per_user = (
-        Usage.objects.filter(user=OuterRef("pk"))
+        UsageDaily.objects.filter(user=OuterRef("pk"), day__gte=month_start())
         .order_by()
         .values("user")
-        .annotate(total=aggregate)
+        .annotate(total=Sum(field))
         .values("total")
     )
-    return Coalesce(Subquery(per_user, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(per_user, output_field=output), Value(0), output_field=output)
+
+
+class UserLimitsForm(forms.ModelForm):
+    allowed_models = LinesField(
+        required=False, help_text="One model id per line; empty allows every offered model."
+    )
+
+    class Meta:
+        model = UserLimits
+        fields = [
+            "monthly_tokens",
+            "monthly_cost",
+            "requests_per_minute",
+            "concurrent_generations",
+            "allowed_models",
+        ]
+
+
+class UserLimitsInline(admin.StackedInline):
+    model = UserLimits
+    form = UserLimitsForm
+    can_delete = True
+    extra = 0
+    max_num = 1
+    verbose_name = verbose_name_plural = "limits (empty: the site's default)"
 
 
 @admin.register(User)
@@ -35,58 +111,231 @@ class UserAdmin(DjangoUserAdmin):
         "email",
         "is_active",
         "is_staff",
-        "prompt_tokens",
-        "completion_tokens",
-        "requests",
+        "month_requests",
+        "month_tokens",
+        "month_cost",
         "last_login",
     )
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    inlines = [UserLimitsInline]
+    actions = ["activate", "deactivate"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return (
             super()
             .get_queryset(request)
             .annotate(
-                prompt_total=_usage_total(Sum("prompt_tokens")),
-                completion_total=_usage_total(Sum("completion_tokens")),
-                request_total=_usage_total(Count("id")),
+                prompt_month=_this_month("prompt_tokens", IntegerField()),
+                completion_month=_this_month("completion_tokens", IntegerField()),
+                requests_month=_this_month("requests", IntegerField()),
+                cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
             )
         )
 
-    @admin.display(description="prompt tokens", ordering="prompt_total")
-    def prompt_tokens(self, user: User) -> int:
-        return user.prompt_total  # type: ignore[attr-defined]
+    @admin.display(description="requests this month", ordering="requests_month")
+    def month_requests(self, user: User) -> int:
+        return user.requests_month  # type: ignore[attr-defined]
 
-    @admin.display(description="completion tokens", ordering="completion_total")
-    def completion_tokens(self, user: User) -> int:
-        return user.completion_total  # type: ignore[attr-defined]
+    @admin.display(description="tokens this month")
+    def month_tokens(self, user: User) -> int:
+        return user.prompt_month + user.completion_month  # type: ignore[attr-defined]
 
-    @admin.display(description="requests", ordering="request_total")
-    def requests(self, user: User) -> int:
-        return user.request_total  # type: ignore[attr-defined]
+    @admin.display(description="cost this month", ordering="cost_month")
+    def month_cost(self, user: User) -> str:
+        return f"{user.cost_month:.4f}"  # type: ignore[attr-defined]
+
+    @admin.action(description="Activate the selected users")
+    def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} users activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate the selected users (they cannot log in or send)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, f"{count} users deactivated.", messages.SUCCESS)
+
+
+@admin.register(Invite)
+class InviteAdmin(FastChangeList):
+    list_display = ("__str__", "created_at", "expires_at", "used_by", "link")
+    readonly_fields = ("link", "used_by", "created_by")
+    fields = ("note", "expires_at", "link", "used_by", "created_by")
+
+    @admin.display(description="sign-up link")
+    def link(self, invite: Invite) -> str:
+        if not invite.pk:
+            return "Saved invites show their link here."
+        if invite.used_by_id:
+            return "Used"
+        return format_html("<code>{}?invite={}</code>", reverse("signup"), invite.code)
+
+    def save_model(self, request: HttpRequest, obj: Invite, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    fieldsets = [
+        (None, {"fields": ["signup_mode"]}),
+        (
+            "Default limits for every user (empty: no limit)",
+            {
+                "fields": [
+                    "monthly_tokens",
+                    "monthly_cost",
+                    "requests_per_minute",
+                    "concurrent_generations",
+                ]
+            },
+        ),
+    ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        row, _ = SiteSettings.objects.get_or_create(pk=1)
+        return HttpResponseRedirect(reverse("admin:chat_sitesettings_change", args=[row.pk]))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SiteSettings, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        site_settings_forget()
+
+
+# --- providers and prices -------------------------------------------------------------
+
+
+class ProviderForm(forms.ModelForm):
+    base_url = forms.URLField(
+        assume_scheme="https", help_text="For example https://api.openai.com/v1"
+    )
+    api_key = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted; never shown again. Leave empty to keep the current key.",
+    )
+    clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+    enabled_models = LinesField(
+        required=False,
+        help_text="One model id per line; empty offers every model the provider lists.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["name", "slug", "base_url", "enabled", "enabled_models"]
+
+    def save(self, commit: bool = True) -> Provider:
+        provider = super().save(commit=False)
+        if self.cleaned_data.get("clear_api_key"):
+            provider_key_set(provider, "")
+        elif self.cleaned_data.get("api_key"):
+            provider_key_set(provider, self.cleaned_data["api_key"])
+        if commit:
+            provider.save()
+        return provider
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
+    list_display = ("name", "slug", "base_url", "enabled", "key", "model_count")
+    list_filter = ("enabled",)
+    search_fields = ("name", "slug", "base_url")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("key",)
+    fields = [
+        "name",
+        "slug",
+        "base_url",
+        "api_key",
+        "key",
+        "clear_api_key",
+        "enabled",
+        "enabled_models",
+    ]
+
+    @admin.display(description="API key")
+    def key(self, provider: Provider) -> str:
+        return provider.api_key_hint or "none"
+
+    @admin.display(description="models offered")
+    def model_count(self, provider: Provider) -> str:
+        return str(len(provider.enabled_models)) if provider.enabled_models else "all listed"
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    list_display = (
+        "model",
+        "provider",
+        "input_per_million",
+        "cached_input_per_million",
+        "output_per_million",
+        "updated_at",
+    )
+    list_editable = ("input_per_million", "cached_input_per_million", "output_per_million")
+    search_fields = ("model", "provider")
+    list_filter = ("provider",)
+
+
+# --- conversations and the ledger -----------------------------------------------------
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "user", "model", "created_at", "updated_at")
+class ConversationAdmin(FastChangeList):
+    list_display = ("id", "title", "user", "provider", "model", "created_at", "updated_at")
     list_select_related = ("user",)
-    search_fields = ("title", "user__username")
-    list_filter = ("created_at",)
+    search_fields = ("title", "=user__username")
     raw_id_fields = ("user",)
-    show_full_result_count = False
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(FastChangeList):
     list_display = ("id", "conversation", "role", "status", "finish_reason", "model", "created_at")
     list_select_related = ("conversation",)
-    list_filter = ("role", "status", "created_at")
+    list_filter = ("role", "status")
     search_fields = ("content",)
     raw_id_fields = ("conversation", "parent")
-    show_full_result_count = False
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Usage]) -> QuerySet[Usage]:
+        days = {"today": 0, "7d": 6, "30d": 29}.get(self.value() or "")
+        if days is None:
+            return queryset
+        start = timezone.localdate() - timedelta(days=days)
+        return queryset.filter(created_at__date__gte=start)
+
+
+class ModelFilter(admin.SimpleListFilter):
+    """Choices from the daily sums: a DISTINCT over the ledger would read every row."""
+
+    title = "model"
+    parameter_name = "model"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(model, model) for model in usage_models_seen()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Usage]) -> QuerySet[Usage]:
+        return queryset.filter(model=self.value()) if self.value() else queryset
 
 
 @admin.register(Usage)
-class UsageAdmin(admin.ModelAdmin):
+class UsageAdmin(FastChangeList):
     list_display = (
         "created_at",
         "user",
@@ -99,16 +348,38 @@ class UsageAdmin(admin.ModelAdmin):
         "cached_tokens",
         "reasoning_tokens",
         "estimated",
+        "cost",
         "time_to_first_token_ms",
         "latency_ms",
     )
     list_select_related = ("user",)
-    list_filter = ("status", "purpose", "estimated", "model", "created_at")
-    search_fields = ("user__username", "model")
+    list_filter = (PeriodFilter, "status", "purpose", "estimated", ModelFilter)
+    # Exact user names: a LIKE over a million rows' users would scan them all.
+    search_fields = ("=user__username",)
+    search_help_text = "An exact user name."
     raw_id_fields = ("user", "conversation", "message")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = [f.name for f in Usage._meta.fields]
+
+    def get_urls(self) -> list[URLPattern]:
+        dashboard = path(
+            "dashboard/",
+            self.admin_site.admin_view(self.dashboard_view),
+            name="chat_usage_dashboard",
+        )
+        return [dashboard, *super().get_urls()]
+
+    def dashboard_view(self, request: HttpRequest) -> Any:
+        return usage_dashboard(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra = {"dashboard_url": reverse("admin:chat_usage_dashboard"), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        # The dashboard's drill-down links: one user's requests in a period.
+        if lookup in {"user__id__exact", "created_at__gte", "created_at__lt"}:
+            return True
+        return super().lookup_allowed(lookup, value, request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the ledger is written by generations only

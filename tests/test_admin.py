@@ -1,53 +1,88 @@
+import csv
+import io
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
-from chat.models import Conversation, Message, Usage, User
+from chat.crypto import secret_decrypt
+from chat.models import (
+    Conversation,
+    Invite,
+    Message,
+    ModelPrice,
+    Provider,
+    SiteSettings,
+    Usage,
+    User,
+    UserLimits,
+)
+from chat.services.usage import Price, UsageCounts, usage_record
 
 pytestmark = pytest.mark.django_db
+
+
+def _record(user, *, prompt, completion, model="m", status="complete", conversation=None, **kw):
+    return usage_record(
+        user_id=user.pk,
+        conversation_id=conversation.pk if conversation else None,
+        message_id=None,
+        purpose="answer",
+        provider="p",
+        model=model,
+        status=status,
+        counts=UsageCounts(prompt_tokens=prompt, completion_tokens=completion),
+        **kw,
+    )
 
 
 @pytest.fixture
 def ledger(alice, bob):
     conversation = Conversation.objects.create(user=alice, title="Budget talk")
-    message = Message.objects.create(conversation=conversation, role="assistant", content="hi")
-    for prompt, completion in [(100, 20), (50, 5)]:
-        Usage.objects.create(
-            user=alice,
-            conversation=conversation,
-            message=message,
-            provider="p",
-            model="m",
-            status="complete",
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-        )
-    Usage.objects.create(
-        user=bob, provider="p", model="m", status="stopped", prompt_tokens=7, completion_tokens=1
-    )
+    Message.objects.create(conversation=conversation, role="assistant", content="hi")
+    price = Price(input=Decimal(2), output=Decimal(8))
+    _record(alice, prompt=100, completion=20, conversation=conversation, price=price)
+    _record(alice, prompt=50, completion=5, model="m2", conversation=conversation, price=price)
+    _record(bob, prompt=7, completion=1, status="stopped", price=price)
 
 
-@pytest.mark.parametrize("model", ["user", "conversation", "message", "usage"])
+MODELS = ["user", "conversation", "message", "usage", "provider", "modelprice", "invite"]
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_every_changelist_loads_and_searches(admin_client, ledger, model):
     url = reverse(f"admin:chat_{model}_changelist")
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "alice"}).status_code == 200
 
 
-def test_the_user_list_shows_each_users_token_totals(admin_client, ledger, alice):
+@pytest.mark.parametrize("model", ["user", "provider", "modelprice", "invite"])
+def test_every_add_form_loads(admin_client, model):
+    assert admin_client.get(reverse(f"admin:chat_{model}_add")).status_code == 200
+
+
+def test_the_user_list_shows_each_users_usage_this_month(admin_client, ledger, alice):
     response = admin_client.get(reverse("admin:chat_user_changelist"))
     users = {user.username: user for user in response.context["cl"].result_list}
-    assert (users["alice"].prompt_total, users["alice"].completion_total) == (150, 25)
-    assert users["alice"].request_total == 2
-    assert (users["bob"].prompt_total, users["bob"].request_total) == (7, 1)
-    assert (users["admin"].prompt_total, users["admin"].request_total) == (0, 0)
+    assert (users["alice"].prompt_month, users["alice"].completion_month) == (150, 25)
+    assert users["alice"].requests_month == 2
+    assert users["alice"].cost_month == Decimal("0.0005")  # (150 * 2 + 25 * 8) / 1e6
+    assert (users["bob"].prompt_month, users["bob"].requests_month) == (7, 1)
+    assert (users["admin"].prompt_month, users["admin"].requests_month) == (0, 0)
 
 
-def test_the_usage_list_filters_by_status(admin_client, ledger):
-    response = admin_client.get(
-        reverse("admin:chat_usage_changelist"), {"status__exact": "stopped"}
-    )
-    rows = list(response.context["cl"].result_list)
-    assert [row.user.username for row in rows] == ["bob"]
+def test_the_usage_list_filters_by_status_model_and_period(admin_client, ledger):
+    url = reverse("admin:chat_usage_changelist")
+    stopped = admin_client.get(url, {"status__exact": "stopped"}).context["cl"].result_list
+    assert [row.user.username for row in stopped] == ["bob"]
+    m2 = admin_client.get(url, {"model": "m2"}).context["cl"].result_list
+    assert [(row.user.username, row.prompt_tokens) for row in m2] == [("alice", 50)]
+    assert len(admin_client.get(url, {"period": "today"}).context["cl"].result_list) == 3
+
+
+def test_the_usage_list_searches_by_exact_user_name(admin_client, ledger):
+    rows = admin_client.get(reverse("admin:chat_usage_changelist"), {"q": "bob"})
+    assert [row.user.username for row in rows.context["cl"].result_list] == ["bob"]
 
 
 def test_the_usage_ledger_cannot_be_edited_by_hand(admin_client, ledger):
@@ -69,7 +104,183 @@ def test_an_admin_can_add_a_user(admin_client):
             "password1": "a-long-password-9",
             "password2": "a-long-password-9",
             "usable_password": "true",
+            "limits-TOTAL_FORMS": "0",
+            "limits-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302
     assert User.objects.filter(username="dave").exists()
+
+
+def _user_form(user, **limits):
+    data = {
+        "username": user.username,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "limits-TOTAL_FORMS": "1",
+        "limits-INITIAL_FORMS": "0",
+        "limits-MIN_NUM_FORMS": "0",
+        "limits-MAX_NUM_FORMS": "1",
+        "limits-0-user": str(user.pk),
+    }
+    data.update({f"limits-0-{name}": value for name, value in limits.items()})
+    return data
+
+
+def test_an_admin_sets_a_users_limits_and_allowed_models(admin_client, alice):
+    response = admin_client.post(
+        reverse("admin:chat_user_change", args=[alice.pk]),
+        _user_form(alice, monthly_tokens="5000", allowed_models="gpt-a\ngpt-b\n"),
+    )
+    assert response.status_code == 302, response.context and response.context["errors"]
+    limits = UserLimits.objects.get(user=alice)
+    assert limits.monthly_tokens == 5000
+    assert limits.allowed_models == ["gpt-a", "gpt-b"]
+
+
+def test_admins_deactivate_and_activate_users(admin_client, alice, bob):
+    url = reverse("admin:chat_user_changelist")
+    chosen = {"_selected_action": [alice.pk, bob.pk]}
+    admin_client.post(url, {"action": "deactivate", **chosen})
+    assert not User.objects.filter(pk__in=[alice.pk, bob.pk], is_active=True).exists()
+    admin_client.post(url, {"action": "activate", **chosen})
+    assert User.objects.filter(pk__in=[alice.pk, bob.pk], is_active=True).count() == 2
+
+
+def test_a_provider_key_is_stored_encrypted_and_never_shown(admin_client):
+    key = "sk-admin-entered-secret-4321"
+    response = admin_client.post(
+        reverse("admin:chat_provider_add"),
+        {
+            "name": "Acme AI",
+            "slug": "acme",
+            "base_url": "https://api.acme.invalid/v1",
+            "api_key": key,
+            "enabled": "on",
+            "enabled_models": "acme-large\nacme-small",
+        },
+    )
+    assert response.status_code == 302
+    provider = Provider.objects.get(slug="acme")
+    assert key not in provider.api_key_encrypted
+    assert secret_decrypt(provider.api_key_encrypted) == key
+    assert provider.enabled_models == ["acme-large", "acme-small"]
+    for url in [
+        reverse("admin:chat_provider_changelist"),
+        reverse("admin:chat_provider_change", args=[provider.pk]),
+    ]:
+        page = admin_client.get(url).content.decode()
+        assert key not in page
+        assert "…4321" in page
+
+
+def test_saving_a_provider_without_a_new_key_keeps_the_old_one(admin_client):
+    provider = Provider(slug="acme", name="Acme", base_url="https://a.invalid/v1")
+    from chat.services.providers import provider_key_set
+
+    provider_key_set(provider, "sk-kept-key-123456")
+    provider.save()
+    admin_client.post(
+        reverse("admin:chat_provider_change", args=[provider.pk]),
+        {"name": "Acme 2", "slug": "acme", "base_url": "https://a.invalid/v1", "enabled": "on"},
+    )
+    provider.refresh_from_db()
+    assert provider.name == "Acme 2"
+    assert secret_decrypt(provider.api_key_encrypted) == "sk-kept-key-123456"
+
+
+def test_an_admin_adds_a_price(admin_client):
+    response = admin_client.post(
+        reverse("admin:chat_modelprice_add"),
+        {
+            "provider": "",
+            "model": "gpt-x",
+            "input_per_million": "2.5",
+            "cached_input_per_million": "1.25",
+            "output_per_million": "10",
+        },
+    )
+    assert response.status_code == 302
+    assert ModelPrice.objects.get(model="gpt-x").output_per_million == Decimal(10)
+
+
+def test_an_admin_creates_an_invite_and_sees_its_link(admin_client):
+    response = admin_client.post(reverse("admin:chat_invite_add"), {"note": "for erin"})
+    assert response.status_code == 302
+    invite = Invite.objects.get(note="for erin")
+    page = admin_client.get(reverse("admin:chat_invite_change", args=[invite.pk]))
+    assert f"?invite={invite.code}" in page.content.decode()
+
+
+def test_site_settings_are_one_row_edited_in_place(admin_client):
+    response = admin_client.get(reverse("admin:chat_sitesettings_changelist"))
+    assert response.status_code == 302
+    response = admin_client.post(
+        response.url, {"signup_mode": "invite", "monthly_tokens": "100000"}
+    )
+    assert response.status_code == 302
+    settings_row = SiteSettings.objects.get()
+    assert (settings_row.signup_mode, settings_row.monthly_tokens) == ("invite", 100000)
+
+
+# --- the dashboard --------------------------------------------------------------------
+
+
+def test_the_dashboard_totals_per_user_and_per_model(admin_client, ledger):
+    response = admin_client.get(reverse("admin:chat_usage_dashboard"), {"period": "7d"})
+    assert response.status_code == 200
+    totals = response.context["totals"]
+    assert (totals["requests"], totals["prompt_tokens"], totals["completion_tokens"]) == (
+        3,
+        157,
+        26,
+    )
+    by_user = {row["user__username"]: row for row in response.context["by_user"]}
+    assert by_user["alice"]["total_tokens"] == 175
+    assert by_user["bob"]["requests"] == 1
+    by_model = {row["model"]: row for row in response.context["by_model"]}
+    assert by_model["m"]["users"] == 2
+    assert by_model["m2"]["prompt_tokens"] == 50
+    assert len(response.context["days"]) == 7
+
+
+def test_the_dashboard_filters_by_user_and_model(admin_client, ledger):
+    url = reverse("admin:chat_usage_dashboard")
+    only_bob = admin_client.get(url, {"period": "30d", "user": "bob"}).context["totals"]
+    assert only_bob["prompt_tokens"] == 7
+    only_m2 = admin_client.get(url, {"period": "30d", "model": "m2"}).context["totals"]
+    assert only_m2["prompt_tokens"] == 50
+
+
+def test_the_dashboard_refuses_a_backwards_range(admin_client, ledger):
+    response = admin_client.get(
+        reverse("admin:chat_usage_dashboard"),
+        {"period": "range", "start": "2026-05-02", "end": "2026-05-01"},
+    )
+    assert "ends before it starts" in response.content.decode()
+
+
+def test_the_dashboard_drills_down_to_one_users_requests(admin_client, ledger, bob):
+    dashboard = admin_client.get(reverse("admin:chat_usage_dashboard"))
+    link = next(r["drilldown"] for r in dashboard.context["by_user"] if r["user_id"] == bob.pk)
+    rows = admin_client.get(link).context["cl"].result_list
+    assert [row.user_id for row in rows] == [bob.pk]
+
+
+def test_the_dashboard_exports_csv(admin_client, ledger):
+    response = admin_client.get(
+        reverse("admin:chat_usage_dashboard"), {"period": "30d", "format": "csv"}
+    )
+    assert response["Content-Disposition"].startswith("attachment;")
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sum(int(r["prompt_tokens"]) for r in rows) == 157
+    assert {r["user"] for r in rows} == {"alice", "bob"}
+
+
+def test_only_staff_see_the_dashboard(client, alice):
+    client.force_login(alice)
+    response = client.get(reverse("admin:chat_usage_dashboard"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url

@@ -1,0 +1,178 @@
+"""The admin's usage dashboard: totals per user and per model for a period, tokens and
+cost per day, drill-down to one user's requests, CSV export."""
+
+import csv
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from chat.models import User
+from chat.usage_reports import (
+    PERIODS,
+    UsageFilter,
+    usage_by_day,
+    usage_by_model,
+    usage_by_user,
+    usage_models_seen,
+    usage_rows,
+    usage_totals,
+)
+
+CHART_HEIGHT = 160
+CHART_BAR_GAP = 2
+MAX_RANGE_DAYS = 400
+
+
+class DashboardForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=[("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("range", "Range")],
+        initial="30d",
+        required=False,
+    )
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    user = forms.CharField(required=False, label="User name")
+    model = forms.ChoiceField(required=False)
+    provider = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in usage_models_seen()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("period") == "range":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError("A range needs a start and an end date.")
+            if end < start:
+                raise forms.ValidationError("The range ends before it starts.")
+            if (end - start).days >= MAX_RANGE_DAYS:
+                raise forms.ValidationError(f"A range is at most {MAX_RANGE_DAYS} days.")
+        username = data.get("user")
+        if username:
+            data["user_id"] = (
+                User.objects.filter(username=username).values_list("pk", flat=True).first()
+            )
+            if data["user_id"] is None:
+                self.add_error("user", "No user with that name.")
+        return data
+
+    def usage_filter(self) -> UsageFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        filters = {
+            "user_id": data.get("user_id"),
+            "model": data.get("model") or "",
+            "provider": data.get("provider") or "",
+        }
+        if data.get("period") == "range":
+            return UsageFilter(start=data["start"], end=data["end"], **filters)
+        return UsageFilter.for_period(data.get("period") or "30d", **filters)
+
+
+def chart_bars(days: list[dict[str, Any]], field: str) -> dict[str, Any]:
+    """Bar geometry for an inline SVG: no script, nothing fetched."""
+    values = [day[field] for day in days]
+    peak = max(values, default=0) or 1
+    width = max(4, 720 // max(len(days), 1))
+    bars = [
+        {
+            "x": n * width,
+            "width": width - CHART_BAR_GAP,
+            "height": round(CHART_HEIGHT * float(value) / float(peak), 1),
+            "y": round(CHART_HEIGHT - CHART_HEIGHT * float(value) / float(peak), 1),
+            "label": f"{day['day']:%Y-%m-%d}: {value}",
+        }
+        for n, (day, value) in enumerate(zip(days, values, strict=True))
+    ]
+    return {"bars": bars, "width": width * len(days), "height": CHART_HEIGHT, "peak": peak}
+
+
+def _drilldown_url(user_id: int, f: UsageFilter) -> str:
+    start = timezone.make_aware(datetime.datetime.combine(f.start, datetime.time()))
+    end = timezone.make_aware(
+        datetime.datetime.combine(f.end, datetime.time())
+    ) + datetime.timedelta(days=1)
+    return (
+        reverse("admin:chat_usage_changelist")
+        + f"?user__id__exact={user_id}&created_at__gte={start:%Y-%m-%d %H:%M:%S}"
+        + f"&created_at__lt={end:%Y-%m-%d %H:%M:%S}"
+    )
+
+
+def usage_dashboard(request: HttpRequest) -> HttpResponse:
+    form = DashboardForm(request.GET or {"period": "30d"})
+    f = form.usage_filter()
+    if request.GET.get("format") == "csv":
+        return _csv(f)
+    by_user = usage_by_user(f)
+    for row in by_user:
+        row["drilldown"] = _drilldown_url(row["user_id"], f)
+    days = usage_by_day(f)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Usage dashboard",
+        "form": form,
+        "filter": f,
+        "periods": PERIODS,
+        "totals": usage_totals(f),
+        "by_user": by_user,
+        "by_model": usage_by_model(f),
+        "days": days,
+        "token_chart": chart_bars(days, "total_tokens"),
+        "cost_chart": chart_bars(days, "cost"),
+        "csv_query": _with(request, format="csv"),
+    }
+    return TemplateResponse(request, "admin/chat/usage_dashboard.html", context)
+
+
+def _with(request: HttpRequest, **params: str) -> str:
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = value
+    return query.urlencode()
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(f: UsageFilter) -> StreamingHttpResponse:
+    """Streamed, so a long range never builds the whole file in memory."""
+    writer = csv.writer(_Echo())
+    header = [
+        "day", "user", "provider", "model", "requests", "prompt_tokens", "completion_tokens",
+        "cached_tokens", "reasoning_tokens", "estimated_requests", "cost",
+    ]  # fmt: skip
+
+    def lines() -> Any:
+        yield writer.writerow(header)
+        for row in usage_rows(f).iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    row.day.isoformat(),
+                    row.user.username,
+                    row.provider,
+                    row.model,
+                    row.requests,
+                    row.prompt_tokens,
+                    row.completion_tokens,
+                    row.cached_tokens,
+                    row.reasoning_tokens,
+                    row.estimated_requests,
+                    f"{Decimal(row.cost):f}",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = f"chatsite-usage-{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,117 @@
+"""What the admin's usage dashboard shows, read from the daily totals (`UsageDaily`):
+a few thousand rows for a month of a busy site, however many ledger rows lie behind them."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+
+from chat.models import UsageDaily
+
+PERIODS = {"today": 1, "7d": 7, "30d": 30}
+
+_TOTALS = {
+    "requests": Sum("requests"),
+    "prompt_tokens": Sum("prompt_tokens"),
+    "completion_tokens": Sum("completion_tokens"),
+    "cached_tokens": Sum("cached_tokens"),
+    "reasoning_tokens": Sum("reasoning_tokens"),
+    "estimated_requests": Sum("estimated_requests"),
+    "cost": Sum("cost"),
+}
+
+
+@dataclass(frozen=True)
+class UsageFilter:
+    start: datetime.date
+    end: datetime.date  # inclusive
+    user_id: int | None = None
+    model: str = ""
+    provider: str = ""
+
+    @classmethod
+    def for_period(cls, period: str, **filters: Any) -> "UsageFilter":
+        today = timezone.localdate()
+        days = PERIODS.get(period, 30)
+        return cls(start=today - datetime.timedelta(days=days - 1), end=today, **filters)
+
+    @property
+    def days(self) -> list[datetime.date]:
+        count = (self.end - self.start).days + 1
+        return [self.start + datetime.timedelta(days=n) for n in range(max(count, 0))]
+
+
+def _daily(f: UsageFilter) -> QuerySet[UsageDaily]:
+    rows = UsageDaily.objects.filter(day__gte=f.start, day__lte=f.end)
+    if f.user_id is not None:
+        rows = rows.filter(user_id=f.user_id)
+    if f.model:
+        rows = rows.filter(model=f.model)
+    if f.provider:
+        rows = rows.filter(provider=f.provider)
+    return rows.order_by()
+
+
+def _with_total(row: dict[str, Any]) -> dict[str, Any]:
+    for name in _TOTALS:
+        row[name] = row[name] or (Decimal(0) if name == "cost" else 0)
+    row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
+    return row
+
+
+def usage_totals(f: UsageFilter) -> dict[str, Any]:
+    return _with_total(_daily(f).aggregate(**_TOTALS))
+
+
+def usage_by_user(f: UsageFilter, limit: int = 200) -> list[dict[str, Any]]:
+    rows = (
+        _daily(f)
+        .values("user_id", "user__username")
+        .annotate(**_TOTALS, models=Count("model", distinct=True))
+        .order_by("-cost", "-prompt_tokens", "user__username")[:limit]
+    )
+    return [_with_total(row) for row in rows]
+
+
+def usage_by_model(f: UsageFilter) -> list[dict[str, Any]]:
+    rows = (
+        _daily(f)
+        .values("provider", "model")
+        .annotate(**_TOTALS, users=Count("user_id", distinct=True))
+        .order_by("-cost", "-prompt_tokens", "model")
+    )
+    return [_with_total(row) for row in rows]
+
+
+def usage_by_day(f: UsageFilter) -> list[dict[str, Any]]:
+    """One row per day of the period, days without usage included (as zeros)."""
+    found = {
+        row["day"]: _with_total(row)
+        for row in _daily(f).values("day").annotate(**_TOTALS).order_by("day")
+    }
+    empty = dict.fromkeys(_TOTALS, 0) | {"cost": Decimal(0), "total_tokens": 0}
+    return [found.get(day, {**empty, "day": day}) for day in f.days]
+
+
+def usage_rows(f: UsageFilter) -> QuerySet[UsageDaily]:
+    """Every daily total in the period, for the CSV export."""
+    return (
+        _daily(f)
+        .select_related("user")
+        .order_by("day", "user__username", "provider", "model")
+        .only(
+            "day",
+            "user__username",
+            "provider",
+            "model",
+            *(name for name in _TOTALS),
+        )
+    )
+
+
+def usage_models_seen() -> list[str]:
+    """Models in the daily totals: the model filter's choices, without scanning the ledger."""
+    return list(UsageDaily.objects.order_by("model").values_list("model", flat=True).distinct())
