@@ -130,10 +130,10 @@ async def test_a_stream_ending_without_finish_or_done_is_incomplete_never_comple
     assert usage_row.estimated is True
 
 
-async def test_a_malformed_chunk_keeps_the_part_with_an_error(upstream, alice):
+async def test_a_malformed_chunk_keeps_the_part_with_an_error_and_the_billed_usage(upstream, alice):
     upstream.plan(tokens=10, malformed_after=3)
     frames = await ask(alice)
-    message, _ = await stored(frames)
+    message, (usage,) = await stored(frames)
 
     assert (frames[-1]["status"], frames[-1]["error"]) == (
         "error",
@@ -141,6 +141,9 @@ async def test_a_malformed_chunk_keeps_the_part_with_an_error(upstream, alice):
     )
     assert message.content == "t0 t1 t2 "
     assert len(upstream.log()) == 1
+    # The rest of the stream was read for its usage chunk: the bill, not an estimate.
+    billed = upstream.log()[0]["usage_sent"]
+    assert (usage.completion_tokens, usage.estimated) == (billed["completion_tokens"], False)
 
 
 async def test_a_stalled_stream_is_cut_at_the_read_timeout_and_kept(upstream, alice, settings):

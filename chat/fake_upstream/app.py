@@ -70,6 +70,8 @@ class LogEntry:
     outcome: str = "pending"  # complete | disconnected | dropped | rejected
     ended_at: float | None = None  # time.time() when the outcome was known
     plan: dict[str, Any] = field(default_factory=dict)
+    # The usage chunk as sent, once it was written to the connection: what a bill says.
+    usage_sent: dict[str, Any] | None = None
 
 
 class FakeUpstream:
@@ -199,8 +201,11 @@ class FakeUpstream:
                     raise ConnectionAbortedError("the fake upstream drops this stream")
                 if index and delay:
                     await asyncio.sleep(delay)
-                await send({"type": "http.response.body", "body": step, "more_body": True})
+                body = step.data if isinstance(step, UsageEvent) else step
+                await send({"type": "http.response.body", "body": body, "more_body": True})
                 entry.chunks_sent += 1
+                if isinstance(step, UsageEvent):
+                    entry.usage_sent = step.usage
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         async def client_gone() -> None:
@@ -230,6 +235,12 @@ class Drop:
     pass
 
 
+@dataclass(frozen=True)
+class UsageEvent:
+    data: bytes
+    usage: dict[str, Any]
+
+
 def demo_answer(messages: list[dict[str, Any]]) -> str:
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     said = " ".join(_text_of(last).split())
@@ -257,7 +268,7 @@ def prompt_token_count(messages: list[dict[str, Any]]) -> int:
 
 def _script(
     model: str, messages: list[dict[str, Any]], pieces: list[str], plan: Plan, include_usage: bool
-) -> list[bytes | Pause | Drop]:
+) -> list[bytes | Pause | Drop | UsageEvent]:
     """What to send, in order: SSE events as bytes, pauses and a drop, as the plan says."""
     base = {
         "id": "chatcmpl-fake",
@@ -275,7 +286,7 @@ def _script(
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         return event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
-    script: list[bytes | Pause | Drop] = [chunk({"role": "assistant", "content": ""})]
+    script: list[bytes | Pause | Drop | UsageEvent] = [chunk({"role": "assistant", "content": ""})]
     script += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
     if plan.think:
         # Tags cut across chunks, as a tokenizer would cut them.
@@ -309,7 +320,7 @@ def _script(
             "prompt_tokens_details": {"cached_tokens": plan.cached_tokens},
             "completion_tokens_details": {"reasoning_tokens": reasoning},
         }
-        script.append(event({**base, "choices": [], "usage": usage}))
+        script.append(UsageEvent(event({**base, "choices": [], "usage": usage}), usage))
     if plan.done:
         script.append(event("[DONE]"))
     return script

@@ -22,7 +22,7 @@ from django.conf import settings
 
 from chat.upstream.demo import demo_transport
 from chat.upstream.errors import FailureKind, UpstreamError
-from chat.upstream.events import TOKEN_EVENTS, ContentDelta, Retrying, StreamEvent
+from chat.upstream.events import TOKEN_EVENTS, ContentDelta, Retrying, StreamEvent, UsageReport
 from chat.upstream.provider import Provider
 from chat.upstream.sse import DONE, SseDecoder, error_message, parse_chunk
 from chat.upstream.think import ThinkSplitter
@@ -139,6 +139,9 @@ class UpstreamClient:
                     await response.aread()
                     raise self._status_error(response)
                 decoder, done = SseDecoder(), False
+                # After a malformed chunk the answer is broken, but the rest of the stream
+                # is still read for its usage chunk: the provider bills it all the same.
+                broken: UpstreamError | None = None
                 body = response.aiter_bytes()
                 async for data in body:
                     for payload in decoder.feed(data):
@@ -148,9 +151,15 @@ class UpstreamClient:
                         try:
                             events = parse_chunk(payload)
                         except UpstreamError as exc:
-                            raise self._redacted(exc) from None
+                            if exc.kind != FailureKind.MALFORMED:
+                                raise self._redacted(exc) from None
+                            broken = broken or self._redacted(exc)
+                            continue
                         for event in events:
-                            if isinstance(event, ContentDelta):
+                            if broken is not None:
+                                if isinstance(event, UsageReport):
+                                    yield event
+                            elif isinstance(event, ContentDelta):
                                 for piece in splitter.feed(event.text):
                                     yield piece
                             else:
@@ -164,6 +173,8 @@ class UpstreamClient:
                         async with asyncio.timeout(1):
                             async for _ in body:
                                 pass
+                if broken is not None:
+                    raise broken
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 raise UpstreamError(
