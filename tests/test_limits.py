@@ -1,0 +1,164 @@
+"""Budgets and limits: checked before the upstream call, with a message that says which
+limit was hit and when it resets."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from chat.models import Conversation, Message, SiteSettings, UsageDaily, UserLimits
+from chat.services.limits import (
+    AccountInactive,
+    LimitReached,
+    limits_check,
+    month_resets_at,
+    site_settings_forget,
+    usage_summary,
+)
+from chat.services.usage import Price, UsageCounts, usage_record
+from tests.conftest import generations_settle
+from tests.websocket import connect, receive_until
+
+
+def _site_limits(**limits) -> None:
+    SiteSettings(**limits).save()
+    site_settings_forget()
+
+
+def _used(user, prompt: int, completion: int, cost: str = "0") -> None:
+    usage_record(
+        user_id=user.pk,
+        conversation_id=None,
+        message_id=None,
+        purpose="answer",
+        provider="p",
+        model="m",
+        status="complete",
+        counts=UsageCounts(prompt_tokens=prompt, completion_tokens=completion),
+        price=Price(input=Decimal(cost) * 1_000_000 / max(prompt, 1)),
+    )
+
+
+@pytest.mark.django_db
+class TestLimitsCheck:
+    def test_a_user_without_limits_may_always_send(self, alice):
+        _used(alice, 10**9, 10**9)
+        limits_check(alice)
+
+    def test_the_site_default_monthly_tokens_refuse_once_used_up(self, alice):
+        _site_limits(monthly_tokens=1000)
+        _used(alice, 600, 300)
+        limits_check(alice)
+        _used(alice, 50, 50)
+        with pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+        assert "1,000 tokens for this month" in refused.value.message
+        assert refused.value.resets_at == month_resets_at()
+        assert "resets on 1 " in refused.value.message
+
+    def test_a_users_own_limit_overrides_the_site_default(self, alice, bob):
+        _site_limits(monthly_tokens=100)
+        UserLimits.objects.create(user=alice, monthly_tokens=10_000)
+        _used(alice, 500, 0)
+        _used(bob, 500, 0)
+        limits_check(alice)
+        with pytest.raises(LimitReached):
+            limits_check(bob)
+
+    def test_usage_of_last_month_does_not_count(self, alice):
+        _site_limits(monthly_tokens=100)
+        _used(alice, 500, 0)
+        last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+        UsageDaily.objects.update(day=last_month)
+        limits_check(alice)
+
+    def test_a_monthly_cost_budget(self, alice):
+        UserLimits.objects.create(user=alice, monthly_cost=Decimal("2.50"))
+        _used(alice, 1000, 0, cost="2.49")
+        limits_check(alice)
+        _used(alice, 1000, 0, cost="0.02")
+        with pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+        assert "budget of 2.50" in refused.value.message
+
+    def test_requests_per_minute(self, alice):
+        UserLimits.objects.create(user=alice, requests_per_minute=2)
+        conversation = Conversation.objects.create(user=alice)
+        for _ in range(2):
+            Message.objects.create(conversation=conversation, role="assistant")
+        with pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+        assert "2 messages a minute" in refused.value.message
+        Message.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=61))
+        limits_check(alice)
+
+    def test_concurrent_generations(self, alice):
+        _site_limits(concurrent_generations=1)
+        conversation = Conversation.objects.create(user=alice)
+        Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+        with pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+        assert "1 answers being written at once" in refused.value.message
+
+    def test_a_deactivated_account_may_not_send(self, alice):
+        alice.is_active = False
+        alice.save()
+        with pytest.raises(AccountInactive):
+            limits_check(alice)
+
+    def test_users_see_their_usage_and_what_is_left(self, alice):
+        UserLimits.objects.create(user=alice, monthly_tokens=1000)
+        _used(alice, 300, 100)
+        summary = usage_summary(alice)
+        assert (summary.tokens, summary.tokens_left, summary.requests) == (400, 600, 1)
+        assert summary.as_json()["tokens_left"] == 600
+
+
+@pytest.mark.django_db(transaction=True)
+class TestLimitsOverTheSocket:
+    async def test_a_send_over_the_limit_gets_a_clear_error_and_saves_nothing(
+        self, upstream, alice
+    ):
+        await UserLimits.objects.acreate(user=alice, monthly_tokens=10)
+        await sync_to_async(_used)(alice, 10, 0)
+        ws = await connect(alice)
+        await ws.send_json_to({"type": "send", "content": "one more"})
+        frame = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        assert frame["type"] == "error"
+        assert frame["code"] == "limit_reached"
+        assert "10 tokens for this month" in frame["message"]
+        assert not await Message.objects.filter(conversation__user=alice).aexists()
+        assert upstream.log() == []
+
+    async def test_an_answer_crossing_the_limit_finishes_and_the_next_is_refused(
+        self, upstream, alice
+    ):
+        await UserLimits.objects.acreate(user=alice, monthly_tokens=20)
+        upstream.plan(tokens=40)
+        ws = await connect(alice)
+        await ws.send_json_to({"type": "send", "content": "a long one"})
+        frames = await receive_until(ws, "done")
+        conversation_id = frames[0]["conversation"]["id"]
+        done = frames[-1]
+        assert done["status"] == "complete"
+        assert done["usage"]["completion_tokens"] == 40
+        await ws.send_json_to(
+            {"type": "send", "conversation_id": conversation_id, "content": "again"}
+        )
+        refused = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        await generations_settle()
+        assert refused["code"] == "limit_reached"
+        assert len(upstream.log()) == 1
+
+    async def test_a_deactivated_users_open_socket_is_closed_on_send(self, upstream, alice):
+        ws = await connect(alice)
+        alice.is_active = False
+        await alice.asave()
+        await ws.send_json_to({"type": "send", "content": "still here?"})
+        closed = await ws.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4403}
+        assert upstream.log() == []
