@@ -3,6 +3,7 @@ cost per day, drill-down to one user's requests, CSV export."""
 
 import csv
 import datetime
+from urllib.parse import urlencode
 from decimal import Decimal
 from typing import Any
 
@@ -96,15 +97,17 @@ def chart_bars(days: list[dict[str, Any]], field: str) -> dict[str, Any]:
 
 
 def _drilldown_url(user_id: int, f: UsageFilter) -> str:
-    start = timezone.make_aware(datetime.datetime.combine(f.start, datetime.time()))
-    end = timezone.make_aware(
-        datetime.datetime.combine(f.end, datetime.time())
-    ) + datetime.timedelta(days=1)
-    return (
-        reverse("admin:chat_usage_changelist")
-        + f"?user__id__exact={user_id}&created_at__gte={start:%Y-%m-%d %H:%M:%S}"
-        + f"&created_at__lt={end:%Y-%m-%d %H:%M:%S}"
+    def midnight(day: datetime.date) -> str:
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time())).isoformat()
+
+    query = urlencode(
+        {
+            "user__id__exact": user_id,
+            "created_at__gte": midnight(f.start),
+            "created_at__lt": midnight(f.end + datetime.timedelta(days=1)),
+        }
     )
+    return f"{reverse('admin:chat_usage_changelist')}?{query}"
 
 
 def usage_dashboard(request: HttpRequest) -> HttpResponse:

@@ -7,4 +7,6 @@ app_name = "chat"
 urlpatterns = [
     path("", views.home, name="home"),
     path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
+    path("models/", views.models, name="models"),
+    path("usage/", views.usage, name="usage"),
 ]

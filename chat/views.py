@@ -1,19 +1,25 @@
 """Thin views: scope every lookup to the signed-in user, build a context, render."""
 
+from dataclasses import asdict
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.forms import SignupForm
-from chat.models import Conversation
+from chat.models import Conversation, User
 from chat.selectors import conversation_get, conversation_list, conversation_messages
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
+from chat.services.limits import usage_summary
 from chat.services.messages import streams_interrupt_stale
+from chat.services.providers import model_choices, providers_enabled, user_allowed_models
+from chat.upstream.provider import Provider
 
 SIDEBAR_LIMIT = 200
 
@@ -30,9 +36,17 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
         "messages": conversation_messages(conversation=conversation) if conversation else [],
+        "usage": usage_summary(request.user),
         "chat_config": {
             "wsPath": "/ws/chat/",
             "conversationId": conversation.pk if conversation else None,
+            "conversationModel": (
+                {"provider": conversation.provider, "model": conversation.model}
+                if conversation and conversation.model
+                else None
+            ),
+            "modelsUrl": reverse("chat:models"),
+            "usageUrl": reverse("chat:usage"),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
         },
     }
@@ -51,6 +65,38 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     # An answer whose process died must not show "Writing…" and lock the page forever.
     streams_interrupt_stale(conversation=conversation)
     return render(request, "chat/chat.html", _chat_context(request, conversation))
+
+
+@require_GET
+async def models(request: HttpRequest) -> HttpResponse:
+    """The model picker's choices: every enabled provider's models, narrowed by the admin's
+    lists and the user's allowed models. GET /models answers are cached; ?refresh=1 asks
+    the providers again."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse({"error": "Log in first."}, status=401)
+    providers, allowed = await sync_to_async(_model_sources)(user)
+    choices = await model_choices(
+        providers=providers, allowed=allowed, refresh=request.GET.get("refresh") == "1"
+    )
+    return JsonResponse(
+        {
+            "models": [asdict(choice) for choice in choices.models],
+            "default": asdict(choices.default) if choices.default else None,
+            "errors": choices.errors,
+        }
+    )
+
+
+def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
+    return providers_enabled(), user_allowed_models(user)
+
+
+@require_GET
+@login_required
+def usage(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own usage this month, and what is left of their limits."""
+    return JsonResponse(usage_summary(request.user).as_json())
 
 
 @require_http_methods(["GET", "POST"])

@@ -111,6 +111,11 @@ class FakeUpstreamServer:
                 return entry
             time.sleep(0.05)
 
+    def models_requests(self) -> int:
+        response = self.http.get("/_fake/stats")
+        response.raise_for_status()
+        return int(response.json()["models_requests"])
+
     def reset(self) -> None:
         self.http.post("/_fake/reset").raise_for_status()
 

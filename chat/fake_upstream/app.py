@@ -83,6 +83,7 @@ class FakeUpstream:
         self.default_plan = Plan(tokens=tokens)
         self.plans: deque[Plan] = deque()
         self.log: list[LogEntry] = []
+        self.models_requests = 0  # GET /models, kept apart from the chat log
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -113,9 +114,12 @@ class FakeUpstream:
         elif method == "POST" and path == "/_fake/reset":
             self.plans.clear()
             self.log.clear()
+            self.models_requests = 0
             await _json(send, 200, {"reset": True})
         elif method == "GET" and path == "/_fake/log":
             await _json(send, 200, [asdict(entry) for entry in self.log])
+        elif method == "GET" and path == "/_fake/stats":
+            await _json(send, 200, {"models_requests": self.models_requests})
         else:
             await _json(send, 404, {"error": {"message": "unknown control route"}})
 
@@ -128,6 +132,7 @@ class FakeUpstream:
         return headers.get(b"authorization", b"").decode() == f"Bearer {self.api_key}"
 
     async def _models(self, scope: Scope, send: Any) -> None:
+        self.models_requests += 1
         if not self._authorized(scope):
             await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
             return

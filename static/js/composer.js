@@ -27,7 +27,15 @@ export class Composer {
     const text = this.input.value;
     if (!text.trim() || this.streamingId !== null) return;
     onSend(text);
+    this.lastSent = text;
     this.input.value = "";
+  }
+
+  // The server refused the last send: put its text back unless something new was typed.
+  restore() {
+    if (this.lastSent && !this.input.value) this.input.value = this.lastSent;
+    this.lastSent = null;
+    this.input.focus();
   }
 
   setStreaming(messageId) {

@@ -1,7 +1,9 @@
 import { Composer } from "./composer.js";
 import { MessageList } from "./messages.js";
 import { addConversation } from "./sidebar.js";
+import { ModelPicker } from "./models.js";
 import { ChatSocket } from "./socket.js";
+import { refreshUsage } from "./usage.js";
 
 const config = JSON.parse(document.getElementById("chat-config").textContent);
 let conversationId = config.conversationId;
@@ -9,6 +11,16 @@ let conversationId = config.conversationId;
 const messages = new MessageList(document.getElementById("messages"));
 const notice = document.getElementById("notice");
 const connection = document.getElementById("connection-status");
+
+const picker = new ModelPicker(
+  document.getElementById("model-picker"),
+  document.getElementById("model-refresh"),
+  { url: config.modelsUrl, current: config.conversationModel },
+);
+picker.load();
+const myUsage = document.getElementById("my-usage");
+// Refused sends give the text back to the composer: nothing typed is lost.
+const REFUSED = new Set(["busy", "limit_reached", "model_not_allowed", "too_long", "rate_limited"]);
 
 function showNotice(text) {
   notice.textContent = text;
@@ -40,9 +52,11 @@ const handlers = {
   done(frame) {
     messages.done(frame);
     if (composer.streamingId === frame.message_id) composer.setStreaming(null);
+    refreshUsage(myUsage);
   },
   error(frame) {
     showNotice(frame.message);
+    if (REFUSED.has(frame.code)) composer.restore();
   },
 };
 
@@ -59,7 +73,7 @@ const socket = new ChatSocket(config.wsPath, {
 const composer = new Composer(document.getElementById("composer"), {
   onSend(content) {
     showNotice("");
-    socket.send({ type: "send", conversation_id: conversationId, content });
+    socket.send({ type: "send", conversation_id: conversationId, content, ...picker.selected() });
   },
   onStop(messageId) {
     socket.send({ type: "stop", message_id: messageId });

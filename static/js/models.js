@@ -1,0 +1,53 @@
+// The model picker: choices from the server's /models/ (the providers' lists, cached
+// there), the conversation's model selected, or the site's default.
+export class ModelPicker {
+  constructor(select, refreshButton, { url, current }) {
+    this.select = select;
+    this.url = url;
+    this.current = current; // {provider, model} of the conversation, or null
+    this.choices = [];
+    refreshButton.addEventListener("click", () => this.load(true));
+  }
+
+  async load(refresh = false) {
+    this.select.disabled = true;
+    try {
+      const response = await fetch(refresh ? `${this.url}?refresh=1` : this.url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const data = await response.json();
+      this.fill(data);
+    } catch (error) {
+      this.select.replaceChildren(new Option("Models unavailable", ""));
+      this.select.title = String(error);
+    }
+  }
+
+  fill({ models, default: fallback, errors }) {
+    const previous = this.selected();
+    const wanted = previous ?? this.current ?? fallback;
+    this.choices = models;
+    const options = models.map((choice, index) => {
+      const label = models.some((m) => m.provider !== choice.provider)
+        ? `${choice.model} · ${choice.provider_title}`
+        : choice.model;
+      return new Option(label, String(index));
+    });
+    if (!options.length) options.push(new Option("No models offered", ""));
+    this.select.replaceChildren(...options);
+    const index = models.findIndex(
+      (m) => wanted && m.provider === wanted.provider && m.model === wanted.model,
+    );
+    if (index >= 0) this.select.value = String(index);
+    this.select.disabled = !models.length;
+    this.select.title = errors.length ? errors.join("\n") : "";
+  }
+
+  // {provider, model} to send, or null to keep the conversation's model.
+  selected() {
+    const choice = this.choices[Number(this.select.value)];
+    return this.select.value !== "" && choice ? { provider: choice.provider, model: choice.model } : null;
+  }
+}
