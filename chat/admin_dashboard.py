@@ -3,9 +3,9 @@ cost per day, drill-down to one user's requests, CSV export."""
 
 import csv
 import datetime
-from urllib.parse import urlencode
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
