@@ -14,7 +14,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=tests-only-not-a-secret SECURE_SSL_REDIRECT=0 SEC
 SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsite \
 	REDIS_URL=redis://127.0.0.1:6390/0
 
-.PHONY: run test pytest pytest-services services bench lint format check-deploy admin chromium lock clean
+.PHONY: run test pytest pytest-services services bench bench-admin lint format check-deploy admin chromium lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ check-deploy: $(VENV)/.runtime
 ## The relay benchmark: writes its table and plot into docs/benchmarks.md.
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.relay $(ARGS)
+
+## The admin on 1,000,000 usage rows: writes its table into docs/benchmarks.md.
+bench-admin: $(VENV)/.dev
+	$(BIN)/python -m bench.admin_scale $(ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
