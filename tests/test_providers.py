@@ -122,3 +122,25 @@ class TestSendingToAProvider:
         frame = await ws.receive_json_from(timeout=5)
         await ws.disconnect()
         assert frame["code"] == "model_not_allowed"
+
+
+@pytest.mark.django_db
+class TestAllowedModelsOnEverySend:
+    def test_a_new_conversation_on_the_default_model_needs_it_allowed(self, upstream, alice):
+        from chat.services.messages import message_send
+        from chat.services.providers import ModelNotAllowed
+
+        UserLimits.objects.create(user=alice, allowed_models=["chatsite-demo-large"])
+        with pytest.raises(ModelNotAllowed):
+            message_send(user=alice, conversation_id=None, content="hi")
+        assert not Conversation.objects.filter(user=alice).exists()
+
+    def test_a_model_withdrawn_from_a_user_is_refused_in_an_old_conversation(self, upstream, alice):
+        from chat.services.messages import message_send
+        from chat.services.providers import ModelNotAllowed
+
+        conversation = Conversation.objects.create(user=alice, model="chatsite-demo-large")
+        UserLimits.objects.create(user=alice, allowed_models=["chatsite-demo"])
+        with pytest.raises(ModelNotAllowed):
+            message_send(user=alice, conversation_id=conversation.pk, content="hi")
+        assert not conversation.messages.exists()

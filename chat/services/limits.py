@@ -107,15 +107,17 @@ def _reset_text(when: datetime.datetime) -> str:
     return date_format(timezone.localtime(when), "j F Y")
 
 
-def limits_check(user: User) -> None:
-    """Raise LimitReached (or AccountInactive) if this user may not start a request now.
+def limits_check(user: User) -> UserLimits | None:
+    """Raise LimitReached (or AccountInactive) if this user may not start a request now;
+    returns the user's own limits row (its allowed models), read in the same query.
 
     Queries only for the limits that are set: a site without limits pays two small reads.
     """
     row = User.objects.select_related("limits").filter(pk=user.pk).first()
     if row is None or not row.is_active:
         raise AccountInactive
-    limits = limits_effective(getattr(row, "limits", None), site_settings())
+    own: UserLimits | None = getattr(row, "limits", None)
+    limits = limits_effective(own, site_settings())
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         month = usage_this_month(user.pk)
         when = _reset_text(month.resets_at)
@@ -150,6 +152,7 @@ def limits_check(user: User) -> None:
                 f"You may have {limits.concurrent_generations} answers being written at once; "
                 "wait for one to finish or stop it."
             )
+    return own
 
 
 @dataclass(frozen=True)

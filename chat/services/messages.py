@@ -47,9 +47,10 @@ def message_send(
     AccountInactive when the user may not send now, ModelNotAllowed for a model not
     offered to them; then nothing is saved.
     """
-    limits_check(user)
+    own_limits = limits_check(user)
+    allowed = list(own_limits.allowed_models) if own_limits else []
     if model is not None:
-        model_choice_check(user=user, provider=provider or "", model=model)
+        model_choice_check(provider=provider or "", model=model, allowed=allowed)
     try:
         return _message_send(
             user=user,
@@ -57,6 +58,7 @@ def message_send(
             content=content,
             provider=provider or "",
             model=model,
+            allowed=allowed,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -65,12 +67,20 @@ def message_send(
 
 @transaction.atomic
 def _message_send(
-    *, user: User, conversation_id: int | None, content: str, provider: str, model: str | None
+    *,
+    user: User,
+    conversation_id: int | None,
+    content: str,
+    provider: str,
+    model: str | None,
+    allowed: list[str],
 ) -> SentMessage:
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
     if conversation_id is None:
+        if model is None:  # the site's default model: is it one this user may use?
+            model_choice_check(provider="", model="", allowed=allowed)
         conversation = conversation_create(
             user=user, first_message=content, provider=provider, model=model or ""
         )
@@ -86,6 +96,10 @@ def _message_send(
         if model is not None:
             conversation.provider, conversation.model = provider, model
             fields += ["provider", "model"]
+        elif allowed:  # the conversation's model may have been withdrawn from this user
+            model_choice_check(
+                provider=conversation.provider, model=conversation.model, allowed=allowed
+            )
         conversation.save(update_fields=fields)
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content

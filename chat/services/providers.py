@@ -72,15 +72,17 @@ def user_allowed_models(user: User) -> list[str]:
     return list(limits.allowed_models) if limits else []
 
 
-def model_choice_check(*, user: User, provider: str, model: str) -> Provider:
-    """Raises ModelNotAllowed unless the user may send to this provider and model."""
+def model_choice_check(*, provider: str, model: str, allowed: list[str]) -> None:
+    """Raises ModelNotAllowed unless a user allowed `allowed` models (empty: any) may send
+    to this provider and model ("" is the provider's configured default model)."""
     config = provider_get(provider)
+    model = model or config.default_model
+    if not model:
+        return  # the provider's first listed model, known only when the answer starts
     if config.offered_models and model not in config.offered_models:
-        raise ModelNotAllowed(f"The model {model!r} is not offered.")
-    allowed = user_allowed_models(user)
+        raise ModelNotAllowed(f"The model {model!r} is not offered: choose another.")
     if allowed and model not in allowed:
-        raise ModelNotAllowed(f"You may not use the model {model!r}.")
-    return config
+        raise ModelNotAllowed(f"You may not use the model {model!r}: choose another.")
 
 
 async def model_choices(
