@@ -129,6 +129,9 @@ class Usage(models.Model):
             models.Index(fields=["user", "-created_at"], name="usage_user_recent"),
             models.Index(fields=["-created_at"], name="usage_recent"),
             models.Index(fields=["model", "-created_at"], name="usage_model_recent"),
+            # The admin's filters: a page and its (capped) count read an index, not the table.
+            models.Index(fields=["status", "-created_at"], name="usage_status_recent"),
+            models.Index(fields=["estimated", "-created_at"], name="usage_estimated_recent"),
         ]
 
     def __str__(self) -> str:
@@ -139,11 +142,26 @@ class Usage(models.Model):
         return self.prompt_tokens + self.completion_tokens
 
 
-class UsageDaily(models.Model):
+class UsageTotals(models.Model):
+    """Counts summed over some ledger rows."""
+
+    requests = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cached_tokens = models.PositiveBigIntegerField(default=0)
+    reasoning_tokens = models.PositiveBigIntegerField(default=0)
+    estimated_requests = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=18, decimal_places=8, default=Decimal(0))
+
+    class Meta:
+        abstract = True
+
+
+class UsageDaily(UsageTotals):
     """Usage summed per day, user, provider and model, kept with every usage row.
 
-    The dashboard and the monthly limits read these few rows instead of aggregating
-    millions of ledger rows on every page.
+    The dashboard's per-user figures, the users' list and the monthly limits read these
+    rows instead of aggregating millions of ledger rows.
     """
 
     day = models.DateField()
@@ -152,13 +170,6 @@ class UsageDaily(models.Model):
     )
     provider = models.CharField(max_length=200)
     model = models.CharField(max_length=200)
-    requests = models.PositiveIntegerField(default=0)
-    prompt_tokens = models.PositiveBigIntegerField(default=0)
-    completion_tokens = models.PositiveBigIntegerField(default=0)
-    cached_tokens = models.PositiveBigIntegerField(default=0)
-    reasoning_tokens = models.PositiveBigIntegerField(default=0)
-    estimated_requests = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=18, decimal_places=8, default=Decimal(0))
 
     class Meta:
         verbose_name_plural = "usage per day"
@@ -171,6 +182,26 @@ class UsageDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.user_id} {self.model}"
+
+
+class UsageDailyModel(UsageTotals):
+    """The same sums per day and model only: a few hundred rows for a busy site's month,
+    so the whole site's totals, per model and per day, cost nothing to read."""
+
+    day = models.DateField()
+    provider = models.CharField(max_length=200)
+    model = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name_plural = "usage per day and model"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "provider", "model"], name="usage_daily_model_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model}"
 
 
 class Provider(models.Model):

@@ -1,5 +1,6 @@
-"""What the admin's usage dashboard shows, read from the daily totals (`UsageDaily`):
-a few thousand rows for a month of a busy site, however many ledger rows lie behind them."""
+"""What the admin's usage dashboard shows, read from the daily totals: `UsageDailyModel`
+(a few hundred rows for a busy site's month) for the site's figures, `UsageDaily` (per
+user) for the per-user ones and whenever one user is chosen; never the ledger itself."""
 
 import datetime
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from chat.models import UsageDaily
+from chat.models import UsageDaily, UsageDailyModel
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30}
 
@@ -44,8 +45,9 @@ class UsageFilter:
         return [self.start + datetime.timedelta(days=n) for n in range(max(count, 0))]
 
 
-def _daily(f: UsageFilter) -> QuerySet[UsageDaily]:
-    rows = UsageDaily.objects.filter(day__gte=f.start, day__lte=f.end)
+def _daily(f: UsageFilter, *, per_user: bool = False) -> QuerySet[Any]:
+    table = UsageDaily if per_user or f.user_id is not None else UsageDailyModel
+    rows = table.objects.filter(day__gte=f.start, day__lte=f.end)
     if f.user_id is not None:
         rows = rows.filter(user_id=f.user_id)
     if f.model:
@@ -68,7 +70,7 @@ def usage_totals(f: UsageFilter) -> dict[str, Any]:
 
 def usage_by_user(f: UsageFilter, limit: int = 200) -> list[dict[str, Any]]:
     rows = (
-        _daily(f)
+        _daily(f, per_user=True)
         .values("user_id", "user__username")
         .annotate(**_TOTALS, models=Count("model", distinct=True))
         .order_by("-cost", "-prompt_tokens", "user__username")[:limit]
@@ -80,7 +82,7 @@ def usage_by_model(f: UsageFilter) -> list[dict[str, Any]]:
     rows = (
         _daily(f)
         .values("provider", "model")
-        .annotate(**_TOTALS, users=Count("user_id", distinct=True))
+        .annotate(**_TOTALS)
         .order_by("-cost", "-prompt_tokens", "model")
     )
     return [_with_total(row) for row in rows]
@@ -99,7 +101,7 @@ def usage_by_day(f: UsageFilter) -> list[dict[str, Any]]:
 def usage_rows(f: UsageFilter) -> QuerySet[UsageDaily]:
     """Every daily total in the period, for the CSV export."""
     return (
-        _daily(f)
+        _daily(f, per_user=True)
         .select_related("user")
         .order_by("day", "user__username", "provider", "model")
         .only(
@@ -114,4 +116,5 @@ def usage_rows(f: UsageFilter) -> QuerySet[UsageDaily]:
 
 def usage_models_seen() -> list[str]:
     """Models in the daily totals: the model filter's choices, without scanning the ledger."""
-    return list(UsageDaily.objects.order_by("model").values_list("model", flat=True).distinct())
+    models = UsageDailyModel.objects.order_by("model").values_list("model", flat=True)
+    return list(models.distinct())

@@ -240,7 +240,7 @@ def test_the_dashboard_totals_per_user_and_per_model(admin_client, ledger):
     assert by_user["alice"]["total_tokens"] == 175
     assert by_user["bob"]["requests"] == 1
     by_model = {row["model"]: row for row in response.context["by_model"]}
-    assert by_model["m"]["users"] == 2
+    assert by_model["m"]["requests"] == 2
     assert by_model["m2"]["prompt_tokens"] == 50
     assert len(response.context["days"]) == 7
 

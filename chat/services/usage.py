@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from chat.models import ModelPrice, Usage, UsageDaily
+from chat.models import ModelPrice, Usage, UsageDaily, UsageDailyModel, UsageTotals
 from chat.upstream.events import UsageReport
 
 # For models no tokenizer is known for: about four characters a token in English.
@@ -149,74 +149,65 @@ def usage_record(
     return usage
 
 
+_SUMS = [
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+]
+
+
 def usage_daily_add(usage: Usage) -> None:
-    """Add one ledger row to its day's total (created on the day's first request)."""
-    key = {
-        "user_id": usage.user_id,
-        "day": timezone.localdate(usage.created_at),
-        "provider": usage.provider,
-        "model": usage.model,
-    }
-    increments = {
-        "requests": F("requests") + 1,
-        "prompt_tokens": F("prompt_tokens") + usage.prompt_tokens,
-        "completion_tokens": F("completion_tokens") + usage.completion_tokens,
-        "cached_tokens": F("cached_tokens") + usage.cached_tokens,
-        "reasoning_tokens": F("reasoning_tokens") + usage.reasoning_tokens,
-        "estimated_requests": F("estimated_requests") + int(usage.estimated),
-        "cost": F("cost") + usage.cost,
-    }
-    if UsageDaily.objects.filter(**key).update(**increments):
+    """Add one ledger row to its day's totals: per user and model, and per model."""
+    day = timezone.localdate(usage.created_at)
+    per_model = {"day": day, "provider": usage.provider, "model": usage.model}
+    _totals_add(UsageDailyModel, per_model, usage)
+    _totals_add(UsageDaily, {**per_model, "user_id": usage.user_id}, usage)
+
+
+def _totals_add(table: type[UsageTotals], key: dict[str, object], usage: Usage) -> None:
+    """UPDATE the row, or INSERT it on the day's first request (once, whoever races)."""
+    amounts = {name: getattr(usage, name) for name in _SUMS}
+    amounts |= {"requests": 1, "estimated_requests": int(usage.estimated), "cost": usage.cost}
+    increments = {name: F(name) + amount for name, amount in amounts.items()}
+    if table.objects.filter(**key).update(**increments):
         return
     try:
         with transaction.atomic():
-            UsageDaily.objects.create(
-                **key,
-                requests=1,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cached_tokens=usage.cached_tokens,
-                reasoning_tokens=usage.reasoning_tokens,
-                estimated_requests=int(usage.estimated),
-                cost=usage.cost,
-            )
+            table.objects.create(**key, **amounts)
     except IntegrityError:  # another request created the day's row first
-        UsageDaily.objects.filter(**key).update(**increments)
+        table.objects.filter(**key).update(**increments)
 
 
 def usage_daily_rebuild() -> int:
-    """Recompute every day's totals from the ledger (after a bulk import, or to repair)."""
+    """Recompute every day's totals from the ledger (after a bulk import, or to repair);
+    returns how many per-user rows there are."""
+    sums = {
+        "requests": Count("id"),
+        "estimated_requests": Count("id", filter=Q(estimated=True)),
+        "cost": Sum("cost"),
+        **{name: Sum(name) for name in _SUMS},
+    }
+    counted = 0
     with transaction.atomic():
-        UsageDaily.objects.all().delete()
-        days = (
-            Usage.objects.annotate(day=TruncDate("created_at"))
-            .values("user_id", "day", "provider", "model")
-            .annotate(
-                n=Count("id"),
-                prompt=Sum("prompt_tokens"),
-                completion=Sum("completion_tokens"),
-                cached=Sum("cached_tokens"),
-                reasoning=Sum("reasoning_tokens"),
-                estimates=Count("id", filter=Q(estimated=True)),
-                total_cost=Sum("cost"),
+        for table, key in [
+            (UsageDaily, ["user_id", "day", "provider", "model"]),
+            (UsageDailyModel, ["day", "provider", "model"]),
+        ]:
+            table.objects.all().delete()
+            groups = (
+                Usage.objects.annotate(day=TruncDate("created_at"))
+                .values(*key)
+                .annotate(**{f"total_{name}": total for name, total in sums.items()})
+                .order_by()
             )
-            .order_by()
-        )
-        rows = [
-            UsageDaily(
-                user_id=d["user_id"],
-                day=d["day"],
-                provider=d["provider"],
-                model=d["model"],
-                requests=d["n"],
-                prompt_tokens=d["prompt"],
-                completion_tokens=d["completion"],
-                cached_tokens=d["cached"],
-                reasoning_tokens=d["reasoning"],
-                estimated_requests=d["estimates"],
-                cost=d["total_cost"],
-            )
-            for d in days
-        ]
-        UsageDaily.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+            rows = [
+                table(
+                    **{name: group[name] for name in key},
+                    **{name: group[f"total_{name}"] for name in sums},
+                )
+                for group in groups.iterator(chunk_size=5000)
+            ]
+            table.objects.bulk_create(rows, batch_size=2000)
+            counted = counted or len(rows)
+    return counted
