@@ -9,19 +9,16 @@ Writes a table into docs/benchmarks.md (between the admin-results markers).
 
 import argparse
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- admin-results:start -->", "<!-- admin-results:end -->"
-MODELS = [("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("acme", "acme-large"), ("", "local")]
-STATUSES = ["complete"] * 16 + ["stopped", "error", "incomplete", "interrupted"]
 
 
 def configure(database: str) -> str:
@@ -47,6 +44,8 @@ def configure(database: str) -> str:
 
 
 def seed(rows: int, users: int, days: int) -> float:
+    """Users, then the ledger generated inside the database (seconds, not minutes), then
+    the daily totals rebuilt from it."""
     from django.db import connection
 
     from chat.models import User
@@ -56,49 +55,40 @@ def seed(rows: int, users: int, days: int) -> float:
     User.objects.bulk_create(
         [User(username=f"user{n:05d}", password="!") for n in range(users)], batch_size=1000
     )
-    ids = list(User.objects.values_list("pk", flat=True))
-    now = time.time()
-    rng = random.Random(7)
-    columns = (
-        "request_id, user_id, purpose, provider, model, status, prompt_tokens, "
-        "completion_tokens, cached_tokens, reasoning_tokens, estimated, cost, latency_ms, "
-        "time_to_first_token_ms, created_at"
-    )
-
-    def row() -> tuple:
-        provider, model = rng.choice(MODELS)
-        prompt, completion = rng.randint(20, 4000), rng.randint(1, 1500)
-        created = now - rng.random() * days * 86400
-        return (
-            uuid.UUID(int=rng.getrandbits(128)).hex
-            if connection.vendor == "sqlite"
-            else uuid.UUID(int=rng.getrandbits(128)),
-            rng.choice(ids),
-            "answer" if rng.random() < 0.95 else "title",
-            provider,
-            model,
-            rng.choice(STATUSES),
-            prompt,
-            completion,
-            rng.randint(0, prompt // 2),
-            0,
-            rng.random() < 0.02,
-            round((prompt * 2.5 + completion * 10) / 1e6, 8),
-            rng.randint(200, 30000),
-            rng.randint(100, 2000),
-            datetime.fromtimestamp(created, tz=UTC),
+    first = User.objects.order_by("pk").values_list("pk", flat=True).first()
+    seconds = days * 86400
+    if connection.vendor == "postgresql":
+        number = "(random() * 2147483647)::bigint"
+        request_id, generator = "gen_random_uuid()", f"generate_series(1, {rows})"
+        created = f"now() - ({number} % {seconds}) * interval '1 second'"
+        estimated = f"({number} % 50 = 0)"
+    else:
+        number = "abs(random())"
+        request_id = "lower(hex(randomblob(16)))"  # how Django stores a UUIDField here
+        generator = f"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) SELECT i FROM n)"  # noqa: E501
+        created = (
+            f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ({number} % {seconds}) || ' seconds')"
         )
-
+        estimated = f"({number} % 50 = 0)"
+    model = f"{number} % 4"
+    sql = f"""
+        INSERT INTO chat_usage (request_id, user_id, purpose, provider, model, status,
+            prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, estimated,
+            cost, latency_ms, time_to_first_token_ms, created_at)
+        SELECT {request_id}, {first} + {number} % {users},
+            CASE WHEN {number} % 20 = 0 THEN 'title' ELSE 'answer' END,
+            CASE m WHEN 2 THEN 'acme' WHEN 3 THEN '' ELSE 'openai' END,
+            CASE m WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'acme-large'
+                ELSE 'local' END,
+            CASE {number} % 20 WHEN 0 THEN 'stopped' WHEN 1 THEN 'error'
+                WHEN 2 THEN 'incomplete' WHEN 3 THEN 'interrupted' ELSE 'complete' END,
+            p, c, p / 3, 0, {estimated}, (p * 2.5 + c * 10) / 1000000.0,
+            200 + {number} % 30000, 100 + {number} % 2000, {created}
+        FROM (SELECT {model} AS m, 20 + {number} % 4000 AS p, 1 + {number} % 1500 AS c
+              FROM {generator} AS g) AS r
+    """
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY chat_usage ({columns}) FROM STDIN") as copy:
-                for _ in range(rows):
-                    copy.write_row(row())
-        else:
-            marks = ", ".join(["%s"] * 15)
-            sql = f"INSERT INTO chat_usage ({columns}) VALUES ({marks})"
-            for start in range(0, rows, 20_000):
-                cursor.executemany(sql, [row() for _ in range(min(20_000, rows - start))])
+        cursor.execute(sql)
     print(f"inserted {rows:,} rows in {time.monotonic() - began:.0f} s", flush=True)
     usage_daily_rebuild()
     with connection.cursor() as cursor:
