@@ -25,6 +25,11 @@ class Conversation(models.Model):
     # Empty means the provider's default model.
     model = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
+    # The end of the branch the user looks at: what the page shows, what a new message
+    # follows and what is sent upstream. Empty means the newest message (as before branches).
+    current_leaf = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,6 +73,9 @@ class Message(models.Model):
     model = models.CharField(max_length=200, blank=True)
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # When the user last selected a branch through this message: flipping back to a
+    # version shows the branch under it that was last looked at (else the newest).
+    selected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every flush while streaming: a streaming message whose updated_at is
     # long past belongs to a process that died.

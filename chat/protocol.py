@@ -54,7 +54,23 @@ class Ping:
     pass
 
 
-ClientFrame = Send | Stop | Subscribe | Ping
+@dataclass(frozen=True)
+class Regenerate:
+    message_id: int  # the answer to write again
+
+
+@dataclass(frozen=True)
+class Edit:
+    message_id: int  # the question to send again, changed
+    content: str
+
+
+@dataclass(frozen=True)
+class SelectBranch:
+    message_id: int  # any message of the branch to show
+
+
+ClientFrame = Send | Stop | Subscribe | Ping | Regenerate | Edit | SelectBranch
 
 
 def parse_client_frame(data: Any) -> ClientFrame:
@@ -63,17 +79,15 @@ def parse_client_frame(data: Any) -> ClientFrame:
     kind = data.get("type")
     if kind == "send":
         conversation_id = _id(data, "conversation_id", optional=True)
-        content = data.get("content")
-        if not isinstance(content, str):
-            raise ProtocolError("invalid_field", "'content' must be a string.")
-        if not content.strip():
-            raise ProtocolError("invalid_field", "The message is empty.")
-        limit = settings.CHAT_MAX_MESSAGE_CHARS
-        if len(content) > limit:
-            raise ProtocolError(
-                "too_long", f"The message is {len(content)} characters; the limit is {limit}."
-            )
-        return Send(conversation_id=conversation_id, content=content, model=_model_choice(data))
+        return Send(
+            conversation_id=conversation_id, content=_content(data), model=_model_choice(data)
+        )
+    if kind == "regenerate":
+        return Regenerate(message_id=_required_id(data, "message_id"))
+    if kind == "edit":
+        return Edit(message_id=_required_id(data, "message_id"), content=_content(data))
+    if kind == "select_branch":
+        return SelectBranch(message_id=_required_id(data, "message_id"))
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
@@ -97,6 +111,20 @@ def _model_choice(data: dict[str, Any]) -> ModelChoice | None:
     if not isinstance(provider, str) or len(provider) > 50:
         raise ProtocolError("invalid_field", "'provider' must be a provider's short name.")
     return ModelChoice(provider=provider, model=model)
+
+
+def _content(data: dict[str, Any]) -> str:
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise ProtocolError("invalid_field", "'content' must be a string.")
+    if not content.strip():
+        raise ProtocolError("invalid_field", "The message is empty.")
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    if len(content) > limit:
+        raise ProtocolError(
+            "too_long", f"The message is {len(content)} characters; the limit is {limit}."
+        )
+    return content
 
 
 def _required_id(data: dict[str, Any], name: str) -> int:
@@ -140,6 +168,25 @@ def message_frame(message: Message) -> dict[str, Any]:
             "content": message.content,
             "status": message.status,
         },
+    }
+
+
+def branch_frame(
+    *, conversation_id: int, branch: list[Message], siblings: dict[int, list[int]]
+) -> dict[str, Any]:
+    """The selected branch, whole: the page shows exactly these messages, in this order."""
+    return {
+        "type": "branch",
+        "conversation_id": conversation_id,
+        "messages": [
+            {
+                **message_frame(message)["message"],
+                "finish_reason": message.finish_reason,
+                "error": message.error,
+                "sibling_ids": siblings.get(message.pk, [message.pk]),
+            }
+            for message in branch
+        ],
     }
 
 

@@ -1,6 +1,7 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -61,3 +62,69 @@ def answers_ended(
         status=Message.Status.STREAMING
     )
     return [(message, message_usage(message=message)) for message in ended]
+
+
+# --- branches ---------------------------------------------------------------------------
+# Edits and regenerations add siblings under one parent; the conversation remembers the
+# leaf of the branch the user selected. These read the whole tree in one query: a
+# conversation holds hundreds of messages, not millions.
+
+
+def _tree(conversation: Conversation) -> dict[int, Message]:
+    return {m.pk: m for m in conversation.messages.order_by("created_at", "id")}
+
+
+def _newest(messages: Iterable[Message]) -> Message | None:
+    return max(messages, key=lambda m: (m.created_at, m.pk), default=None)
+
+
+def conversation_leaf(*, conversation: Conversation) -> Message | None:
+    """The end of the selected branch: the remembered leaf, else the newest message."""
+    if conversation.current_leaf_id is not None:
+        leaf = conversation.messages.filter(pk=conversation.current_leaf_id).first()
+        if leaf is not None:
+            return leaf
+    return conversation.messages.order_by("-created_at", "-id").first()
+
+
+def conversation_branch(*, conversation: Conversation) -> list[Message]:
+    """The messages of the selected branch, oldest first: what the page shows."""
+    tree = _tree(conversation)
+    leaf_id = conversation.current_leaf_id
+    if leaf_id not in tree:
+        newest = _newest(tree.values())
+        leaf_id = newest.pk if newest else None
+    branch: list[Message] = []
+    while leaf_id is not None:
+        message = tree[leaf_id]
+        branch.append(message)
+        leaf_id = message.parent_id
+    branch.reverse()
+    return branch
+
+
+def branch_siblings(*, conversation: Conversation, branch: list[Message]) -> dict[int, list[int]]:
+    """For each message of the branch, the ids of it and its siblings, oldest first."""
+    by_parent: dict[int | None, list[int]] = {}
+    for message_id, parent_id in conversation.messages.order_by("created_at", "id").values_list(
+        "pk", "parent_id"
+    ):
+        by_parent.setdefault(parent_id, []).append(message_id)
+    return {message.pk: by_parent.get(message.parent_id, [message.pk]) for message in branch}
+
+
+def branch_leaf_under(*, message: Message) -> Message:
+    """Where the branch through `message` ends: down from it, at each fork, the child
+    last selected (a new message counts as selected when it is made)."""
+    children: dict[int, list[Message]] = {}
+    for m in _tree(message.conversation).values():
+        if m.parent_id is not None:
+            children.setdefault(m.parent_id, []).append(m)
+    current = message
+    while children.get(current.pk):
+        current = max(children[current.pk], key=_last_selected)
+    return current
+
+
+def _last_selected(message: Message) -> tuple[datetime, int]:
+    return (max(message.selected_at or message.created_at, message.created_at), message.pk)

@@ -14,7 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.forms import SignupForm
 from chat.models import Conversation, User
-from chat.selectors import conversation_get, conversation_list, conversation_messages
+from chat.selectors import (
+    branch_siblings,
+    conversation_branch,
+    conversation_get,
+    conversation_list,
+)
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
 from chat.services.limits import usage_summary
 from chat.services.messages import streams_interrupt_stale
@@ -32,10 +37,13 @@ def _conversation_for_user(request: HttpRequest, conversation_id: int) -> Conver
 
 
 def _chat_context(request: HttpRequest, conversation: Conversation | None) -> dict[str, Any]:
+    # The selected branch only; the page flips to the others over the websocket.
+    branch = conversation_branch(conversation=conversation) if conversation else []
+    siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
-        "messages": conversation_messages(conversation=conversation) if conversation else [],
+        "messages": branch,
         "usage": usage_summary(request.user),
         "chat_config": {
             "wsPath": "/ws/chat/",
@@ -48,6 +56,8 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
             "modelsUrl": reverse("chat:models"),
             "usageUrl": reverse("chat:usage"),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+            # Message id -> the ids of it and its siblings, for the "2/3" version controls.
+            "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
         },
     }
 

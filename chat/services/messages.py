@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Conversation, Message, User
-from chat.selectors import conversation_get
+from chat.selectors import conversation_get, conversation_leaf
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
 from chat.services.limits import limits_check
@@ -78,6 +78,7 @@ def _message_send(
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
+    changed: list[str] = []  # conversation fields to save with the new branch end
     if conversation_id is None:
         if model is None:  # the site's default model: is it one this user may use?
             model_choice_check(provider="", model="", allowed=allowed)
@@ -88,28 +89,24 @@ def _message_send(
     else:
         conversation = conversation_get(user=user, conversation_id=conversation_id)
         created = False
-        streams_interrupt_stale(conversation=conversation)
-        if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-            raise GenerationInProgress
-        parent = conversation.messages.order_by("-created_at", "-id").first()
-        fields = ["updated_at"]
+        conversation_ensure_idle(conversation)
+        # A follow-up continues the branch the user is looking at.
+        parent = conversation_leaf(conversation=conversation)
         if model is not None:
             conversation.provider, conversation.model = provider, model
-            fields += ["provider", "model"]
+            changed = ["provider", "model"]
         elif allowed:  # the conversation's model may have been withdrawn from this user
             model_choice_check(
                 provider=conversation.provider, model=conversation.model, allowed=allowed
             )
-        conversation.save(update_fields=fields)
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content
     )
-    assistant_message = Message.objects.create(
+    assistant_message = answer_start(
         conversation=conversation,
-        parent=user_message,
-        role=Message.Role.ASSISTANT,
-        status=Message.Status.STREAMING,
-        model=conversation.model,
+        question=user_message,
+        new_conversation=created,
+        also_save=changed,
     )
     request = (
         chat_request_first(conversation=conversation, question=user_message)
@@ -117,6 +114,37 @@ def _message_send(
         else chat_request_build(message_id=assistant_message.pk)
     )
     return SentMessage(conversation, created, user_message, assistant_message, request)
+
+
+def conversation_ensure_idle(conversation: Conversation) -> None:
+    """Raise GenerationInProgress while an answer streams in the conversation."""
+    streams_interrupt_stale(conversation=conversation)
+    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+        raise GenerationInProgress
+
+
+def answer_start(
+    *,
+    conversation: Conversation,
+    question: Message,
+    new_conversation: bool = False,
+    also_save: list[str] | None = None,
+) -> Message:
+    """An empty streaming answer to `question`, which becomes the selected branch's end.
+
+    A new conversation needs no update: with no leaf remembered, the newest message is it.
+    """
+    answer = Message.objects.create(
+        conversation=conversation,
+        parent=question,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        model=conversation.model,
+    )
+    if not new_conversation:
+        conversation.current_leaf = answer
+        conversation.save(update_fields=["current_leaf", "updated_at", *(also_save or [])])
+    return answer
 
 
 def message_is_stale(message: Message) -> bool:

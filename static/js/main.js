@@ -1,4 +1,5 @@
 import { Composer } from "./composer.js";
+import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
 import { addConversation } from "./sidebar.js";
 import { ModelPicker } from "./models.js";
@@ -9,6 +10,21 @@ const config = JSON.parse(document.getElementById("chat-config").textContent);
 let conversationId = config.conversationId;
 
 const messages = new MessageList(document.getElementById("messages"));
+const tools = new MessageTools(document.getElementById("messages"), {
+  messages,
+  branches: config.branches,
+  onRegenerate(messageId) {
+    showNotice("");
+    socket.send({ type: "regenerate", message_id: messageId });
+  },
+  onEdit(messageId, content) {
+    showNotice("");
+    socket.send({ type: "edit", message_id: messageId, content });
+  },
+  onSelect(messageId) {
+    socket.send({ type: "select_branch", message_id: messageId });
+  },
+});
 const notice = document.getElementById("notice");
 const connection = document.getElementById("connection-status");
 
@@ -38,6 +54,12 @@ const handlers = {
     if (message.role === "assistant" && message.status === "streaming") {
       composer.setStreaming(message.id);
     }
+  },
+  branch(frame) {
+    if (frame.conversation_id !== conversationId) return;
+    tools.showBranch(frame);
+    const streaming = frame.messages.find((m) => m.role === "assistant" && m.status === "streaming");
+    if (streaming) composer.setStreaming(streaming.id);
   },
   snapshot(frame) {
     messages.snapshot(frame);
