@@ -53,6 +53,7 @@ from chat.services.branches import (
     message_edit,
     message_regenerate,
 )
+from chat.services.conversation_settings import SettingsInvalid, settings_clean
 from chat.services.limits import AccountInactive, LimitReached
 from chat.services.messages import (
     GenerationInProgress,
@@ -162,6 +163,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
             return
+        except SettingsInvalid as exc:
+            raise ProtocolError("invalid_settings", str(exc)) from None
         conversation = sent.conversation
         # Join before the generation starts, so no delta can go out before we listen.
         await self._join(conversation.pk)
@@ -283,12 +286,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _message_send(self, frame: Send) -> SentMessage:
+        new_settings = None
+        if frame.conversation_id is None and frame.settings:
+            new_settings = settings_clean(frame.settings)
         return message_send(
             user=self.user,
             conversation_id=frame.conversation_id,
             content=frame.content,
             provider=frame.model.provider if frame.model else None,
             model=frame.model.model if frame.model else None,
+            settings=new_settings,
         )
 
     @database_sync_to_async

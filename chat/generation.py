@@ -224,7 +224,7 @@ class Generation:
         self.provider = self.request.provider
         client = UpstreamClient(self.provider)
         self.model = self.request.model or await model_default(client)
-        body = {"model": self.model, "messages": self.request.messages}
+        body = self.request.body(self.model)
         # aclosing: however this loop is left, the upstream response is closed at once.
         async with aclosing(client.stream_chat(body)) as events:
             async for event in events:

@@ -34,6 +34,9 @@ class Send:
     content: str
     # The model picked in the page; None keeps the conversation's.
     model: ModelChoice | None = None
+    # A new conversation's settings, chosen before its first message; checked by the
+    # settings service, not here.
+    settings: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,14 @@ def parse_client_frame(data: Any) -> ClientFrame:
     kind = data.get("type")
     if kind == "send":
         conversation_id = _id(data, "conversation_id", optional=True)
+        settings_data = data.get("settings")
+        if settings_data is not None and not isinstance(settings_data, dict):
+            raise ProtocolError("invalid_field", "'settings' must be an object.")
         return Send(
-            conversation_id=conversation_id, content=_content(data), model=_model_choice(data)
+            conversation_id=conversation_id,
+            content=_content(data),
+            model=_model_choice(data),
+            settings=settings_data,
         )
     if kind == "regenerate":
         return Regenerate(message_id=_required_id(data, "message_id"))

@@ -1,5 +1,6 @@
 """Thin views: scope every lookup to the signed-in user, build a context, render."""
 
+import json
 from dataclasses import asdict
 from typing import Any
 
@@ -8,9 +9,10 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.forms import SignupForm
 from chat.models import Conversation, User
@@ -21,6 +23,12 @@ from chat.selectors import (
     conversation_list,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
+from chat.services.conversation_settings import (
+    SettingsInvalid,
+    conversation_settings,
+    conversation_settings_save,
+    settings_clean,
+)
 from chat.services.limits import usage_summary
 from chat.services.messages import streams_interrupt_stale
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
@@ -58,6 +66,11 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
             "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
+            "settings": conversation_settings(conversation).as_dict() if conversation else {},
+            "settingsUrl": reverse("chat:conversation_settings", args=[conversation.pk])
+            if conversation
+            else reverse("chat:settings_check"),
+            "csrfToken": get_token(request),
         },
     }
 
@@ -107,6 +120,42 @@ def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
 def usage(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own usage this month, and what is left of their limits."""
     return JsonResponse(usage_summary(request.user).as_json())
+
+
+def _json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+# Refused settings are answered 200 with their messages, as Django answers an invalid
+# form: the request worked, the values did not.
+
+
+@require_POST
+@login_required
+def settings_check(request: HttpRequest) -> JsonResponse:
+    """Validate settings for a conversation not started yet: the first send carries them."""
+    try:
+        cleaned = settings_clean(_json_body(request))
+    except SettingsInvalid as exc:
+        return JsonResponse({"ok": False, "errors": exc.errors})
+    return JsonResponse({"ok": True, "settings": cleaned.as_dict()})
+
+
+@require_POST
+@login_required
+def conversation_settings_update(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    try:
+        saved = conversation_settings_save(
+            user=request.user, conversation_id=conversation_id, data=_json_body(request)
+        )
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except SettingsInvalid as exc:
+        return JsonResponse({"ok": False, "errors": exc.errors})
+    return JsonResponse({"ok": True, "settings": saved.as_dict()})
 
 
 @require_http_methods(["GET", "POST"])

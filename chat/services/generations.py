@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, Usage
 from chat.selectors import message_lineage
+from chat.services.conversation_settings import request_parameters
 from chat.services.providers import provider_get
 from chat.services.usage import UsageCounts, price_get, usage_estimate, usage_record
 from chat.upstream.provider import Provider, default_provider
@@ -21,6 +22,12 @@ class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
     provider: Provider = field(default_factory=default_provider)
+    # The parameters the user set for the conversation, as the request body spells them.
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def body(self, model: str) -> dict[str, Any]:
+        """The request body: what the user set, then the model and the messages."""
+        return {**self.parameters, "model": model, "messages": self.messages}
 
     @property
     def prompt_text(self) -> str:
@@ -97,6 +104,7 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
         model=conversation.model,
         messages=messages,
         provider=provider_get(conversation.provider),
+        parameters=request_parameters(conversation.parameters),
     )
 
 
@@ -112,6 +120,7 @@ def chat_request_first(*, conversation: Conversation, question: Message) -> Chat
         model=conversation.model,
         messages=messages,
         provider=provider_get(conversation.provider),
+        parameters=request_parameters(conversation.parameters),
     )
 
 

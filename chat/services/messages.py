@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, User
 from chat.selectors import conversation_get, conversation_leaf
+from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
 from chat.services.limits import limits_check
@@ -38,10 +39,12 @@ def message_send(
     content: str,
     provider: str | None = None,
     model: str | None = None,
+    settings: ConversationSettings | None = None,
 ) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
     `model` (with its `provider`) switches the conversation to that model first.
+    `settings` (validated) are those of a new conversation, chosen before its first message.
     Raises Conversation.DoesNotExist when the conversation is not the user's,
     GenerationInProgress when an answer is still streaming in it, LimitReached or
     AccountInactive when the user may not send now, ModelNotAllowed for a model not
@@ -59,6 +62,7 @@ def message_send(
             provider=provider or "",
             model=model,
             allowed=allowed,
+            settings=settings,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -74,6 +78,7 @@ def _message_send(
     provider: str,
     model: str | None,
     allowed: list[str],
+    settings: ConversationSettings | None,
 ) -> SentMessage:
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
@@ -83,7 +88,11 @@ def _message_send(
         if model is None:  # the site's default model: is it one this user may use?
             model_choice_check(provider="", model="", allowed=allowed)
         conversation = conversation_create(
-            user=user, first_message=content, provider=provider, model=model or ""
+            user=user,
+            first_message=content,
+            provider=provider,
+            model=model or "",
+            settings=settings,
         )
         created = True
     else:

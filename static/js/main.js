@@ -1,6 +1,7 @@
 import { Composer } from "./composer.js";
 import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
+import { SettingsPanel } from "./settings.js";
 import { addConversation } from "./sidebar.js";
 import { ModelPicker } from "./models.js";
 import { ChatSocket } from "./socket.js";
@@ -25,6 +26,11 @@ const tools = new MessageTools(document.getElementById("messages"), {
     socket.send({ type: "select_branch", message_id: messageId });
   },
 });
+const settingsPanel = new SettingsPanel(
+  document.getElementById("settings-dialog"),
+  document.getElementById("settings-button"),
+  { url: config.settingsUrl, csrfToken: config.csrfToken, initial: config.settings },
+);
 const notice = document.getElementById("notice");
 const connection = document.getElementById("connection-status");
 
@@ -46,6 +52,7 @@ function showNotice(text) {
 const handlers = {
   conversation({ conversation }) {
     conversationId = conversation.id;
+    settingsPanel.conversationStarted(conversation.url);
     history.pushState({}, "", conversation.url);
     addConversation(document.getElementById("conversation-list"), conversation);
   },
@@ -95,7 +102,10 @@ const socket = new ChatSocket(config.wsPath, {
 const composer = new Composer(document.getElementById("composer"), {
   onSend(content) {
     showNotice("");
-    socket.send({ type: "send", conversation_id: conversationId, content, ...picker.selected() });
+    const frame = { type: "send", conversation_id: conversationId, content, ...picker.selected() };
+    // Settings chosen before the first message apply to the new conversation.
+    if (conversationId === null) frame.settings = settingsPanel.forNewConversation();
+    socket.send(frame);
   },
   onStop(messageId) {
     socket.send({ type: "stop", message_id: messageId });
