@@ -206,6 +206,10 @@ def conversation_frame(*, conversation_id: int, title: str, url: str) -> dict[st
     }
 
 
+def title_frame(*, conversation_id: int, title: str) -> dict[str, Any]:
+    return {"type": "title", "conversation": {"id": conversation_id, "title": title}}
+
+
 def delta_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": "delta", "message_id": message_id, "seq": seq}
     if content:

@@ -1,9 +1,10 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from chat.models import Conversation, Message, Usage, User
 
@@ -128,3 +129,46 @@ def branch_leaf_under(*, message: Message) -> Message:
 
 def _last_selected(message: Message) -> tuple[datetime, int]:
     return (max(message.selected_at or message.created_at, message.created_at), message.pk)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation: Conversation
+    snippet: str  # where the words were found in a message, or "" when only the title
+
+
+def conversation_search(*, user: User, query: str, limit: int = 50) -> list[SearchHit]:
+    """The user's conversations whose title or any message contains the query, newest
+    first. Only the user's own: the filter on user comes before anything else."""
+    query = query.strip()
+    if not query:
+        return []
+    own = Conversation.objects.filter(user=user)
+    found = (
+        own.filter(Q(title__icontains=query) | Q(messages__content__icontains=query))
+        .distinct()
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    conversations = list(found)
+    snippets: dict[int, str] = {}
+    for conversation_id, content in (
+        Message.objects.filter(
+            conversation__in=conversations,
+            conversation__user=user,
+            content__icontains=query,
+        )
+        .order_by("created_at", "id")
+        .values_list("conversation_id", "content")
+    ):
+        snippets.setdefault(conversation_id, _snippet(content, query))
+    return [SearchHit(c, snippets.get(c.pk, "")) for c in conversations]
+
+
+def _snippet(text: str, query: str, around: int = 40) -> str:
+    at = text.lower().find(query.lower())
+    start, end = max(0, at - around), min(len(text), at + len(query) + around)
+    words = " ".join(text[start:end].split())
+    return ("…" if start else "") + words + ("…" if end < len(text) else "")

@@ -15,4 +15,8 @@ urlpatterns = [
         views.conversation_settings_update,
         name="conversation_settings",
     ),
+    path("c/<int:conversation_id>/rename/", views.conversation_rename_view, name="rename"),
+    path("c/<int:conversation_id>/delete/", views.conversation_delete_view, name="delete"),
+    path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
+    path("search/", views.conversation_search_view, name="search"),
 ]

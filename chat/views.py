@@ -21,16 +21,24 @@ from chat.selectors import (
     conversation_branch,
     conversation_get,
     conversation_list,
+    conversation_messages,
+    conversation_search,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
+from chat.services.conversation_actions import (
+    TitleInvalid,
+    conversation_delete,
+    conversation_rename,
+)
 from chat.services.conversation_settings import (
     SettingsInvalid,
     conversation_settings,
     conversation_settings_save,
     settings_clean,
 )
+from chat.services.export import conversation_json, conversation_markdown, export_filename
 from chat.services.limits import usage_summary
-from chat.services.messages import streams_interrupt_stale
+from chat.services.messages import GenerationInProgress, streams_interrupt_stale
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
 from chat.upstream.provider import Provider
 
@@ -71,6 +79,8 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
             if conversation
             else reverse("chat:settings_check"),
             "csrfToken": get_token(request),
+            "conversationTitle": conversation.title if conversation else "",
+            "searchUrl": reverse("chat:search"),
         },
     }
 
@@ -156,6 +166,78 @@ def conversation_settings_update(request: HttpRequest, conversation_id: int) -> 
     except SettingsInvalid as exc:
         return JsonResponse({"ok": False, "errors": exc.errors})
     return JsonResponse({"ok": True, "settings": saved.as_dict()})
+
+
+@require_POST
+@login_required
+def conversation_rename_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    data = _json_body(request)
+    title = data.get("title") if isinstance(data, dict) else None
+    try:
+        conversation = conversation_rename(
+            user=request.user, conversation_id=conversation_id, title=str(title or "")
+        )
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except TitleInvalid as exc:
+        return JsonResponse({"ok": False, "error": str(exc)})
+    return JsonResponse({"ok": True, "title": conversation.title})
+
+
+@require_POST
+@login_required
+def conversation_delete_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    try:
+        conversation_delete(user=request.user, conversation_id=conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except GenerationInProgress:
+        return JsonResponse(
+            {"ok": False, "error": "An answer is still being written here: stop it first."}
+        )
+    return JsonResponse({"ok": True, "url": reverse("chat:home")})
+
+
+@require_GET
+@login_required
+def conversation_search_view(request: HttpRequest) -> JsonResponse:
+    hits = conversation_search(user=request.user, query=request.GET.get("q", "")[:200])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": hit.conversation.pk,
+                    "title": hit.conversation.title or "New conversation",
+                    "url": reverse("chat:conversation", args=[hit.conversation.pk]),
+                    "snippet": hit.snippet,
+                }
+                for hit in hits
+            ]
+        }
+    )
+
+
+@require_GET
+@login_required
+def conversation_export(request: HttpRequest, conversation_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("md", "json"):
+        raise Http404("Export as Markdown (.md) or JSON (.json).")
+    conversation = _conversation_for_user(request, conversation_id)
+    branch = conversation_branch(conversation=conversation)
+    if fmt == "md":
+        response = HttpResponse(
+            conversation_markdown(conversation=conversation, branch=branch),
+            content_type="text/markdown; charset=utf-8",
+        )
+    else:
+        messages = conversation_messages(conversation=conversation)
+        response = JsonResponse(
+            conversation_json(conversation=conversation, messages=messages, branch=branch),
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+    filename = export_filename(conversation, fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -24,6 +24,8 @@ class ChatRequest:
     provider: Provider = field(default_factory=default_provider)
     # The parameters the user set for the conversation, as the request body spells them.
     parameters: dict[str, Any] = field(default_factory=dict)
+    # The first answer of a new conversation: once it is complete, a title is asked for.
+    wants_title: bool = False
 
     def body(self, model: str) -> dict[str, Any]:
         """The request body: what the user set, then the model and the messages."""
@@ -121,6 +123,7 @@ def chat_request_first(*, conversation: Conversation, question: Message) -> Chat
         messages=messages,
         provider=provider_get(conversation.provider),
         parameters=request_parameters(conversation.parameters),
+        wants_title=True,
     )
 
 

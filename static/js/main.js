@@ -1,4 +1,5 @@
 import { Composer } from "./composer.js";
+import { ConversationActions, ConversationSearch, addCopyButton } from "./conversation-actions.js";
 import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
 import { SettingsPanel } from "./settings.js";
@@ -25,7 +26,21 @@ const tools = new MessageTools(document.getElementById("messages"), {
   onSelect(messageId) {
     socket.send({ type: "select_branch", message_id: messageId });
   },
+  extraTools: [addCopyButton],
 });
+const conversationList = document.getElementById("conversation-list");
+const actions = new ConversationActions({
+  csrfToken: config.csrfToken,
+  conversationId: config.conversationId,
+  title: config.conversationTitle,
+  list: conversationList,
+});
+new ConversationSearch(
+  document.getElementById("conversation-search"),
+  document.getElementById("search-results"),
+  conversationList,
+  config.searchUrl,
+);
 const settingsPanel = new SettingsPanel(
   document.getElementById("settings-dialog"),
   document.getElementById("settings-button"),
@@ -53,8 +68,12 @@ const handlers = {
   conversation({ conversation }) {
     conversationId = conversation.id;
     settingsPanel.conversationStarted(conversation.url);
+    actions.started(conversation);
     history.pushState({}, "", conversation.url);
-    addConversation(document.getElementById("conversation-list"), conversation);
+    addConversation(conversationList, conversation);
+  },
+  title({ conversation }) {
+    actions.setTitle(conversation);
   },
   message({ message }) {
     messages.add(message);
