@@ -46,6 +46,12 @@ from chat.selectors import (
     message_get,
     message_usage,
 )
+from chat.services.attachments import (
+    AttachmentInvalid,
+    AttachmentNotFound,
+    attachment_summary,
+    attachments_of,
+)
 from chat.services.branches import (
     BranchStarted,
     NotBranchable,
@@ -165,6 +171,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         except SettingsInvalid as exc:
             raise ProtocolError("invalid_settings", str(exc)) from None
+        except AttachmentNotFound:
+            raise ProtocolError("not_found", "Image not found: attach it again.") from None
+        except AttachmentInvalid as exc:
+            raise ProtocolError("invalid_field", str(exc)) from None
         conversation = sent.conversation
         # Join before the generation starts, so no delta can go out before we listen.
         await self._join(conversation.pk)
@@ -182,8 +192,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             request=sent.request,
         )
         try:
-            for message in (sent.user_message, sent.assistant_message):
-                await conversation_publish(conversation.pk, message_frame(message))
+            images = [attachment_summary(a) for a in sent.attachments]
+            await conversation_publish(conversation.pk, message_frame(sent.user_message, images))
+            await conversation_publish(conversation.pk, message_frame(sent.assistant_message))
         finally:
             generation.start()
 
@@ -296,6 +307,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             provider=frame.model.provider if frame.model else None,
             model=frame.model.model if frame.model else None,
             settings=new_settings,
+            attachment_ids=frame.attachment_ids,
         )
 
     @database_sync_to_async
@@ -316,10 +328,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @staticmethod
     def _branch_frame(conversation: Conversation) -> dict[str, Any]:
         branch = conversation_branch(conversation=conversation)
+        images = attachments_of(m.pk for m in branch if m.role == Message.Role.USER)
         return branch_frame(
             conversation_id=conversation.pk,
             branch=branch,
             siblings=branch_siblings(conversation=conversation, branch=branch),
+            attachments={k: [attachment_summary(a) for a in v] for k, v in images.items()},
         )
 
     @database_sync_to_async

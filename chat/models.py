@@ -312,3 +312,31 @@ class Invite(models.Model):
 
     def __str__(self) -> str:
         return self.note or f"Invite {self.pk}"
+
+
+class Attachment(models.Model):
+    """An image a user attached to a message. The bytes live in the database: they are
+    small (CHAT_IMAGE_MAX_BYTES), backed up with everything else, and only ever served
+    through an owner-scoped view. Uploaded first, then bound to the message that is sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Empty until the message it was uploaded for is sent.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    # As Pillow found it in the bytes, never as the browser claimed.
+    content_type = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} attachment {self.pk}"

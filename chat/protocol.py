@@ -37,6 +37,8 @@ class Send:
     # A new conversation's settings, chosen before its first message; checked by the
     # settings service, not here.
     settings: dict[str, Any] | None = None
+    # Images the user uploaded for this message (POST /attachments/), bound when it is saved.
+    attachment_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def parse_client_frame(data: Any) -> ClientFrame:
             content=_content(data),
             model=_model_choice(data),
             settings=settings_data,
+            attachment_ids=_ids(data, "attachment_ids", limit=settings.CHAT_IMAGES_PER_MESSAGE),
         )
     if kind == "regenerate":
         return Regenerate(message_id=_required_id(data, "message_id"))
@@ -166,7 +169,10 @@ def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
 
 
-def message_frame(message: Message) -> dict[str, Any]:
+def message_frame(
+    message: Message, attachments: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """`attachments`: summaries of the message's images (never their bytes)."""
     return {
         "type": "message",
         "message": {
@@ -176,20 +182,26 @@ def message_frame(message: Message) -> dict[str, Any]:
             "role": message.role,
             "content": message.content,
             "status": message.status,
+            "attachments": attachments or [],
         },
     }
 
 
 def branch_frame(
-    *, conversation_id: int, branch: list[Message], siblings: dict[int, list[int]]
+    *,
+    conversation_id: int,
+    branch: list[Message],
+    siblings: dict[int, list[int]],
+    attachments: dict[int, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The selected branch, whole: the page shows exactly these messages, in this order."""
+    attachments = attachments or {}
     return {
         "type": "branch",
         "conversation_id": conversation_id,
         "messages": [
             {
-                **message_frame(message)["message"],
+                **message_frame(message, attachments.get(message.pk))["message"],
                 "finish_reason": message.finish_reason,
                 "error": message.error,
                 "sibling_ids": siblings.get(message.pk, [message.pk]),

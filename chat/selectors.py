@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from chat.models import Conversation, Message, Usage, User
+from chat.models import Attachment, Conversation, Message, Usage, User
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
@@ -23,6 +23,11 @@ def message_get(*, user: User, message_id: int) -> Message:
     return Message.objects.select_related("conversation").get(
         pk=message_id, conversation__user=user
     )
+
+
+def attachment_get(*, user: User, attachment_id: int) -> Attachment:
+    """Raises Attachment.DoesNotExist for a missing id and for another user's alike."""
+    return Attachment.objects.get(pk=attachment_id, user=user)
 
 
 def conversation_messages(*, conversation: Conversation) -> list[Message]:

@@ -19,4 +19,6 @@ urlpatterns = [
     path("c/<int:conversation_id>/delete/", views.conversation_delete_view, name="delete"),
     path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
     path("search/", views.conversation_search_view, name="search"),
+    path("attachments/", views.attachment_upload, name="attachment_upload"),
+    path("attachments/<int:attachment_id>/", views.attachment_detail, name="attachment"),
 ]

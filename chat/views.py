@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.forms import SignupForm
-from chat.models import Conversation, User
+from chat.models import Attachment, Conversation, User
 from chat.selectors import (
+    attachment_get,
     branch_siblings,
     conversation_branch,
     conversation_get,
@@ -25,6 +26,13 @@ from chat.selectors import (
     conversation_search,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
+from chat.services.attachments import (
+    AttachmentInvalid,
+    allowed_types,
+    attachment_create,
+    attachment_summary,
+    attachments_of,
+)
 from chat.services.conversation_actions import (
     TitleInvalid,
     conversation_delete,
@@ -56,6 +64,7 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
     # The selected branch only; the page flips to the others over the websocket.
     branch = conversation_branch(conversation=conversation) if conversation else []
     siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
+    images = attachments_of(m.pk for m in branch if m.role == "user")
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
@@ -81,6 +90,11 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
             "csrfToken": get_token(request),
             "conversationTitle": conversation.title if conversation else "",
             "searchUrl": reverse("chat:search"),
+            # Message id -> its images, shown as thumbnails.
+            "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
+            "attachmentUrl": reverse("chat:attachment_upload"),
+            "imageTypes": sorted(allowed_types().values()),
+            "imageMaxBytes": settings.CHAT_IMAGE_MAX_BYTES,
         },
     }
 
@@ -237,6 +251,41 @@ def conversation_export(request: HttpRequest, conversation_id: int, fmt: str) ->
         )
     filename = export_filename(conversation, fmt)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@login_required
+def attachment_upload(request: HttpRequest) -> JsonResponse:
+    """One image, checked and stored; the next send names it. Refusals say why."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"ok": False, "error": "No file was sent."})
+    if upload.size is not None and upload.size > settings.CHAT_IMAGE_MAX_BYTES:
+        # Refused before reading it all into memory.
+        limit = settings.CHAT_IMAGE_MAX_BYTES / (1024 * 1024)
+        size = upload.size / (1024 * 1024)
+        error = f"The image is {size:.1f} MB; the limit is {limit:.1f} MB."
+        return JsonResponse({"ok": False, "error": error})
+    try:
+        attachment = attachment_create(
+            user=request.user, data=upload.read(), name=upload.name or ""
+        )
+    except AttachmentInvalid as exc:
+        return JsonResponse({"ok": False, "error": str(exc)})
+    return JsonResponse({"ok": True, "attachment": attachment_summary(attachment)})
+
+
+@require_GET
+@login_required
+def attachment_detail(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    try:
+        attachment = attachment_get(user=request.user, attachment_id=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404("No such image.") from None
+    response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
     return response
 
 

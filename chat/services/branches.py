@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, User
 from chat.selectors import branch_leaf_under, message_get, message_lineage
+from chat.services.attachments import attachments_copy
 from chat.services.generations import ChatRequest, chat_request_build
 from chat.services.messages import GenerationInProgress, answer_start, conversation_ensure_idle
 
@@ -63,6 +64,7 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
         question = Message.objects.create(
             conversation=conversation, parent_id=old.parent_id, role=old.role, content=content
         )
+        attachments_copy(source=old, target=question)
         answer = answer_start(conversation=conversation, question=question)
         return BranchStarted(conversation, answer, chat_request_build(message_id=answer.pk))
 

@@ -1,13 +1,15 @@
 """Writing messages: a send saves the user's words before anything goes upstream."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message, User
+from chat.models import Attachment, Conversation, Message, User
 from chat.selectors import conversation_get, conversation_leaf
+from chat.services.attachments import attachments_bind
 from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
@@ -30,6 +32,7 @@ class SentMessage:
     user_message: Message
     assistant_message: Message
     request: ChatRequest  # what to send upstream for the answer
+    attachments: list[Attachment] = field(default_factory=list)  # the question's images
 
 
 def message_send(
@@ -40,6 +43,7 @@ def message_send(
     provider: str | None = None,
     model: str | None = None,
     settings: ConversationSettings | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
@@ -49,6 +53,8 @@ def message_send(
     GenerationInProgress when an answer is still streaming in it, LimitReached or
     AccountInactive when the user may not send now, ModelNotAllowed for a model not
     offered to them; then nothing is saved.
+    `attachment_ids` are the user's uploaded images, bound to the question (else
+    AttachmentNotFound, and nothing is saved).
     """
     own_limits = limits_check(user)
     allowed = list(own_limits.allowed_models) if own_limits else []
@@ -63,6 +69,7 @@ def message_send(
             model=model,
             allowed=allowed,
             settings=settings,
+            attachment_ids=attachment_ids,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -79,6 +86,7 @@ def _message_send(
     model: str | None,
     allowed: list[str],
     settings: ConversationSettings | None,
+    attachment_ids: Sequence[int],
 ) -> SentMessage:
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
@@ -111,6 +119,7 @@ def _message_send(
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content
     )
+    attachments = attachments_bind(user=user, message=user_message, attachment_ids=attachment_ids)
     assistant_message = answer_start(
         conversation=conversation,
         question=user_message,
@@ -118,11 +127,13 @@ def _message_send(
         also_save=changed,
     )
     request = (
-        chat_request_first(conversation=conversation, question=user_message)
+        chat_request_first(
+            conversation=conversation, question=user_message, attachments=attachments
+        )
         if created
         else chat_request_build(message_id=assistant_message.pk)
     )
-    return SentMessage(conversation, created, user_message, assistant_message, request)
+    return SentMessage(conversation, created, user_message, assistant_message, request, attachments)
 
 
 def conversation_ensure_idle(conversation: Conversation) -> None:

@@ -1,3 +1,4 @@
+import { AttachmentTray, showThumbnails } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { ConversationActions, ConversationSearch, addCopyButton } from "./conversation-actions.js";
 import { MessageTools } from "./message-tools.js";
@@ -27,6 +28,23 @@ const tools = new MessageTools(document.getElementById("messages"), {
     socket.send({ type: "select_branch", message_id: messageId });
   },
   extraTools: [addCopyButton],
+  onShown(el, message) {
+    showThumbnails(el, message.attachments);
+  },
+});
+for (const [id, attachments] of Object.entries(config.attachments || {})) {
+  showThumbnails(messages.element(id), attachments);
+}
+const tray = new AttachmentTray({
+  form: document.getElementById("composer"),
+  input: document.getElementById("composer-input"),
+  fileInput: document.getElementById("attach-input"),
+  button: document.getElementById("attach-button"),
+  tray: document.getElementById("attachment-tray"),
+  error: document.getElementById("attachment-error"),
+  url: config.attachmentUrl,
+  csrfToken: config.csrfToken,
+  maxBytes: config.imageMaxBytes,
 });
 const conversationList = document.getElementById("conversation-list");
 const actions = new ConversationActions({
@@ -77,6 +95,7 @@ const handlers = {
   },
   message({ message }) {
     messages.add(message);
+    showThumbnails(messages.element(message.id), message.attachments);
     if (message.role === "assistant" && message.status === "streaming") {
       composer.setStreaming(message.id);
     }
@@ -120,8 +139,15 @@ const socket = new ChatSocket(config.wsPath, {
 
 const composer = new Composer(document.getElementById("composer"), {
   onSend(content) {
+    if (tray.busy) {
+      showNotice("An image is still uploading: send again in a moment.");
+      return false;
+    }
     showNotice("");
     const frame = { type: "send", conversation_id: conversationId, content, ...picker.selected() };
+    const attachmentIds = tray.ids();
+    if (attachmentIds.length) frame.attachment_ids = attachmentIds;
+    tray.clear();
     // Settings chosen before the first message apply to the new conversation.
     if (conversationId === null) frame.settings = settingsPanel.forNewConversation();
     socket.send(frame);

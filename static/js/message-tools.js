@@ -2,13 +2,14 @@
 // again, regenerate an answer. Messages are decorated as they appear, so messages.js needs
 // to know nothing of this. A whole branch arrives in a `branch` frame and replaces the list.
 export class MessageTools {
-  constructor(root, { messages, branches, onRegenerate, onEdit, onSelect, extraTools = [] }) {
+  constructor(root, { messages, branches, onRegenerate, onEdit, onSelect, extraTools = [], onShown }) {
     this.root = root;
     this.messages = messages;
     this.onRegenerate = onRegenerate;
     this.onEdit = onEdit;
     this.onSelect = onSelect;
     this.extraTools = extraTools; // functions (el, tools) adding more buttons
+    this.onShown = onShown; // (el, message) after a branch frame shows a message
     for (const el of root.querySelectorAll(".message")) {
       const siblings = branches?.[el.dataset.messageId];
       if (siblings) el.dataset.siblingIds = siblings.join(",");
@@ -47,7 +48,7 @@ export class MessageTools {
       tools.append(again);
     }
     for (const add of this.extraTools) add(el, tools);
-    el.querySelector(".message-content").after(tools);
+    (el.querySelector(":scope > .message-images") || el.querySelector(".message-content")).after(tools);
     this.renderNav(el);
   }
 
@@ -109,6 +110,7 @@ export class MessageTools {
       if (message.status !== "streaming") {
         this.messages.done({ message_id: message.id, ...message });
       }
+      this.onShown?.(el, message);
       this.decorate(el);
       this.renderNav(el);
     }
