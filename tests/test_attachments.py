@@ -6,7 +6,9 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -207,3 +209,13 @@ def test_an_image_already_sent_cannot_be_sent_again(alice):
             user=alice, conversation_id=None, content="two", attachment_ids=[attachment.pk]
         )
     assert Message.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_new_conversation_without_images_still_costs_three_inserts_and_nothing_else(alice):
+    # The hot path under load: images, settings and branches must add no query to it.
+    with CaptureQueriesContext(connection) as queries:
+        message_send(user=alice, conversation_id=None, content="hello")
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == ["INSERT"] * 3

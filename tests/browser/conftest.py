@@ -56,7 +56,6 @@ def site(
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-        CHAT_AUTO_TITLES="0",  # tests/browser/test_titles.py serves a site with them
     )
     site_manage(env, "migrate", "--noinput", "--verbosity", "0")
     site_manage(
