@@ -208,6 +208,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ProtocolError("invalid_field", str(exc)) from None
         except GenerationInProgress:
             raise ProtocolError("busy", BUSY) from None
+        except LimitReached as exc:
+            raise ProtocolError("limit_reached", exc.message) from None
+        except ModelNotAllowed as exc:
+            raise ProtocolError("model_not_allowed", str(exc)) from None
+        except AccountInactive:
+            await self.close(code=CLOSE_ACCOUNT_INACTIVE)
+            return
         conversation_id = started.conversation.pk
         await self._join(conversation_id)
         generation = await generation_prepare(

@@ -2,10 +2,11 @@
 branch is what the page shows and what goes upstream."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, SiteSettings, UserLimits
 from chat.selectors import branch_siblings, conversation_branch
 from chat.services.branches import (
     NotBranchable,
@@ -13,7 +14,10 @@ from chat.services.branches import (
     message_edit,
     message_regenerate,
 )
+from chat.services.limits import LimitReached, site_settings_forget
 from chat.services.messages import GenerationInProgress, message_send
+from chat.services.providers import ModelNotAllowed
+from chat.services.usage import UsageCounts, usage_record
 from tests.conftest import generations_settle
 from tests.websocket import connect, receive_until
 
@@ -297,3 +301,53 @@ async def test_regenerating_a_question_is_refused_with_a_clear_error(upstream, a
         "code": "invalid_field",
         "message": "Only an answer can be regenerated.",
     }
+
+
+# --- the checks of a send apply to regenerate and edit too ---------------------------------
+
+
+@pytest.mark.django_db
+def test_a_user_over_their_limit_can_neither_regenerate_nor_edit(alice, two_turns):
+    SiteSettings(monthly_tokens=100).save()
+    site_settings_forget()
+    usage_record(
+        user_id=alice.pk,
+        conversation_id=None,
+        message_id=None,
+        purpose="answer",
+        provider="p",
+        model="m",
+        status="complete",
+        counts=UsageCounts(prompt_tokens=60, completion_tokens=60),
+    )
+
+    with pytest.raises(LimitReached):
+        message_regenerate(user=alice, message_id=two_turns["a2"].pk)
+    with pytest.raises(LimitReached):
+        message_edit(user=alice, message_id=two_turns["q2"].pk, content="again")
+    assert Message.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_model_withdrawn_from_the_user_is_not_used_to_regenerate(alice, two_turns):
+    Conversation.objects.filter(pk=two_turns["q1"].conversation_id).update(model="big-model")
+    UserLimits.objects.create(user=alice, allowed_models=["small-model"])
+
+    with pytest.raises(ModelNotAllowed):
+        message_regenerate(user=alice, message_id=two_turns["a2"].pk)
+    assert Message.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_regenerating_over_the_limit_is_refused_over_the_websocket(upstream, alice):
+    ws = await connect(alice)
+    _, done = await _conversation_with_one_answer(ws, upstream)
+    await sync_to_async(SiteSettings(monthly_tokens=1).save)()
+    site_settings_forget()
+
+    await ws.send_json_to({"type": "regenerate", "message_id": done["message_id"]})
+    reply = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert reply["code"] == "limit_reached"
+    assert len(upstream.log()) == 1

@@ -47,10 +47,21 @@ export class AttachmentTray {
     return [...this.tray.querySelectorAll(".attachment-chip")].map((chip) => Number(chip.dataset.attachmentId));
   }
 
+  // After a send: the images go with it, but are kept until it is accepted.
   clear() {
+    this.lastSent = [...this.tray.children];
     this.tray.replaceChildren();
     this.tray.hidden = true;
     this.showError("");
+  }
+
+  // The server refused the last send: its images come back unless new ones were added.
+  restore() {
+    if (this.lastSent?.length && !this.tray.children.length) {
+      this.tray.append(...this.lastSent);
+      this.tray.hidden = false;
+    }
+    this.lastSent = null;
   }
 
   addFiles(files) {

@@ -123,7 +123,10 @@ const handlers = {
   },
   error(frame) {
     showNotice(frame.message);
-    if (REFUSED.has(frame.code)) composer.restore();
+    if (REFUSED.has(frame.code)) {
+      composer.restore();
+      tray.restore();
+    }
   },
 };
 
