@@ -1,9 +1,11 @@
 """Titles written by the model after the first answer, billed as purpose=title, with the
 first words of the first message as the fallback."""
 
+from decimal import Decimal
+
 import pytest
 
-from chat.models import Conversation, Usage
+from chat.models import Conversation, ModelPrice, Usage, UsageDaily
 from chat.services.titles import (
     TITLE_INSTRUCTION,
     TitleRequest,
@@ -123,3 +125,28 @@ async def test_with_titles_off_no_title_is_asked_for(upstream, alice):
     await ws.disconnect()
 
     assert len(upstream.log()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_title_request_is_priced_and_counted_in_the_days_totals(
+    upstream, alice, auto_titles
+):
+    await ModelPrice.objects.acreate(
+        model="chatsite-demo", input_per_million=Decimal(1000), output_per_million=Decimal(2000)
+    )
+    upstream.plan(tokens=3)
+    upstream.plan(tokens=2)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "price me"})
+    await receive_until(ws, "title")
+    await generations_settle()
+    await ws.disconnect()
+
+    title_usage = await Usage.objects.aget(purpose=Usage.Purpose.TITLE)
+    expected = (
+        Decimal(title_usage.prompt_tokens) * 1000 + Decimal(title_usage.completion_tokens) * 2000
+    ) / 1_000_000
+    assert title_usage.cost == expected > 0
+    day = await UsageDaily.objects.aget(user=alice)
+    assert day.requests == 2
+    assert day.completion_tokens == 3 + 2
