@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from chat.models import Attachment, Conversation, Message, Usage, User
 
@@ -35,8 +35,14 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
 
 
 def message_lineage(*, message: Message) -> list[Message]:
-    """The message and its ancestors, oldest first: the branch sent upstream."""
-    by_id = {m.pk: m for m in message.conversation.messages.all()}
+    """The message and its ancestors, oldest first: the branch sent upstream.
+
+    Each carries `has_attachments`, read in the same query, so a branch without images
+    costs no query for them.
+    """
+    images = Attachment.objects.filter(message=OuterRef("pk"))
+    messages = message.conversation.messages.annotate(has_attachments=Exists(images))
+    by_id = {m.pk: m for m in messages}
     lineage: list[Message] = []
     current: Message | None = by_id.get(message.pk, message)
     while current is not None:

@@ -98,7 +98,8 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
     if conversation.system_prompt:
         messages.append({"role": "system", "content": conversation.system_prompt})
     branch = message_lineage(message=message)[:-1]
-    images = attachments_of(m.pk for m in branch if m.role == Message.Role.USER)
+    with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
+    images = attachments_of(with_images) if with_images else {}
     for past in branch:
         if past.role == Message.Role.ASSISTANT and not past.content:
             continue  # an answer that produced nothing has nothing to tell the model
