@@ -13,8 +13,12 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def titled_site(fake_upstream_server, tmp_path_factory) -> Iterator[Site]:
     """A second site, the only one whose first answers are followed by a title request."""
+    storage = site_storage(Path(tmp_path_factory.mktemp("titled-site")))
+    if "REDIS_URL" in storage:
+        # Not the other site's Redis database: both number their conversations from 1.
+        storage["REDIS_URL"] = storage["REDIS_URL"].rsplit("/", 1)[0] + "/2"
     env = site_env(
-        **site_storage(Path(tmp_path_factory.mktemp("titled-site"))),
+        **storage,
         LLM_BASE_URL=fake_upstream_server.base_url,
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
