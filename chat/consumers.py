@@ -21,11 +21,15 @@ from chat.generation import (
 from chat.models import Conversation, Message, Usage
 from chat.protocol import (
     ClientFrame,
+    Edit,
     Ping,
     ProtocolError,
+    Regenerate,
+    SelectBranch,
     Send,
     Stop,
     Subscribe,
+    branch_frame,
     conversation_frame,
     done_frame_from_message,
     error_frame,
@@ -36,10 +40,26 @@ from chat.ratelimit import TokenBucket
 from chat.selectors import (
     answers_ended,
     answers_streaming,
+    branch_siblings,
+    conversation_branch,
     conversation_get,
     message_get,
     message_usage,
 )
+from chat.services.attachments import (
+    AttachmentInvalid,
+    AttachmentNotFound,
+    attachment_summary,
+    attachments_of,
+)
+from chat.services.branches import (
+    BranchStarted,
+    NotBranchable,
+    branch_select,
+    message_edit,
+    message_regenerate,
+)
+from chat.services.conversation_settings import SettingsInvalid, settings_clean
 from chat.services.limits import AccountInactive, LimitReached
 from chat.services.messages import (
     GenerationInProgress,
@@ -57,6 +77,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_FRAMES = 4429
 CLOSE_ACCOUNT_INACTIVE = 4403
 NOT_FOUND = "Conversation not found."
+MESSAGE_NOT_FOUND = "Message not found."
+BUSY = "An answer is still being written in this conversation: stop it first."
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -128,6 +150,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._subscribe(frame)
         elif isinstance(frame, Ping):
             await self.send_json({"type": "pong"})
+        elif isinstance(frame, Regenerate | Edit):
+            await self._start_branch(frame)
+        elif isinstance(frame, SelectBranch):
+            await self._select_branch(frame)
 
     async def _send_message(self, frame: Send) -> None:
         try:
@@ -135,9 +161,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Conversation.DoesNotExist:
             raise ProtocolError("not_found", NOT_FOUND) from None
         except GenerationInProgress:
-            raise ProtocolError(
-                "busy", "An answer is still being written in this conversation: stop it first."
-            ) from None
+            raise ProtocolError("busy", BUSY) from None
         except LimitReached as exc:
             raise ProtocolError("limit_reached", exc.message) from None
         except ModelNotAllowed as exc:
@@ -145,6 +169,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
             return
+        except SettingsInvalid as exc:
+            raise ProtocolError("invalid_settings", str(exc)) from None
+        except AttachmentNotFound:
+            raise ProtocolError("not_found", "Image not found: attach it again.") from None
+        except AttachmentInvalid as exc:
+            raise ProtocolError("invalid_field", str(exc)) from None
         conversation = sent.conversation
         # Join before the generation starts, so no delta can go out before we listen.
         await self._join(conversation.pk)
@@ -162,17 +192,56 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             request=sent.request,
         )
         try:
-            for message in (sent.user_message, sent.assistant_message):
-                await conversation_publish(conversation.pk, message_frame(message))
+            images = [attachment_summary(a) for a in sent.attachments]
+            await conversation_publish(conversation.pk, message_frame(sent.user_message, images))
+            await conversation_publish(conversation.pk, message_frame(sent.assistant_message))
         finally:
             generation.start()
+
+    async def _start_branch(self, frame: Regenerate | Edit) -> None:
+        """A regenerated answer or an edited question: a new branch, shown whole, streaming."""
+        try:
+            started, frame_out = await self._branch_start(frame)
+        except Message.DoesNotExist:
+            raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
+        except NotBranchable as exc:
+            raise ProtocolError("invalid_field", str(exc)) from None
+        except GenerationInProgress:
+            raise ProtocolError("busy", BUSY) from None
+        except LimitReached as exc:
+            raise ProtocolError("limit_reached", exc.message) from None
+        except ModelNotAllowed as exc:
+            raise ProtocolError("model_not_allowed", str(exc)) from None
+        except AccountInactive:
+            await self.close(code=CLOSE_ACCOUNT_INACTIVE)
+            return
+        conversation_id = started.conversation.pk
+        await self._join(conversation_id)
+        generation = await generation_prepare(
+            message_id=started.assistant_message.pk,
+            conversation_id=conversation_id,
+            request=started.request,
+        )
+        try:
+            await conversation_publish(conversation_id, frame_out)
+        finally:
+            generation.start()
+
+    async def _select_branch(self, frame: SelectBranch) -> None:
+        try:
+            conversation_id, frame_out = await self._branch_select(frame)
+        except Message.DoesNotExist:
+            raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
+        await self._join(conversation_id)
+        # Every open page of the conversation follows: the selection is the conversation's.
+        await conversation_publish(conversation_id, frame_out)
 
     async def _stop(self, frame: Stop) -> None:
         if frame.message_id in self.shown_answers:
             await generation_stop(message_id=frame.message_id)
         found = await self._message_for_stop(frame.message_id)
         if found is None:
-            raise ProtocolError("not_found", "Message not found.")
+            raise ProtocolError("not_found", MESSAGE_NOT_FOUND)
         message, usage = found
         if message.status == Message.Status.STREAMING:
             if message.pk not in self.shown_answers:
@@ -224,6 +293,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.shown_answers.add(frame["message_id"])
         elif frame["type"] == "message" and frame["message"]["role"] == Message.Role.ASSISTANT:
             self.shown_answers.add(frame["message"]["id"])
+        elif frame["type"] == "branch":
+            self.shown_answers.update(
+                m["id"] for m in frame["messages"] if m["role"] == Message.Role.ASSISTANT
+            )
         if self.snapshots.admit(frame):
             await self.send_json(frame)
 
@@ -231,12 +304,43 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _message_send(self, frame: Send) -> SentMessage:
+        new_settings = None
+        if frame.conversation_id is None and frame.settings:
+            new_settings = settings_clean(frame.settings)
         return message_send(
             user=self.user,
             conversation_id=frame.conversation_id,
             content=frame.content,
             provider=frame.model.provider if frame.model else None,
             model=frame.model.model if frame.model else None,
+            settings=new_settings,
+            attachment_ids=frame.attachment_ids,
+        )
+
+    @database_sync_to_async
+    def _branch_start(self, frame: Regenerate | Edit) -> tuple[BranchStarted, dict[str, Any]]:
+        if isinstance(frame, Regenerate):
+            started = message_regenerate(user=self.user, message_id=frame.message_id)
+        else:
+            started = message_edit(
+                user=self.user, message_id=frame.message_id, content=frame.content
+            )
+        return started, self._branch_frame(started.conversation)
+
+    @database_sync_to_async
+    def _branch_select(self, frame: SelectBranch) -> tuple[int, dict[str, Any]]:
+        conversation = branch_select(user=self.user, message_id=frame.message_id)
+        return conversation.pk, self._branch_frame(conversation)
+
+    @staticmethod
+    def _branch_frame(conversation: Conversation) -> dict[str, Any]:
+        branch = conversation_branch(conversation=conversation)
+        images = attachments_of(m.pk for m in branch if m.role == Message.Role.USER)
+        return branch_frame(
+            conversation_id=conversation.pk,
+            branch=branch,
+            siblings=branch_siblings(conversation=conversation, branch=branch),
+            attachments={k: [attachment_summary(a) for a in v] for k, v in images.items()},
         )
 
     @database_sync_to_async

@@ -18,7 +18,13 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat.models import Message
-from chat.protocol import delta_frame, done_frame_for, retrying_frame, snapshot_frame
+from chat.protocol import (
+    delta_frame,
+    done_frame_for,
+    retrying_frame,
+    snapshot_frame,
+    title_frame,
+)
 from chat.services.generations import (
     ChatRequest,
     FailedAttempt,
@@ -28,6 +34,7 @@ from chat.services.generations import (
     chat_request_build,
 )
 from chat.services.usage import UsageCounts
+from chat.titles import title_generate
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -185,6 +192,27 @@ class Generation:
             # Shielded: a second cancellation must not cost the answer its final save.
             await asyncio.shield(self._finish(status))
             await self._end_listening(listener)
+        if status == Message.Status.COMPLETE and self._wants_title():
+            await self._title()
+
+    def _wants_title(self) -> bool:
+        # The demo provider's canned answer would make every title the same.
+        return (
+            settings.CHAT_AUTO_TITLES
+            and self.request is not None
+            and self.request.wants_title
+            and not self.provider.is_demo
+        )
+
+    async def _title(self) -> None:
+        """The first answer is saved and shown: now a title, best effort."""
+        try:
+            title = await title_generate(answer_id=self.message_id, provider=self.provider)
+            if title:
+                frame = title_frame(conversation_id=self.conversation_id, title=title)
+                await self._send_to_viewers(frame)
+        except Exception:
+            logger.exception("generation %s: the title failed", self.message_id)
 
     async def _end_listening(self, listener: asyncio.Task[None]) -> None:
         """Ask the listener to return rather than cancel it in the middle of a read."""
@@ -224,7 +252,7 @@ class Generation:
         self.provider = self.request.provider
         client = UpstreamClient(self.provider)
         self.model = self.request.model or await model_default(client)
-        body = {"model": self.model, "messages": self.request.messages}
+        body = self.request.body(self.model)
         # aclosing: however this loop is left, the upstream response is closed at once.
         async with aclosing(client.stream_chat(body)) as events:
             async for event in events:

@@ -25,6 +25,14 @@ class Conversation(models.Model):
     # Empty means the provider's default model.
     model = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
+    # Request parameters the user set for this conversation, validated by
+    # chat.services.conversation_settings; only these are sent upstream.
+    parameters = models.JSONField(default=dict, blank=True)
+    # The end of the branch the user looks at: what the page shows, what a new message
+    # follows and what is sent upstream. Empty means the newest message (as before branches).
+    current_leaf = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,6 +76,9 @@ class Message(models.Model):
     model = models.CharField(max_length=200, blank=True)
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # When the user last selected a branch through this message: flipping back to a
+    # version shows the branch under it that was last looked at (else the newest).
+    selected_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every flush while streaming: a streaming message whose updated_at is
     # long past belongs to a process that died.
@@ -332,3 +343,31 @@ class Invite(models.Model):
 
     def __str__(self) -> str:
         return self.note or f"Invite {self.pk}"
+
+
+class Attachment(models.Model):
+    """An image a user attached to a message. The bytes live in the database: they are
+    small (CHAT_IMAGE_MAX_BYTES), backed up with everything else, and only ever served
+    through an owner-scoped view. Uploaded first, then bound to the message that is sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Empty until the message it was uploaded for is sent.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    # As Pillow found it in the bytes, never as the browser claimed.
+    content_type = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} attachment {self.pk}"

@@ -34,6 +34,11 @@ class Send:
     content: str
     # The model picked in the page; None keeps the conversation's.
     model: ModelChoice | None = None
+    # A new conversation's settings, chosen before its first message; checked by the
+    # settings service, not here.
+    settings: dict[str, Any] | None = None
+    # Images the user uploaded for this message (POST /attachments/), bound when it is saved.
+    attachment_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,23 @@ class Ping:
     pass
 
 
-ClientFrame = Send | Stop | Subscribe | Ping
+@dataclass(frozen=True)
+class Regenerate:
+    message_id: int  # the answer to write again
+
+
+@dataclass(frozen=True)
+class Edit:
+    message_id: int  # the question to send again, changed
+    content: str
+
+
+@dataclass(frozen=True)
+class SelectBranch:
+    message_id: int  # any message of the branch to show
+
+
+ClientFrame = Send | Stop | Subscribe | Ping | Regenerate | Edit | SelectBranch
 
 
 def parse_client_frame(data: Any) -> ClientFrame:
@@ -63,17 +84,22 @@ def parse_client_frame(data: Any) -> ClientFrame:
     kind = data.get("type")
     if kind == "send":
         conversation_id = _id(data, "conversation_id", optional=True)
-        content = data.get("content")
-        if not isinstance(content, str):
-            raise ProtocolError("invalid_field", "'content' must be a string.")
-        if not content.strip():
-            raise ProtocolError("invalid_field", "The message is empty.")
-        limit = settings.CHAT_MAX_MESSAGE_CHARS
-        if len(content) > limit:
-            raise ProtocolError(
-                "too_long", f"The message is {len(content)} characters; the limit is {limit}."
-            )
-        return Send(conversation_id=conversation_id, content=content, model=_model_choice(data))
+        settings_data = data.get("settings")
+        if settings_data is not None and not isinstance(settings_data, dict):
+            raise ProtocolError("invalid_field", "'settings' must be an object.")
+        return Send(
+            conversation_id=conversation_id,
+            content=_content(data),
+            model=_model_choice(data),
+            settings=settings_data,
+            attachment_ids=_ids(data, "attachment_ids", limit=settings.CHAT_IMAGES_PER_MESSAGE),
+        )
+    if kind == "regenerate":
+        return Regenerate(message_id=_required_id(data, "message_id"))
+    if kind == "edit":
+        return Edit(message_id=_required_id(data, "message_id"), content=_content(data))
+    if kind == "select_branch":
+        return SelectBranch(message_id=_required_id(data, "message_id"))
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
@@ -97,6 +123,20 @@ def _model_choice(data: dict[str, Any]) -> ModelChoice | None:
     if not isinstance(provider, str) or len(provider) > 50:
         raise ProtocolError("invalid_field", "'provider' must be a provider's short name.")
     return ModelChoice(provider=provider, model=model)
+
+
+def _content(data: dict[str, Any]) -> str:
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise ProtocolError("invalid_field", "'content' must be a string.")
+    if not content.strip():
+        raise ProtocolError("invalid_field", "The message is empty.")
+    limit = settings.CHAT_MAX_MESSAGE_CHARS
+    if len(content) > limit:
+        raise ProtocolError(
+            "too_long", f"The message is {len(content)} characters; the limit is {limit}."
+        )
+    return content
 
 
 def _required_id(data: dict[str, Any], name: str) -> int:
@@ -129,7 +169,10 @@ def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
 
 
-def message_frame(message: Message) -> dict[str, Any]:
+def message_frame(
+    message: Message, attachments: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """`attachments`: summaries of the message's images (never their bytes)."""
     return {
         "type": "message",
         "message": {
@@ -139,7 +182,32 @@ def message_frame(message: Message) -> dict[str, Any]:
             "role": message.role,
             "content": message.content,
             "status": message.status,
+            "attachments": attachments or [],
         },
+    }
+
+
+def branch_frame(
+    *,
+    conversation_id: int,
+    branch: list[Message],
+    siblings: dict[int, list[int]],
+    attachments: dict[int, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """The selected branch, whole: the page shows exactly these messages, in this order."""
+    attachments = attachments or {}
+    return {
+        "type": "branch",
+        "conversation_id": conversation_id,
+        "messages": [
+            {
+                **message_frame(message, attachments.get(message.pk))["message"],
+                "finish_reason": message.finish_reason,
+                "error": message.error,
+                "sibling_ids": siblings.get(message.pk, [message.pk]),
+            }
+            for message in branch
+        ],
     }
 
 
@@ -148,6 +216,10 @@ def conversation_frame(*, conversation_id: int, title: str, url: str) -> dict[st
         "type": "conversation",
         "conversation": {"id": conversation_id, "title": title, "url": url},
     }
+
+
+def title_frame(*, conversation_id: int, title: str) -> dict[str, Any]:
+    return {"type": "title", "conversation": {"id": conversation_id, "title": title}}
 
 
 def delta_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from chat.models import Conversation, Message, Usage, User
+from chat.models import Attachment, Conversation, Message, Usage, User
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
@@ -23,13 +25,24 @@ def message_get(*, user: User, message_id: int) -> Message:
     )
 
 
+def attachment_get(*, user: User, attachment_id: int) -> Attachment:
+    """Raises Attachment.DoesNotExist for a missing id and for another user's alike."""
+    return Attachment.objects.get(pk=attachment_id, user=user)
+
+
 def conversation_messages(*, conversation: Conversation) -> list[Message]:
     return list(conversation.messages.order_by("created_at", "id"))
 
 
 def message_lineage(*, message: Message) -> list[Message]:
-    """The message and its ancestors, oldest first: the branch sent upstream."""
-    by_id = {m.pk: m for m in message.conversation.messages.all()}
+    """The message and its ancestors, oldest first: the branch sent upstream.
+
+    Each carries `has_attachments`, read in the same query, so a branch without images
+    costs no query for them.
+    """
+    images = Attachment.objects.filter(message=OuterRef("pk"))
+    messages = message.conversation.messages.annotate(has_attachments=Exists(images))
+    by_id = {m.pk: m for m in messages}
     lineage: list[Message] = []
     current: Message | None = by_id.get(message.pk, message)
     while current is not None:
@@ -61,3 +74,112 @@ def answers_ended(
         status=Message.Status.STREAMING
     )
     return [(message, message_usage(message=message)) for message in ended]
+
+
+# --- branches ---------------------------------------------------------------------------
+# Edits and regenerations add siblings under one parent; the conversation remembers the
+# leaf of the branch the user selected. These read the whole tree in one query: a
+# conversation holds hundreds of messages, not millions.
+
+
+def _tree(conversation: Conversation) -> dict[int, Message]:
+    return {m.pk: m for m in conversation.messages.order_by("created_at", "id")}
+
+
+def _newest(messages: Iterable[Message]) -> Message | None:
+    return max(messages, key=lambda m: (m.created_at, m.pk), default=None)
+
+
+def conversation_leaf(*, conversation: Conversation) -> Message | None:
+    """The end of the selected branch: the remembered leaf, else the newest message."""
+    if conversation.current_leaf_id is not None:
+        leaf = conversation.messages.filter(pk=conversation.current_leaf_id).first()
+        if leaf is not None:
+            return leaf
+    return conversation.messages.order_by("-created_at", "-id").first()
+
+
+def conversation_branch(*, conversation: Conversation) -> list[Message]:
+    """The messages of the selected branch, oldest first: what the page shows."""
+    tree = _tree(conversation)
+    leaf_id = conversation.current_leaf_id
+    if leaf_id not in tree:
+        newest = _newest(tree.values())
+        leaf_id = newest.pk if newest else None
+    branch: list[Message] = []
+    while leaf_id is not None:
+        message = tree[leaf_id]
+        branch.append(message)
+        leaf_id = message.parent_id
+    branch.reverse()
+    return branch
+
+
+def branch_siblings(*, conversation: Conversation, branch: list[Message]) -> dict[int, list[int]]:
+    """For each message of the branch, the ids of it and its siblings, oldest first."""
+    by_parent: dict[int | None, list[int]] = {}
+    for message_id, parent_id in conversation.messages.order_by("created_at", "id").values_list(
+        "pk", "parent_id"
+    ):
+        by_parent.setdefault(parent_id, []).append(message_id)
+    return {message.pk: by_parent.get(message.parent_id, [message.pk]) for message in branch}
+
+
+def branch_leaf_under(*, message: Message) -> Message:
+    """Where the branch through `message` ends: down from it, at each fork, the child
+    last selected (a new message counts as selected when it is made)."""
+    children: dict[int, list[Message]] = {}
+    for m in _tree(message.conversation).values():
+        if m.parent_id is not None:
+            children.setdefault(m.parent_id, []).append(m)
+    current = message
+    while children.get(current.pk):
+        current = max(children[current.pk], key=_last_selected)
+    return current
+
+
+def _last_selected(message: Message) -> tuple[datetime, int]:
+    return (max(message.selected_at or message.created_at, message.created_at), message.pk)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    conversation: Conversation
+    snippet: str  # where the words were found in a message, or "" when only the title
+
+
+def conversation_search(*, user: User, query: str, limit: int = 50) -> list[SearchHit]:
+    """The user's conversations whose title or any message contains the query, newest
+    first. Only the user's own: the filter on user comes before anything else."""
+    query = query.strip()
+    if not query:
+        return []
+    own = Conversation.objects.filter(user=user)
+    found = (
+        own.filter(Q(title__icontains=query) | Q(messages__content__icontains=query))
+        .distinct()
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    conversations = list(found)
+    snippets: dict[int, str] = {}
+    for conversation_id, content in (
+        Message.objects.filter(
+            conversation__in=conversations,
+            conversation__user=user,
+            content__icontains=query,
+        )
+        .order_by("created_at", "id")
+        .values_list("conversation_id", "content")
+    ):
+        snippets.setdefault(conversation_id, _snippet(content, query))
+    return [SearchHit(c, snippets.get(c.pk, "")) for c in conversations]
+
+
+def _snippet(text: str, query: str, around: int = 40) -> str:
+    at = text.lower().find(query.lower())
+    start, end = max(0, at - around), min(len(text), at + len(query) + around)
+    words = " ".join(text[start:end].split())
+    return ("…" if start else "") + words + ("…" if end < len(text) else "")

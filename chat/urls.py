@@ -9,4 +9,16 @@ urlpatterns = [
     path("c/<int:conversation_id>/", views.conversation_detail, name="conversation"),
     path("models/", views.models, name="models"),
     path("usage/", views.usage, name="usage"),
+    path("settings/check/", views.settings_check, name="settings_check"),
+    path(
+        "c/<int:conversation_id>/settings/",
+        views.conversation_settings_update,
+        name="conversation_settings",
+    ),
+    path("c/<int:conversation_id>/rename/", views.conversation_rename_view, name="rename"),
+    path("c/<int:conversation_id>/delete/", views.conversation_delete_view, name="delete"),
+    path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
+    path("search/", views.conversation_search_view, name="search"),
+    path("attachments/", views.attachment_upload, name="attachment_upload"),
+    path("attachments/<int:attachment_id>/", views.attachment_detail, name="attachment"),
 ]

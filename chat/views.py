@@ -1,5 +1,6 @@
 """Thin views: scope every lookup to the signed-in user, build a context, render."""
 
+import json
 from dataclasses import asdict
 from typing import Any
 
@@ -8,16 +9,44 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.forms import SignupForm
-from chat.models import Conversation, User
-from chat.selectors import conversation_get, conversation_list, conversation_messages
+from chat.models import Attachment, Conversation, User
+from chat.selectors import (
+    attachment_get,
+    branch_siblings,
+    conversation_branch,
+    conversation_get,
+    conversation_list,
+    conversation_messages,
+    conversation_search,
+)
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
+from chat.services.attachments import (
+    AttachmentInvalid,
+    allowed_types,
+    attachment_create,
+    attachment_summary,
+    attachments_of,
+)
+from chat.services.conversation_actions import (
+    TitleInvalid,
+    conversation_delete,
+    conversation_rename,
+)
+from chat.services.conversation_settings import (
+    SettingsInvalid,
+    conversation_settings,
+    conversation_settings_save,
+    settings_clean,
+)
+from chat.services.export import conversation_json, conversation_markdown, export_filename
 from chat.services.limits import usage_summary
-from chat.services.messages import streams_interrupt_stale
+from chat.services.messages import GenerationInProgress, streams_interrupt_stale
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
 from chat.upstream.provider import Provider
 
@@ -32,10 +61,14 @@ def _conversation_for_user(request: HttpRequest, conversation_id: int) -> Conver
 
 
 def _chat_context(request: HttpRequest, conversation: Conversation | None) -> dict[str, Any]:
+    # The selected branch only; the page flips to the others over the websocket.
+    branch = conversation_branch(conversation=conversation) if conversation else []
+    siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
+    images = attachments_of(m.pk for m in branch if m.role == "user")
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
-        "messages": conversation_messages(conversation=conversation) if conversation else [],
+        "messages": branch,
         "usage": usage_summary(request.user),
         "chat_config": {
             "wsPath": "/ws/chat/",
@@ -48,6 +81,20 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
             "modelsUrl": reverse("chat:models"),
             "usageUrl": reverse("chat:usage"),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+            # Message id -> the ids of it and its siblings, for the "2/3" version controls.
+            "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
+            "settings": conversation_settings(conversation).as_dict() if conversation else {},
+            "settingsUrl": reverse("chat:conversation_settings", args=[conversation.pk])
+            if conversation
+            else reverse("chat:settings_check"),
+            "csrfToken": get_token(request),
+            "conversationTitle": conversation.title if conversation else "",
+            "searchUrl": reverse("chat:search"),
+            # Message id -> its images, shown as thumbnails.
+            "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
+            "attachmentUrl": reverse("chat:attachment_upload"),
+            "imageTypes": sorted(allowed_types().values()),
+            "imageMaxBytes": settings.CHAT_IMAGE_MAX_BYTES,
         },
     }
 
@@ -97,6 +144,149 @@ def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
 def usage(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own usage this month, and what is left of their limits."""
     return JsonResponse(usage_summary(request.user).as_json())
+
+
+def _json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+# Refused settings are answered 200 with their messages, as Django answers an invalid
+# form: the request worked, the values did not.
+
+
+@require_POST
+@login_required
+def settings_check(request: HttpRequest) -> JsonResponse:
+    """Validate settings for a conversation not started yet: the first send carries them."""
+    try:
+        cleaned = settings_clean(_json_body(request))
+    except SettingsInvalid as exc:
+        return JsonResponse({"ok": False, "errors": exc.errors})
+    return JsonResponse({"ok": True, "settings": cleaned.as_dict()})
+
+
+@require_POST
+@login_required
+def conversation_settings_update(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    try:
+        saved = conversation_settings_save(
+            user=request.user, conversation_id=conversation_id, data=_json_body(request)
+        )
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except SettingsInvalid as exc:
+        return JsonResponse({"ok": False, "errors": exc.errors})
+    return JsonResponse({"ok": True, "settings": saved.as_dict()})
+
+
+@require_POST
+@login_required
+def conversation_rename_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    data = _json_body(request)
+    title = data.get("title") if isinstance(data, dict) else None
+    try:
+        conversation = conversation_rename(
+            user=request.user, conversation_id=conversation_id, title=str(title or "")
+        )
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except TitleInvalid as exc:
+        return JsonResponse({"ok": False, "error": str(exc)})
+    return JsonResponse({"ok": True, "title": conversation.title})
+
+
+@require_POST
+@login_required
+def conversation_delete_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+    try:
+        conversation_delete(user=request.user, conversation_id=conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except GenerationInProgress:
+        return JsonResponse(
+            {"ok": False, "error": "An answer is still being written here: stop it first."}
+        )
+    return JsonResponse({"ok": True, "url": reverse("chat:home")})
+
+
+@require_GET
+@login_required
+def conversation_search_view(request: HttpRequest) -> JsonResponse:
+    hits = conversation_search(user=request.user, query=request.GET.get("q", "")[:200])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": hit.conversation.pk,
+                    "title": hit.conversation.title or "New conversation",
+                    "url": reverse("chat:conversation", args=[hit.conversation.pk]),
+                    "snippet": hit.snippet,
+                }
+                for hit in hits
+            ]
+        }
+    )
+
+
+@require_GET
+@login_required
+def conversation_export(request: HttpRequest, conversation_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("md", "json"):
+        raise Http404("Export as Markdown (.md) or JSON (.json).")
+    conversation = _conversation_for_user(request, conversation_id)
+    branch = conversation_branch(conversation=conversation)
+    if fmt == "md":
+        response = HttpResponse(
+            conversation_markdown(conversation=conversation, branch=branch),
+            content_type="text/markdown; charset=utf-8",
+        )
+    else:
+        messages = conversation_messages(conversation=conversation)
+        response = JsonResponse(
+            conversation_json(conversation=conversation, messages=messages, branch=branch),
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+    filename = export_filename(conversation, fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@login_required
+def attachment_upload(request: HttpRequest) -> JsonResponse:
+    """One image, checked and stored; the next send names it. Refusals say why."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"ok": False, "error": "No file was sent."})
+    if upload.size is not None and upload.size > settings.CHAT_IMAGE_MAX_BYTES:
+        # Refused before reading it all into memory.
+        limit = settings.CHAT_IMAGE_MAX_BYTES / (1024 * 1024)
+        size = upload.size / (1024 * 1024)
+        error = f"The image is {size:.1f} MB; the limit is {limit:.1f} MB."
+        return JsonResponse({"ok": False, "error": error})
+    try:
+        attachment = attachment_create(
+            user=request.user, data=upload.read(), name=upload.name or ""
+        )
+    except AttachmentInvalid as exc:
+        return JsonResponse({"ok": False, "error": str(exc)})
+    return JsonResponse({"ok": True, "attachment": attachment_summary(attachment)})
+
+
+@require_GET
+@login_required
+def attachment_detail(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    try:
+        attachment = attachment_get(user=request.user, attachment_id=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404("No such image.") from None
+    response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

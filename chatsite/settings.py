@@ -227,3 +227,10 @@ CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
 CHAT_DB_WRITE_LOG = env_str("CHAT_DB_WRITE_LOG")
 # The longest user message accepted, in characters.
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)
+# After a new conversation's first answer, ask the model for a short title (one small
+# extra request, in the usage ledger as purpose=title). Off: the first words stay.
+CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", True)
+# Images attached to messages: stored in the database, sent upstream as data: URLs.
+CHAT_IMAGE_MAX_BYTES = env_int("CHAT_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+CHAT_IMAGE_TYPES = env_list("CHAT_IMAGE_TYPES", ["png", "jpeg", "gif", "webp"])
+CHAT_IMAGES_PER_MESSAGE = env_int("CHAT_IMAGES_PER_MESSAGE", 4, minimum=1)

@@ -50,6 +50,13 @@ def fresh_site_settings() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def no_auto_titles(settings) -> None:
+    # A title is one more upstream request after a first answer; the tests of titles
+    # turn it on, the rest count requests without it.
+    settings.CHAT_AUTO_TITLES = False
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     # The real hasher is slow on purpose; tests only need passwords that check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

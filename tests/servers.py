@@ -153,6 +153,9 @@ def site_env(**extra: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
+        # A title request after each first answer would change what tests and the
+        # benchmark count; tests/browser/test_titles.py turns titles on for its site.
+        "CHAT_AUTO_TITLES": "0",
     }
     env.update(extra)
     return env

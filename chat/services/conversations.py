@@ -1,4 +1,5 @@
 from chat.models import Conversation, User
+from chat.services.conversation_settings import ConversationSettings
 
 TITLE_LENGTH = 60
 
@@ -13,8 +14,20 @@ def conversation_title_from(text: str) -> str:
 
 
 def conversation_create(
-    *, user: User, first_message: str, provider: str = "", model: str = ""
+    *,
+    user: User,
+    first_message: str,
+    provider: str = "",
+    model: str = "",
+    settings: ConversationSettings | None = None,
 ) -> Conversation:
+    """A new conversation, with the settings the user chose before its first message."""
+    settings = settings or ConversationSettings()
     return Conversation.objects.create(
-        user=user, title=conversation_title_from(first_message), provider=provider, model=model
+        user=user,
+        title=conversation_title_from(first_message),
+        provider=provider,
+        model=model,
+        system_prompt=settings.system_prompt,
+        parameters=settings.parameters or {},
     )

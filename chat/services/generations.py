@@ -7,8 +7,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message, Usage
+from chat.models import Attachment, Conversation, Message, Usage
 from chat.selectors import message_lineage
+from chat.services.attachments import attachments_of, user_content
+from chat.services.conversation_settings import request_parameters
 from chat.services.providers import provider_get
 from chat.services.usage import UsageCounts, price_get, usage_estimate, usage_record
 from chat.upstream.provider import Provider, default_provider
@@ -21,6 +23,14 @@ class ChatRequest:
     model: str
     messages: list[dict[str, Any]]
     provider: Provider = field(default_factory=default_provider)
+    # The parameters the user set for the conversation, as the request body spells them.
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # The first answer of a new conversation: once it is complete, a title is asked for.
+    wants_title: bool = False
+
+    def body(self, model: str) -> dict[str, Any]:
+        """The request body: what the user set, then the model and the messages."""
+        return {**self.parameters, "model": model, "messages": self.messages}
 
     @property
     def prompt_text(self) -> str:
@@ -87,31 +97,41 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
     messages: list[dict[str, Any]] = []
     if conversation.system_prompt:
         messages.append({"role": "system", "content": conversation.system_prompt})
-    for past in message_lineage(message=message)[:-1]:
+    branch = message_lineage(message=message)[:-1]
+    with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
+    images = attachments_of(with_images) if with_images else {}
+    for past in branch:
         if past.role == Message.Role.ASSISTANT and not past.content:
             continue  # an answer that produced nothing has nothing to tell the model
-        messages.append({"role": past.role, "content": past.content})
+        content = user_content(past.content, images.get(past.pk, []))
+        messages.append({"role": past.role, "content": content})
     return ChatRequest(
         user_id=conversation.user_id,
         conversation_id=conversation.pk,
         model=conversation.model,
         messages=messages,
         provider=provider_get(conversation.provider),
+        parameters=request_parameters(conversation.parameters),
     )
 
 
-def chat_request_first(*, conversation: Conversation, question: Message) -> ChatRequest:
+def chat_request_first(
+    *, conversation: Conversation, question: Message, attachments: list[Attachment] | None = None
+) -> ChatRequest:
     """The request for the first answer of a new conversation, without a query."""
     messages: list[dict[str, Any]] = []
     if conversation.system_prompt:
         messages.append({"role": "system", "content": conversation.system_prompt})
-    messages.append({"role": question.role, "content": question.content})
+    content = user_content(question.content, attachments or [])
+    messages.append({"role": question.role, "content": content})
     return ChatRequest(
         user_id=conversation.user_id,
         conversation_id=conversation.pk,
         model=conversation.model,
         messages=messages,
         provider=provider_get(conversation.provider),
+        parameters=request_parameters(conversation.parameters),
+        wants_title=True,
     )
 
 

@@ -1,13 +1,16 @@
 """Writing messages: a send saves the user's words before anything goes upstream."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message, User
-from chat.selectors import conversation_get
+from chat.models import Attachment, Conversation, Message, User
+from chat.selectors import conversation_get, conversation_leaf
+from chat.services.attachments import attachments_bind
+from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
 from chat.services.limits import limits_check
@@ -29,6 +32,7 @@ class SentMessage:
     user_message: Message
     assistant_message: Message
     request: ChatRequest  # what to send upstream for the answer
+    attachments: list[Attachment] = field(default_factory=list)  # the question's images
 
 
 def message_send(
@@ -38,14 +42,19 @@ def message_send(
     content: str,
     provider: str | None = None,
     model: str | None = None,
+    settings: ConversationSettings | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
     `model` (with its `provider`) switches the conversation to that model first.
+    `settings` (validated) are those of a new conversation, chosen before its first message.
     Raises Conversation.DoesNotExist when the conversation is not the user's,
     GenerationInProgress when an answer is still streaming in it, LimitReached or
     AccountInactive when the user may not send now, ModelNotAllowed for a model not
     offered to them; then nothing is saved.
+    `attachment_ids` are the user's uploaded images, bound to the question (else
+    AttachmentNotFound, and nothing is saved).
     """
     own_limits = limits_check(user)
     allowed = list(own_limits.allowed_models) if own_limits else []
@@ -59,6 +68,8 @@ def message_send(
             provider=provider or "",
             model=model,
             allowed=allowed,
+            settings=settings,
+            attachment_ids=attachment_ids,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -74,49 +85,86 @@ def _message_send(
     provider: str,
     model: str | None,
     allowed: list[str],
+    settings: ConversationSettings | None,
+    attachment_ids: Sequence[int],
 ) -> SentMessage:
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
+    changed: list[str] = []  # conversation fields to save with the new branch end
     if conversation_id is None:
         if model is None:  # the site's default model: is it one this user may use?
             model_choice_check(provider="", model="", allowed=allowed)
         conversation = conversation_create(
-            user=user, first_message=content, provider=provider, model=model or ""
+            user=user,
+            first_message=content,
+            provider=provider,
+            model=model or "",
+            settings=settings,
         )
         created = True
     else:
         conversation = conversation_get(user=user, conversation_id=conversation_id)
         created = False
-        streams_interrupt_stale(conversation=conversation)
-        if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-            raise GenerationInProgress
-        parent = conversation.messages.order_by("-created_at", "-id").first()
-        fields = ["updated_at"]
+        conversation_ensure_idle(conversation)
+        # A follow-up continues the branch the user is looking at.
+        parent = conversation_leaf(conversation=conversation)
         if model is not None:
             conversation.provider, conversation.model = provider, model
-            fields += ["provider", "model"]
+            changed = ["provider", "model"]
         elif allowed:  # the conversation's model may have been withdrawn from this user
             model_choice_check(
                 provider=conversation.provider, model=conversation.model, allowed=allowed
             )
-        conversation.save(update_fields=fields)
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content
     )
-    assistant_message = Message.objects.create(
+    attachments = attachments_bind(user=user, message=user_message, attachment_ids=attachment_ids)
+    assistant_message = answer_start(
         conversation=conversation,
-        parent=user_message,
+        question=user_message,
+        new_conversation=created,
+        also_save=changed,
+    )
+    request = (
+        chat_request_first(
+            conversation=conversation, question=user_message, attachments=attachments
+        )
+        if created
+        else chat_request_build(message_id=assistant_message.pk)
+    )
+    return SentMessage(conversation, created, user_message, assistant_message, request, attachments)
+
+
+def conversation_ensure_idle(conversation: Conversation) -> None:
+    """Raise GenerationInProgress while an answer streams in the conversation."""
+    streams_interrupt_stale(conversation=conversation)
+    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+        raise GenerationInProgress
+
+
+def answer_start(
+    *,
+    conversation: Conversation,
+    question: Message,
+    new_conversation: bool = False,
+    also_save: list[str] | None = None,
+) -> Message:
+    """An empty streaming answer to `question`, which becomes the selected branch's end.
+
+    A new conversation needs no update: with no leaf remembered, the newest message is it.
+    """
+    answer = Message.objects.create(
+        conversation=conversation,
+        parent=question,
         role=Message.Role.ASSISTANT,
         status=Message.Status.STREAMING,
         model=conversation.model,
     )
-    request = (
-        chat_request_first(conversation=conversation, question=user_message)
-        if created
-        else chat_request_build(message_id=assistant_message.pk)
-    )
-    return SentMessage(conversation, created, user_message, assistant_message, request)
+    if not new_conversation:
+        conversation.current_leaf = answer
+        conversation.save(update_fields=["current_leaf", "updated_at", *(also_save or [])])
+    return answer
 
 
 def message_is_stale(message: Message) -> bool:

@@ -26,7 +26,7 @@ export class Composer {
   submit(onSend) {
     const text = this.input.value;
     if (!text.trim() || this.streamingId !== null) return;
-    onSend(text);
+    if (onSend(text) === false) return; // refused before sending: keep what was typed
     this.lastSent = text;
     this.input.value = "";
   }

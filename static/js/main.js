@@ -1,5 +1,9 @@
+import { AttachmentTray, showThumbnails } from "./attachments.js";
 import { Composer } from "./composer.js";
+import { ConversationActions, ConversationSearch, addCopyButton } from "./conversation-actions.js";
+import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
+import { SettingsPanel } from "./settings.js";
 import { addConversation } from "./sidebar.js";
 import { ModelPicker } from "./models.js";
 import { ChatSocket } from "./socket.js";
@@ -9,6 +13,57 @@ const config = JSON.parse(document.getElementById("chat-config").textContent);
 let conversationId = config.conversationId;
 
 const messages = new MessageList(document.getElementById("messages"));
+const tools = new MessageTools(document.getElementById("messages"), {
+  messages,
+  branches: config.branches,
+  onRegenerate(messageId) {
+    showNotice("");
+    socket.send({ type: "regenerate", message_id: messageId });
+  },
+  onEdit(messageId, content) {
+    showNotice("");
+    socket.send({ type: "edit", message_id: messageId, content });
+  },
+  onSelect(messageId) {
+    socket.send({ type: "select_branch", message_id: messageId });
+  },
+  extraTools: [addCopyButton],
+  onShown(el, message) {
+    showThumbnails(el, message.attachments);
+  },
+});
+for (const [id, attachments] of Object.entries(config.attachments || {})) {
+  showThumbnails(messages.element(id), attachments);
+}
+const tray = new AttachmentTray({
+  form: document.getElementById("composer"),
+  input: document.getElementById("composer-input"),
+  fileInput: document.getElementById("attach-input"),
+  button: document.getElementById("attach-button"),
+  tray: document.getElementById("attachment-tray"),
+  error: document.getElementById("attachment-error"),
+  url: config.attachmentUrl,
+  csrfToken: config.csrfToken,
+  maxBytes: config.imageMaxBytes,
+});
+const conversationList = document.getElementById("conversation-list");
+const actions = new ConversationActions({
+  csrfToken: config.csrfToken,
+  conversationId: config.conversationId,
+  title: config.conversationTitle,
+  list: conversationList,
+});
+new ConversationSearch(
+  document.getElementById("conversation-search"),
+  document.getElementById("search-results"),
+  conversationList,
+  config.searchUrl,
+);
+const settingsPanel = new SettingsPanel(
+  document.getElementById("settings-dialog"),
+  document.getElementById("settings-button"),
+  { url: config.settingsUrl, csrfToken: config.csrfToken, initial: config.settings },
+);
 const notice = document.getElementById("notice");
 const connection = document.getElementById("connection-status");
 
@@ -30,14 +85,26 @@ function showNotice(text) {
 const handlers = {
   conversation({ conversation }) {
     conversationId = conversation.id;
+    settingsPanel.conversationStarted(conversation.url);
+    actions.started(conversation);
     history.pushState({}, "", conversation.url);
-    addConversation(document.getElementById("conversation-list"), conversation);
+    addConversation(conversationList, conversation);
+  },
+  title({ conversation }) {
+    actions.setTitle(conversation);
   },
   message({ message }) {
     messages.add(message);
+    showThumbnails(messages.element(message.id), message.attachments);
     if (message.role === "assistant" && message.status === "streaming") {
       composer.setStreaming(message.id);
     }
+  },
+  branch(frame) {
+    if (frame.conversation_id !== conversationId) return;
+    tools.showBranch(frame);
+    const streaming = frame.messages.find((m) => m.role === "assistant" && m.status === "streaming");
+    if (streaming) composer.setStreaming(streaming.id);
   },
   snapshot(frame) {
     messages.snapshot(frame);
@@ -56,7 +123,10 @@ const handlers = {
   },
   error(frame) {
     showNotice(frame.message);
-    if (REFUSED.has(frame.code)) composer.restore();
+    if (REFUSED.has(frame.code)) {
+      composer.restore();
+      tray.restore();
+    }
   },
 };
 
@@ -72,8 +142,18 @@ const socket = new ChatSocket(config.wsPath, {
 
 const composer = new Composer(document.getElementById("composer"), {
   onSend(content) {
+    if (tray.busy) {
+      showNotice("An image is still uploading: send again in a moment.");
+      return false;
+    }
     showNotice("");
-    socket.send({ type: "send", conversation_id: conversationId, content, ...picker.selected() });
+    const frame = { type: "send", conversation_id: conversationId, content, ...picker.selected() };
+    const attachmentIds = tray.ids();
+    if (attachmentIds.length) frame.attachment_ids = attachmentIds;
+    tray.clear();
+    // Settings chosen before the first message apply to the new conversation.
+    if (conversationId === null) frame.settings = settingsPanel.forNewConversation();
+    socket.send(frame);
   },
   onStop(messageId) {
     socket.send({ type: "stop", message_id: messageId });

@@ -1,0 +1,190 @@
+"""Per-conversation settings: the system prompt and the request parameters the user set.
+
+Only what is set is stored, and only what is stored is sent upstream: a provider's own
+defaults apply to everything else. Ranges are those of the Chat Completions reference
+(../shared/api/03-chat-completions-parameters-messages-tools.txt).
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from chat.models import Conversation, User
+from chat.selectors import conversation_get
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 200
+MAX_COMPLETION_TOKENS = 1_000_000
+SEED_RANGE = (-(2**63), 2**63 - 1)
+
+# name -> (label, low, high) for the numbers taken as they come.
+_NUMBERS = {
+    "temperature": ("Temperature", 0.0, 2.0),
+    "top_p": ("Top P", 0.0, 1.0),
+    "presence_penalty": ("Presence penalty", -2.0, 2.0),
+    "frequency_penalty": ("Frequency penalty", -2.0, 2.0),
+}
+FIELDS = (
+    "system_prompt",
+    *_NUMBERS,
+    "max_completion_tokens",
+    "seed",
+    "reasoning_effort",
+    "stop",
+    "json_mode",
+)
+
+
+class SettingsInvalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    system_prompt: str = ""
+    parameters: dict[str, Any] | None = None  # only what is set
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the settings panel shows."""
+        return {"system_prompt": self.system_prompt, **(self.parameters or {})}
+
+
+def settings_clean(data: Any) -> ConversationSettings:
+    """Validate settings as the page sends them; blank or null means not set.
+
+    Raises SettingsInvalid with one message per bad field, each fit to show a person.
+    """
+    if not isinstance(data, dict):
+        raise SettingsInvalid({"settings": "Settings must be a JSON object."})
+    errors: dict[str, str] = {}
+    for name in data:
+        if name not in FIELDS:
+            errors[name] = f"Unknown setting {name!r}."
+    system_prompt = data.get("system_prompt") or ""
+    if not isinstance(system_prompt, str):
+        errors["system_prompt"] = "The system prompt must be text."
+        system_prompt = ""
+    elif len(system_prompt) > settings.CHAT_MAX_MESSAGE_CHARS:
+        errors["system_prompt"] = (
+            f"The system prompt is {len(system_prompt)} characters; "
+            f"the limit is {settings.CHAT_MAX_MESSAGE_CHARS}."
+        )
+    parameters: dict[str, Any] = {}
+    for name, (label, low, high) in _NUMBERS.items():
+        if _blank(data.get(name)):
+            continue
+        value = _number(data[name])
+        if value is None or not low <= value <= high:
+            errors[name] = f"{label} must be a number from {low:g} to {high:g}."
+        else:
+            parameters[name] = value
+    for name, label, low, high in (
+        ("max_completion_tokens", "Max completion tokens", 1, MAX_COMPLETION_TOKENS),
+        ("seed", "Seed", *SEED_RANGE),
+    ):
+        if _blank(data.get(name)):
+            continue
+        whole = _whole(data[name])
+        if whole is None or not low <= whole <= high:
+            errors[name] = f"{label} must be a whole number from {low} to {high}."
+        else:
+            parameters[name] = whole
+    effort = data.get("reasoning_effort")
+    if not _blank(effort):
+        if effort in REASONING_EFFORTS:
+            parameters["reasoning_effort"] = effort
+        else:
+            errors["reasoning_effort"] = "Reasoning effort must be one of " + ", ".join(
+                REASONING_EFFORTS
+            )
+    stop = _stop_sequences(data.get("stop"), errors)
+    if stop:
+        parameters["stop"] = stop
+    json_mode = data.get("json_mode")
+    if json_mode not in (None, False, True):
+        errors["json_mode"] = "JSON output must be on or off."
+    elif json_mode:
+        parameters["json_mode"] = True
+    if errors:
+        raise SettingsInvalid(errors)
+    return ConversationSettings(system_prompt=system_prompt, parameters=parameters)
+
+
+def conversation_settings(conversation: Conversation) -> ConversationSettings:
+    return ConversationSettings(
+        system_prompt=conversation.system_prompt, parameters=dict(conversation.parameters)
+    )
+
+
+def conversation_settings_save(
+    *, user: User, conversation_id: int, data: Any
+) -> ConversationSettings:
+    """Validate and store; raises Conversation.DoesNotExist for another user's conversation."""
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    cleaned = settings_clean(data)
+    conversation.system_prompt = cleaned.system_prompt
+    conversation.parameters = cleaned.parameters or {}
+    conversation.save(update_fields=["system_prompt", "parameters", "updated_at"])
+    return cleaned
+
+
+def request_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The stored parameters as the request body spells them."""
+    body = {name: value for name, value in parameters.items() if name != "json_mode"}
+    if parameters.get("json_mode"):
+        body["response_format"] = {"type": "json_object"}
+    return body
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number: float | int = value
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _stop_sequences(value: Any, errors: dict[str, str]) -> list[str]:
+    if _blank(value):
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        errors["stop"] = "Stop sequences must be a list of texts."
+        return []
+    items = [item for item in items if item]
+    if len(items) > MAX_STOP_SEQUENCES:
+        errors["stop"] = f"At most {MAX_STOP_SEQUENCES} stop sequences, not {len(items)}."
+    elif any(len(item) > MAX_STOP_CHARS for item in items):
+        errors["stop"] = f"A stop sequence may be at most {MAX_STOP_CHARS} characters."
+    return items

@@ -1,0 +1,148 @@
+// Images for the next message: chosen with the file button, pasted or dropped. Each is
+// uploaded at once (the server checks it really is an allowed image) and previewed from
+// its owner-only URL; the send names their ids. A refused image says why and leaves the
+// typed text alone.
+export class AttachmentTray {
+  constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes }) {
+    this.form = form;
+    this.tray = tray;
+    this.error = error;
+    this.url = url;
+    this.csrfToken = csrfToken;
+    this.maxBytes = maxBytes;
+    this.uploading = 0;
+    button.addEventListener("click", () => fileInput.click());
+    fileInput.addEventListener("change", () => {
+      this.addFiles(fileInput.files);
+      fileInput.value = "";
+    });
+    input.addEventListener("paste", (event) => {
+      const files = event.clipboardData?.files;
+      if (files && files.length) {
+        event.preventDefault();
+        this.addFiles(files);
+      }
+    });
+    form.addEventListener("dragover", (event) => {
+      if (event.dataTransfer?.types.includes("Files")) {
+        event.preventDefault();
+        form.classList.add("dropping");
+      }
+    });
+    form.addEventListener("dragleave", () => form.classList.remove("dropping"));
+    form.addEventListener("drop", (event) => {
+      form.classList.remove("dropping");
+      if (event.dataTransfer?.files.length) {
+        event.preventDefault();
+        this.addFiles(event.dataTransfer.files);
+      }
+    });
+  }
+
+  get busy() {
+    return this.uploading > 0;
+  }
+
+  ids() {
+    return [...this.tray.querySelectorAll(".attachment-chip")].map((chip) => Number(chip.dataset.attachmentId));
+  }
+
+  // After a send: the images go with it, but are kept until it is accepted.
+  clear() {
+    this.lastSent = [...this.tray.children];
+    this.tray.replaceChildren();
+    this.tray.hidden = true;
+    this.showError("");
+  }
+
+  // The server refused the last send: its images come back unless new ones were added.
+  restore() {
+    if (this.lastSent?.length && !this.tray.children.length) {
+      this.tray.append(...this.lastSent);
+      this.tray.hidden = false;
+    }
+    this.lastSent = null;
+  }
+
+  addFiles(files) {
+    this.showError("");
+    for (const file of files) this.upload(file);
+  }
+
+  async upload(file) {
+    if (file.size > this.maxBytes) {
+      const size = (file.size / 1048576).toFixed(1);
+      const limit = (this.maxBytes / 1048576).toFixed(1);
+      this.showError(`${file.name}: the image is ${size} MB; the limit is ${limit} MB.`);
+      return;
+    }
+    this.uploading += 1;
+    let reply;
+    try {
+      const body = new FormData();
+      body.append("file", file, file.name || "pasted-image");
+      const response = await fetch(this.url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": this.csrfToken },
+        body,
+      });
+      reply = response.ok ? await response.json() : { ok: false, error: `The server refused (${response.status}).` };
+    } catch {
+      reply = { ok: false, error: "The upload failed: the server did not answer." };
+    } finally {
+      this.uploading -= 1;
+    }
+    if (!reply.ok) {
+      this.showError(`${file.name || "The pasted image"}: ${reply.error}`);
+      return;
+    }
+    this.addChip(reply.attachment);
+  }
+
+  addChip({ id, url, name }) {
+    const chip = document.createElement("figure");
+    chip.className = "attachment-chip";
+    chip.dataset.attachmentId = String(id);
+    const image = document.createElement("img");
+    image.src = url;
+    image.alt = name || "Attached image";
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "attachment-remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove ${name || "image"}`);
+    remove.addEventListener("click", () => {
+      chip.remove();
+      this.tray.hidden = !this.tray.children.length;
+    });
+    chip.append(image, remove);
+    this.tray.append(chip);
+    this.tray.hidden = false;
+  }
+
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+  }
+}
+
+// The images of a sent message, as thumbnails linking to the full image.
+export function showThumbnails(el, attachments) {
+  if (!el || !attachments?.length || el.querySelector(":scope > .message-images")) return;
+  const images = document.createElement("div");
+  images.className = "message-images";
+  for (const { url, name } of attachments) {
+    const link = document.createElement("a");
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    const image = document.createElement("img");
+    image.src = url;
+    image.alt = name || "Attached image";
+    image.loading = "lazy";
+    link.append(image);
+    images.append(link);
+  }
+  el.querySelector(".message-content").after(images);
+}

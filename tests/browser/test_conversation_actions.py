@@ -1,0 +1,109 @@
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ASSISTANT, Site, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _start(page: Page, text: str, upstream) -> int:
+    upstream.plan(tokens=2)
+    page.fill("#composer-input", text)
+    page.keyboard.press("Enter")
+    expect(page.locator(ASSISTANT).last).to_have_attribute("data-status", "complete")
+    expect(page).to_have_url(re.compile(r"/c/\d+/$"))
+    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def test_a_person_renames_a_conversation_then_deletes_it_after_confirming(
+    page: Page, site: Site, upstream
+):
+    log_in(page, site)
+    conversation_id = _start(page, "Plan a picnic", upstream)
+    link = page.locator(f'#conversation-list a[data-conversation-id="{conversation_id}"]')
+
+    page.click("#rename-button")
+    page.fill("#rename-input", "   ")
+    page.click("#rename-save")
+    expect(page.locator("#rename-error")).to_have_text("The name is empty.")
+    page.fill("#rename-input", "Picnic plans")
+    page.click("#rename-save")
+    expect(page.locator("#rename-dialog")).to_be_hidden()
+    expect(link).to_have_text("Picnic plans")
+    expect(page).to_have_title("Picnic plans · chatsite")
+    page.reload()
+    expect(link).to_have_text("Picnic plans")
+
+    # Cancelling the confirmation deletes nothing.
+    page.click("#delete-button")
+    expect(page.locator("#delete-dialog")).to_be_visible()
+    expect(page.locator("#delete-name")).to_have_text("Picnic plans")
+    page.click("#delete-cancel")
+    expect(page.locator("#delete-dialog")).to_be_hidden()
+    page.reload()
+    expect(link).to_have_count(1)
+
+    page.click("#delete-button")
+    page.click("#delete-confirm")
+    expect(page).to_have_url(f"{site.url}/")
+    expect(link).to_have_count(0)
+    assert page.request.get(f"{site.url}/c/{conversation_id}/").status == 404
+
+
+def test_the_sidebar_search_finds_words_inside_messages(page: Page, site: Site, upstream):
+    log_in(page, site)
+    _start(page, "Apples are crunchy", upstream)
+    page.goto(f"{site.url}/")
+    banana_id = _start(page, "Bananas are yellow and soft", upstream)
+
+    page.fill("#conversation-search", "yellow AND")
+    results = page.locator("#search-results a")
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_attribute("href", f"/c/{banana_id}/")
+    expect(results.first.locator(".search-snippet")).to_have_text("Bananas are yellow and soft")
+    expect(page.locator("#conversation-list")).to_be_hidden()
+
+    page.fill("#conversation-search", "no such words anywhere")
+    expect(page.locator("#search-results .search-empty")).to_have_text("Nothing found.")
+    page.fill("#conversation-search", "")
+    expect(page.locator("#conversation-list")).to_be_visible()
+    expect(page.locator("#search-results")).to_be_hidden()
+
+
+def test_a_conversation_downloads_as_markdown_and_as_json(
+    page: Page, site: Site, upstream, tmp_path
+):
+    log_in(page, site)
+    conversation_id = _start(page, "Export me", upstream)
+
+    with page.expect_download() as markdown:
+        page.click("#export-md")
+    with page.expect_download() as as_json:
+        page.click("#export-json")
+
+    assert markdown.value.suggested_filename == f"chatsite-conversation-{conversation_id}.md"
+    markdown.value.save_as(tmp_path / "x.md")
+    text = (tmp_path / "x.md").read_text()
+    assert "## You\n\nExport me\n\n## Assistant\n\nt0 t1 \n" in text
+    assert as_json.value.suggested_filename == f"chatsite-conversation-{conversation_id}.json"
+    as_json.value.save_as(tmp_path / "x.json")
+    data = json.loads((tmp_path / "x.json").read_text())
+    assert [m["content"] for m in data["messages"]] == ["Export me", "t0 t1 "]
+
+
+def test_the_copy_button_puts_the_message_on_the_clipboard(page: Page, site: Site, upstream):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    log_in(page, site)
+    _start(page, "Copy this answer", upstream)
+
+    page.click(f"{ASSISTANT} .copy-button")
+    expect(page.locator(f"{ASSISTANT} .copy-button")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "t0 t1 "
+
+    page.click('.message[data-role="user"] .copy-button')
+    page.wait_for_function(
+        "async () => (await navigator.clipboard.readText()) === 'Copy this answer'"
+    )
