@@ -96,3 +96,28 @@ async def test_the_ledger_totals_equal_the_upstreams_reported_totals(upstream, a
     assert daily["requests__sum"] == len(rows)
     for name in COUNTS:
         assert daily[f"{name}__sum"] == sum(getattr(r, name) for r in rows)
+
+
+async def test_titles_and_regenerations_are_in_the_ledger_like_answers(upstream, alice, settings):
+    settings.CHAT_AUTO_TITLES = True
+    upstream.plan(tokens=5)  # the answer
+    upstream.plan(tokens=3)  # the title
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "name this"})
+    done = (await receive_until(ws, "done"))[-1]
+    await receive_until(ws, "title")
+    upstream.plan(tokens=4, cached_tokens=2)
+    await ws.send_json_to({"type": "regenerate", "message_id": done["message_id"]})
+    await receive_until(ws, "done")
+    await ws.disconnect()
+    await generations_settle()
+
+    rows = [row async for row in Usage.objects.order_by("id")]
+    assert [row.purpose for row in rows] == ["answer", "title", "answer"]
+    requests = [e for e in upstream.log() if e["path"].endswith("/chat/completions")]
+    assert len(requests) == 3
+    assert [r.completion_tokens for r in rows] == [
+        e["usage_sent"]["completion_tokens"] for e in requests
+    ]
+    assert [r.prompt_tokens for r in rows] == [e["usage_sent"]["prompt_tokens"] for e in requests]
+    assert not any(r.estimated for r in rows)
