@@ -84,9 +84,11 @@ def seed(rows: int, users: int, days: int) -> float:
                 WHEN 2 THEN 'incomplete' WHEN 3 THEN 'interrupted' ELSE 'complete' END,
             p, c, p / 3, 0, {estimated}, (p * 2.5 + c * 10) / 1000000.0,
             200 + {number} % 30000, 100 + {number} % 2000, {created}
-        FROM (SELECT {model} AS m, 20 + {number} % 4000 AS p, 1 + {number} % 1500 AS c
-              FROM {generator} AS g) AS r
+        FROM r
     """
+    # Materialised: a flattened subquery would draw a new random() at each use of m.
+    draws = f"SELECT {model} AS m, 20 + {number} % 4000 AS p, 1 + {number} % 1500 AS c"
+    sql = f"WITH r AS MATERIALIZED ({draws} FROM {generator} AS g) {sql}"
     with connection.cursor() as cursor:
         cursor.execute(sql)
     print(f"inserted {rows:,} rows in {time.monotonic() - began:.0f} s", flush=True)
