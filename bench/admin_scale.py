@@ -204,6 +204,20 @@ def main() -> None:
     print(section)
     if not args.no_write:
         write(section, engine)
+    drop(database)
+
+
+def drop(database: str) -> None:
+    """The throwaway PostgreSQL database goes (the SQLite file is in a temporary folder)."""
+    if not database.startswith("postgres"):
+        return
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    name = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect(database, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 if __name__ == "__main__":
