@@ -146,6 +146,8 @@ class Generation:
         self._stream_task: asyncio.Task[None] | None = None
         self._started = time.monotonic()
         self._first_token_at: float | None = None
+        self._reasoning_started_at: float | None = None
+        self.reasoning_ms: int | None = None
         self._layer = get_channel_layer()
         self._control_channel = ""
         # One id per upstream request: the usage row is written for it exactly once.
@@ -281,9 +283,13 @@ class Generation:
         )
 
     def _received(self, *, content: str = "", reasoning: str = "") -> None:
+        now = time.monotonic()
         if self._first_token_at is None:
-            self._first_token_at = time.monotonic()
+            self._first_token_at = now
+        if reasoning and self._reasoning_started_at is None:
+            self._reasoning_started_at = now
         if content:
+            self._reasoning_over(now)
             self.content.append(content)
             self._pending_content.append(content)
         if reasoning:
@@ -291,9 +297,16 @@ class Generation:
             self._pending_reasoning.append(reasoning)
         self._has_pending.set()
 
+    def _reasoning_over(self, now: float) -> None:
+        """The answer (or a tool call) follows the reasoning: how long it thought is known."""
+        if self._reasoning_started_at is not None and self.reasoning_ms is None:
+            self.reasoning_ms = round((now - self._reasoning_started_at) * 1000)
+
     def _tool_call_piece(self, piece: ToolCallDelta) -> None:
+        now = time.monotonic()
         if self._first_token_at is None:
-            self._first_token_at = time.monotonic()
+            self._first_token_at = now
+        self._reasoning_over(now)
         call = self.tool_calls.setdefault(
             piece.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
         )
@@ -436,6 +449,7 @@ class Generation:
 
     def _result(self, status: str) -> GenerationResult:
         now = time.monotonic()
+        self._reasoning_over(now)  # it ended while still reasoning
         ttft = self._first_token_at
         usage = self.usage
         refused = (
@@ -447,6 +461,7 @@ class Generation:
             status=status,
             content="".join(self.content),
             reasoning="".join(self.reasoning),
+            reasoning_ms=self.reasoning_ms,
             tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
             finish_reason=self.finish_reason,
             error=self.error,

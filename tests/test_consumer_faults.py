@@ -195,6 +195,28 @@ async def test_reasoning_is_stored_apart_from_the_answer(upstream, alice):
     assert usage_row.reasoning_tokens == 3
 
 
+async def test_how_long_it_reasoned_is_stored_and_sent_with_the_reasoning(upstream, alice):
+    upstream.plan(tokens=2, reasoning=4, delay=0.05)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    # Four reasoning pieces 50 ms apart, then the answer: about 200 ms of thought.
+    assert message.reasoning_ms is not None and 150 <= message.reasoning_ms < 5000
+    done = frames[-1]
+    assert (done["reasoning"], done["reasoning_ms"]) == ("r0 r1 r2 r3 ", message.reasoning_ms)
+
+
+async def test_an_answer_without_reasoning_has_no_reasoning_time(upstream, alice):
+    upstream.plan(tokens=2)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+    assert (message.reasoning_ms, frames[-1]["reasoning_ms"], frames[-1]["reasoning"]) == (
+        None,
+        None,
+        "",
+    )
+
+
 async def test_inline_think_tags_are_stored_as_reasoning(upstream, alice):
     upstream.plan(tokens=2, think=True)
     frames = await ask(alice)
@@ -217,6 +239,7 @@ async def test_tool_calls_are_assembled_by_index_and_stored(upstream, alice):
         {"id": "call_1", "type": "function", "function": calls[1]},
     ]
     assert message.status == "complete"
+    assert frames[-1]["tool_calls"] == message.tool_calls, "the page shows them from the done frame"
 
 
 async def test_cached_and_reasoning_tokens_are_recorded(upstream, alice):

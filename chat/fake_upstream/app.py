@@ -31,11 +31,13 @@ class Plan:
     """
 
     tokens: int | None = None  # content pieces ("t0 t1 ..."); None: the demo answer
+    text: str | None = None  # this content instead, sent word by word (markdown, say)
     delay: float | None = None  # seconds between pieces; None: the server's default
     status: int = 200  # anything but 200 is answered as an OpenAI-style error
     error_message: str = "The fake upstream was told to fail."
     retry_after: str | None = None  # the Retry-After header of an error answer
     reasoning: int = 0  # reasoning pieces (reasoning_content) before the content
+    reasoning_text: str | None = None  # this reasoning instead, sent word by word
     think: bool = False  # reasoning inline as <think>…</think>, tags cut across chunks
     tool_calls: list[dict[str, str]] = field(default_factory=list)  # [{name, arguments}]
     finish_reason: str = "stop"  # "" sends no finish chunk
@@ -173,7 +175,9 @@ class FakeUpstream:
             await _json(send, plan.status, _error(plan.error_message, "fake_error"), headers)
             return
         messages = body.get("messages") or []
-        if plan.tokens is None:
+        if plan.text is not None:
+            pieces = _WORD.findall(plan.text)
+        elif plan.tokens is None:
             pieces = _WORD.findall(demo_answer(messages))
         else:
             pieces = [f"t{i} " for i in range(plan.tokens)]
@@ -292,7 +296,12 @@ def _script(
         return event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
     script: list[bytes | Pause | Drop | UsageEvent] = [chunk({"role": "assistant", "content": ""})]
-    script += [chunk({"reasoning_content": f"r{i} "}) for i in range(plan.reasoning)]
+    thoughts = (
+        _WORD.findall(plan.reasoning_text)
+        if plan.reasoning_text is not None
+        else [f"r{i} " for i in range(plan.reasoning)]
+    )
+    script += [chunk({"reasoning_content": thought}) for thought in thoughts]
     if plan.think:
         # Tags cut across chunks, as a tokenizer would cut them.
         script += [
@@ -316,7 +325,7 @@ def _script(
         script.append(chunk({}, plan.finish_reason))
     if include_usage and plan.usage:
         prompt = prompt_token_count(messages)
-        reasoning = plan.reasoning + (2 if plan.think else 0)
+        reasoning = len(thoughts) + (2 if plan.think else 0)
         completion = len(pieces) + reasoning + len(plan.tool_calls)
         usage = {
             "prompt_tokens": prompt,

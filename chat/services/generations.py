@@ -59,6 +59,7 @@ class GenerationResult:
     status: str
     content: str
     reasoning: str = ""
+    reasoning_ms: int | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str = ""
     error: str = ""
@@ -191,6 +192,7 @@ def assistant_message_finalize(
                 status=result.status,
                 content=result.content,
                 reasoning=result.reasoning,
+                reasoning_ms=result.reasoning_ms,
                 tool_calls=result.tool_calls,
                 finish_reason=result.finish_reason,
                 error=result.error,
