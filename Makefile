@@ -14,6 +14,8 @@ TEST_ENV := DEBUG=0 SECRET_KEY=tests-only-not-a-secret SECURE_SSL_REDIRECT=0 SEC
 SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsite \
 	REDIS_URL=redis://127.0.0.1:6390/0
 
+NODE_MODULES := node_modules/.installed
+
 .PHONY: run test pytest pytest-services services bench bench-admin lint format check-deploy admin chromium lock clean
 
 $(BIN)/python:
@@ -27,15 +29,25 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime
 
+# The browser libraries (markdown, sanitiser, highlighting, math), exactly as the lockfile
+# pins them; served as static files from node_modules (chatsite/vendor.py).
+$(NODE_MODULES): package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		echo "Installing Debian's nodejs and npm for the browser libraries"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## Set up and serve the site on http://$(HOST):$(PORT) (SQLite, in-memory channel layer,
 ## and the offline demo provider unless LLM_BASE_URL is set).
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(NODE_MODULES)
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py recover_streams --all
 	DEBUG=$${DEBUG-1} $(BIN)/python -m chatsite.serve -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 ## Set up and run every check and test: lint, format, Django checks, pytest (browser included).
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev $(NODE_MODULES) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py check
@@ -52,7 +64,7 @@ services:
 	scripts/test-services
 
 ## Run some tests only, e.g. make pytest ARGS="-k stop tests/test_consumer_stop.py"
-pytest: $(VENV)/.dev
+pytest: $(VENV)/.dev $(NODE_MODULES)
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
 
@@ -63,7 +75,7 @@ check-deploy: $(VENV)/.runtime
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## The relay benchmark: writes its table and plot into docs/benchmarks.md.
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(NODE_MODULES)
 	$(BIN)/python -m bench.relay $(ARGS)
 
 ## The admin on 1,000,000 usage rows: writes its table into docs/benchmarks.md.
@@ -100,4 +112,4 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles node_modules .pytest_cache .ruff_cache

@@ -1,4 +1,6 @@
-// The message box: Enter sends, Shift+Enter adds a line, Escape stops.
+// The message box: Enter sends, Shift+Enter adds a line, Escape (anywhere on the page)
+// stops the answer being written. Focus goes back to the box after a send or a stop,
+// but an answer that ends never pulls focus away from where the person is reading.
 export class Composer {
   constructor(form, { onSend, onStop }) {
     this.form = form;
@@ -6,6 +8,11 @@ export class Composer {
     this.sendButton = form.querySelector("#send-button");
     this.stopButton = form.querySelector("#stop-button");
     this.streamingId = null;
+    const stop = () => {
+      if (this.streamingId === null) return;
+      onStop(this.streamingId);
+      this.input.focus();
+    };
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit(onSend);
@@ -14,13 +21,16 @@ export class Composer {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit(onSend);
-      } else if (event.key === "Escape" && this.streamingId !== null) {
-        onStop(this.streamingId);
       }
     });
-    this.stopButton.addEventListener("click", () => {
-      if (this.streamingId !== null) onStop(this.streamingId);
+    document.addEventListener("keydown", (event) => {
+      // A control that used Escape itself (closing a menu, say) has prevented its default.
+      if (event.key === "Escape" && !event.defaultPrevented && this.streamingId !== null) {
+        event.preventDefault();
+        stop();
+      }
     });
+    this.stopButton.addEventListener("click", stop);
   }
 
   submit(onSend) {
@@ -29,6 +39,7 @@ export class Composer {
     if (onSend(text) === false) return; // refused before sending: keep what was typed
     this.lastSent = text;
     this.input.value = "";
+    this.input.focus();
   }
 
   // The server refused the last send: put its text back unless something new was typed.
@@ -41,8 +52,10 @@ export class Composer {
   setStreaming(messageId) {
     this.streamingId = messageId;
     const busy = messageId !== null;
+    // Hiding the focused button would drop focus on the page's body: keep it in the box.
+    const focusWasHere = this.form.contains(document.activeElement);
     this.sendButton.hidden = busy;
     this.stopButton.hidden = !busy;
-    if (!busy) this.input.focus();
+    if (focusWasHere) this.input.focus();
   }
 }

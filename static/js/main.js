@@ -4,7 +4,7 @@ import { ConversationActions, ConversationSearch, addCopyButton } from "./conver
 import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
 import { SettingsPanel } from "./settings.js";
-import { addConversation } from "./sidebar.js";
+import { addConversation, sidebarToggle } from "./sidebar.js";
 import { ModelPicker } from "./models.js";
 import { ChatSocket } from "./socket.js";
 import { refreshUsage } from "./usage.js";
@@ -12,7 +12,13 @@ import { refreshUsage } from "./usage.js";
 const config = JSON.parse(document.getElementById("chat-config").textContent);
 let conversationId = config.conversationId;
 
-const messages = new MessageList(document.getElementById("messages"));
+const announcer = document.getElementById("announcer");
+const messages = new MessageList(document.getElementById("messages"), {
+  announce(text) {
+    announcer.textContent = text;
+  },
+});
+sidebarToggle(document.getElementById("sidebar-toggle"), document.getElementById("sidebar"));
 const tools = new MessageTools(document.getElementById("messages"), {
   messages,
   branches: config.branches,

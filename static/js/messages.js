@@ -1,5 +1,9 @@
-// The message list. Text is set with textContent only, and streamed deltas are applied
-// once per animation frame, never re-rendering other messages.
+// The message list. Message text is rendered as sanitised markdown (markdown.js); streamed
+// deltas are drawn at most once per animation frame, and only the answer they belong to,
+// and only its unfinished last block, is rendered again.
+import { MarkdownView } from "./markdown.js";
+import { ReasoningPanel, showToolCalls } from "./reasoning.js";
+
 const STATUS_TEXT = {
   streaming: "Writing…",
   stopped: "Stopped.",
@@ -12,11 +16,27 @@ const CUT_TEXT = {
 };
 
 export class MessageList {
-  constructor(root) {
+  constructor(root, { announce = () => {} } = {}) {
     this.root = root;
-    this.pending = new Map(); // message id -> text waiting for the next frame
+    this.announce = announce; // tells screen readers, politely, that an answer is done
+    this.views = new Map(); // message id -> MarkdownView of its content
+    this.dirty = new Set(); // ids of answers with text not drawn yet
     this.scheduled = false;
-    for (const el of root.querySelectorAll(".message")) this.renderStatus(el);
+    // Saved messages come as plain text from the server: rendered here like live ones.
+    for (const el of root.querySelectorAll(".message")) {
+      const final = el.dataset.status !== "streaming";
+      this.view(el).set(el.querySelector(".message-content").textContent, { final });
+      if (el.querySelector(":scope > details.reasoning")) ReasoningPanel.of(el);
+      showToolCalls(el);
+      this.renderStatus(el);
+      el.setAttribute("aria-busy", String(el.dataset.status === "streaming"));
+    }
+  }
+
+  view(el) {
+    const id = Number(el.dataset.messageId);
+    if (!this.views.has(id)) this.views.set(id, new MarkdownView(el.querySelector(".message-content")));
+    return this.views.get(id);
   }
 
   element(id) {
@@ -36,11 +56,12 @@ export class MessageList {
     el.dataset.messageId = String(message.id);
     el.dataset.role = message.role;
     el.dataset.status = message.status;
+    el.setAttribute("aria-busy", String(message.status === "streaming"));
     const content = document.createElement("div");
     content.className = "message-content";
-    content.textContent = message.content;
     el.append(content);
     this.root.append(el);
+    this.view(el).set(message.content, { final: message.status !== "streaming" });
     this.renderStatus(el);
     this.scrollToEnd();
   }
@@ -51,9 +72,15 @@ export class MessageList {
       this.add({ id: frame.message_id, role: "assistant", status: "streaming", content: "" });
     }
     const el = this.element(frame.message_id);
-    this.pending.delete(frame.message_id);
-    el.querySelector(".message-content").textContent = frame.content;
+    this.dirty.delete(frame.message_id);
+    this.view(el).set(frame.content, { final: false });
+    if (frame.reasoning) {
+      const panel = ReasoningPanel.of(el);
+      panel.set(frame.reasoning);
+      if (frame.content) panel.answerStarted();
+    }
     el.dataset.status = "streaming";
+    el.setAttribute("aria-busy", "true");
     this.renderStatus(el);
     this.scrollToEnd();
   }
@@ -67,12 +94,17 @@ export class MessageList {
 
   delta(frame) {
     const el = this.element(frame.message_id);
-    if (!frame.content || !el) return;
+    if (!el || !(frame.content || frame.reasoning)) return;
     if (el.dataset.retry) {
       delete el.dataset.retry;
       this.renderStatus(el);
     }
-    this.pending.set(frame.message_id, (this.pending.get(frame.message_id) || "") + frame.content);
+    if (frame.reasoning) ReasoningPanel.of(el).append(frame.reasoning);
+    if (frame.content) {
+      el.querySelector(":scope > details.reasoning")?.reasoningPanel?.answerStarted();
+      this.view(el).append(frame.content);
+    }
+    this.dirty.add(frame.message_id);
     if (!this.scheduled) {
       this.scheduled = true;
       requestAnimationFrame(() => this.flush());
@@ -81,26 +113,46 @@ export class MessageList {
 
   flush() {
     this.scheduled = false;
-    for (const [id, text] of this.pending) {
-      const content = this.element(id)?.querySelector(".message-content");
-      if (content) content.append(document.createTextNode(text));
+    const follow = this.atEnd();
+    for (const id of this.dirty) {
+      const el = this.element(id);
+      if (!el) continue;
+      this.view(el).render();
+      el.querySelector(":scope > details.reasoning")?.reasoningPanel?.render();
     }
-    this.pending.clear();
-    this.scrollToEnd();
+    this.dirty.clear();
+    if (follow) this.scrollToEnd();
   }
 
   done(frame) {
     const el = this.element(frame.message_id);
     if (!el) return;
-    this.pending.delete(frame.message_id);
+    const follow = this.atEnd();
+    const wasStreaming = el.dataset.status === "streaming";
+    this.dirty.delete(frame.message_id);
     // The final frame carries the whole text: whatever was missed is mended here.
-    el.querySelector(".message-content").textContent = frame.content;
+    const started = performance.now();
+    this.view(el).finish(frame.content);
+    performance.measure("chatsite:final-render", { start: started });
+    if (frame.reasoning || el.querySelector(":scope > details.reasoning")) {
+      ReasoningPanel.of(el).finish(frame.reasoning, frame.reasoning_ms);
+    }
+    showToolCalls(el, frame.tool_calls || []);
     el.dataset.status = frame.status;
     el.dataset.finishReason = frame.finish_reason || "";
     el.dataset.error = frame.error || "";
+    el.setAttribute("aria-busy", "false");
     delete el.dataset.retry;
     this.renderStatus(el);
-    this.scrollToEnd();
+    if (follow) this.scrollToEnd();
+    if (wasStreaming) this.announce(this.announcement(el));
+  }
+
+  // What a screen reader hears once an answer is done: the answer, once, not per token.
+  announcement(el) {
+    const note = el.querySelector(".message-status")?.textContent;
+    const text = el.querySelector(".message-content").textContent.trim();
+    return `Answer${note ? ` (${note})` : ""}: ${text}`;
   }
 
   renderStatus(el) {
@@ -118,6 +170,12 @@ export class MessageList {
     note.className = `message-status status-${status}`;
     note.textContent = text;
     el.append(note);
+  }
+
+  // Follow a growing answer only while the reader is at the end: someone who scrolled
+  // up to read is left where they are.
+  atEnd() {
+    return this.root.scrollHeight - this.root.scrollTop - this.root.clientHeight < 48;
   }
 
   scrollToEnd() {

@@ -11,3 +11,19 @@ export function addConversation(list, { id, title, url }) {
   item.append(link);
   list.prepend(item);
 }
+
+// On a narrow screen the list folds away behind a button.
+export function sidebarToggle(button, sidebar) {
+  const setOpen = (open) => {
+    button.setAttribute("aria-expanded", String(open));
+    sidebar.classList.toggle("open", open);
+  };
+  button.addEventListener("click", () => setOpen(button.getAttribute("aria-expanded") !== "true"));
+  sidebar.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && sidebar.classList.contains("open")) {
+      event.preventDefault();
+      setOpen(false);
+      button.focus();
+    }
+  });
+}

@@ -28,10 +28,12 @@ def test_reloading_mid_answer_shows_the_text_so_far_and_it_continues_live(
         samples.append(page.locator(CONTENT).text_content() or "")
         page.wait_for_timeout(100)
     expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
-    assert page.locator(CONTENT).text_content() == EXPECTED
+    # Rendered as markdown: one paragraph, the same words.
+    final = (page.locator(CONTENT).text_content() or "").strip()
+    assert final == EXPECTED.strip(), [(i, a, b) for i, (a, b) in enumerate(zip(final, EXPECTED)) if a != b][:3]
     assert len(samples) >= 3, "the answer should have kept streaming after the reload"
     for text in samples:
-        assert EXPECTED.startswith(text), f"gap or duplicate in {text[-40:]!r}"
+        assert EXPECTED.startswith(text.strip()), f"gap or duplicate in {text[-40:]!r}"
     assert len(set(samples)) > 1, "the text should have grown live"
     expect(page.locator("#stop-button")).to_be_hidden()
 
@@ -53,7 +55,7 @@ def test_closing_the_page_mid_answer_loses_nothing(
     log_in(later, site)
     later.goto(conversation_url)
     expect(later.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
-    assert later.locator(CONTENT).text_content() == EXPECTED
+    assert (later.locator(CONTENT).text_content() or "").strip() == EXPECTED.strip()
     later.context.close()
 
 

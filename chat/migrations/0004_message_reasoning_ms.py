@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0002_ledger_costs_providers_limits'),
+        ('chat', '0003_branches_settings_attachments'),
     ]
 
     operations = [

@@ -1,0 +1,250 @@
+// Markdown to safe DOM: marked parses, KaTeX writes math as MathML, highlight.js colours
+// code, and DOMPurify sanitises the HTML that comes out, last, before anything reaches
+// the page. Raw HTML in the text is shown as text, never parsed.
+//
+// MarkdownView renders a message that grows: blocks that are finished (a later block
+// has begun after them) are rendered once and kept; only the last, unfinished block is
+// parsed and rendered again, so a long answer costs time in proportion to new text.
+import DOMPurify from "../vendor/dompurify/purify.es.mjs";
+import hljs from "../vendor/highlight/highlight.min.js";
+import katex from "../vendor/katex/katex.mjs";
+import { Lexer, Marked, Parser } from "../vendor/marked/marked.esm.js";
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+// Only absolute http(s) URLs may be opened from a message.
+function webUrl(href) {
+  try {
+    const url = new URL(href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+function mathHtml(tex, displayMode) {
+  // MathML only: the browser lays it out, with no inline styles (the CSP forbids them)
+  // and no fonts to fetch. trust: false refuses \href, \url, \htmlClass and the like.
+  return katex.renderToString(tex, {
+    displayMode,
+    output: "mathml",
+    throwOnError: false,
+    trust: false,
+    strict: "ignore",
+    maxExpand: 1000,
+    maxSize: 50,
+  });
+}
+
+const BLOCK_MATH = [/^ {0,3}\$\$([\s\S]+?)\$\$[ \t]*(?:\n+|$)/, /^ {0,3}\\\[([\s\S]+?)\\\][ \t]*(?:\n+|$)/];
+const INLINE_MATH = [
+  [/^\$\$((?:\\[\s\S]|[^\\$])+?)\$\$/, true],
+  [/^\\\[([\s\S]+?)\\\]/, true],
+  [/^\\\(([\s\S]+?)\\\)/, false],
+  // $x$ but not "$5 and $10": no space inside either dollar, no digit after the last.
+  [/^\$(?![\s$])((?:\\.|[^\\$\n])+?)(?<!\s)\$(?![\d$])/, false],
+];
+
+const mathExtensions = [
+  {
+    name: "blockMath",
+    level: "block",
+    tokenizer(src) {
+      for (const pattern of BLOCK_MATH) {
+        const match = pattern.exec(src);
+        if (match) return { type: "blockMath", raw: match[0], text: match[1].trim() };
+      }
+      return undefined;
+    },
+    renderer: (token) => `<div class="math-block">${mathHtml(token.text, true)}</div>\n`,
+  },
+  {
+    name: "inlineMath",
+    level: "inline",
+    start(src) {
+      const index = src.search(/\$|\\[([]/);
+      return index < 0 ? undefined : index;
+    },
+    tokenizer(src) {
+      for (const [pattern, display] of INLINE_MATH) {
+        const match = pattern.exec(src);
+        if (match) return { type: "inlineMath", raw: match[0], text: match[1].trim(), display };
+      }
+      return undefined;
+    },
+    renderer: (token) =>
+      token.display
+        ? `<span class="math-display">${mathHtml(token.text, true)}</span>`
+        : mathHtml(token.text, false),
+  },
+];
+
+const renderer = {
+  // Raw HTML is text that happens to contain angle brackets: show it as written.
+  html({ text, block }) {
+    return block ? `<p class="raw-html">${escapeHtml(text)}</p>\n` : escapeHtml(text);
+  },
+  code({ text, lang }) {
+    const language = (lang || "").match(/^[\w+#.-]+/)?.[0] || "";
+    const known = language && hljs.getLanguage(language) ? language : "";
+    const body = known
+      ? hljs.highlight(text, { language: known, ignoreIllegals: true }).value
+      : escapeHtml(text);
+    const label = language ? ` data-language="${escapeHtml(language)}"` : "";
+    const className = known ? `hljs language-${known}` : "hljs";
+    return `<pre><code class="${escapeHtml(className)}"${label}>${body}</code></pre>\n`;
+  },
+  // A remote image would be fetched by the reader's browser, telling its host who read
+  // the answer and when: it becomes a link the person may choose to open.
+  image({ href, text }) {
+    const label = `Image: ${text || "no description"}`;
+    const url = webUrl(href);
+    if (!url) return `<span class="image-placeholder">${escapeHtml(label)}</span>`;
+    return `<a class="image-link" href="${escapeHtml(url.href)}">${escapeHtml(label)} (${escapeHtml(url.host)})</a>`;
+  },
+};
+
+const marked = new Marked({ gfm: true, breaks: true, renderer, extensions: mathExtensions });
+
+// A purifier of our own, so the hooks below apply to message text only.
+const purifier = DOMPurify(window);
+purifier.addHook("afterSanitizeAttributes", (node) => {
+  if (node.nodeName === "A" && node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+});
+const SANITIZE = {
+  USE_PROFILES: { html: true, mathMl: true },
+  // Links may go to the web or to a mail program; javascript:, data:, relative URLs and
+  // every other scheme lose their href.
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "img", "video", "audio"],
+  FORBID_ATTR: ["style", "id", "name", "srcset", "action", "formaction"],
+  // KaTeX's annotation holds the TeX source: dropped whole, not left behind as text.
+  ADD_FORBID_CONTENTS: ["annotation", "annotation-xml"],
+  RETURN_DOM_FRAGMENT: true,
+};
+
+// The copy button of code blocks: one listener for the whole page.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest(".copy-code") : null;
+  const code = button?.closest(".code-block")?.querySelector("code");
+  if (!code) return;
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Copy failed";
+  }
+  setTimeout(() => (button.textContent = "Copy code"), 1500);
+});
+
+function decorateCodeBlocks(fragment) {
+  for (const pre of fragment.querySelectorAll("pre")) {
+    const block = document.createElement("div");
+    block.className = "code-block";
+    const header = document.createElement("div");
+    header.className = "code-header";
+    const language = document.createElement("span");
+    language.className = "code-language";
+    language.textContent = pre.querySelector("code")?.dataset.language || "";
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "copy-code";
+    copy.textContent = "Copy code";
+    header.append(language, copy);
+    pre.replaceWith(block);
+    block.append(header, pre);
+  }
+}
+
+// Tokens to a sanitised fragment: parse first, sanitise the result, decorate last.
+function renderTokens(tokens) {
+  const fragment = purifier.sanitize(Parser.parse(tokens, marked.defaults), SANITIZE);
+  decorateCodeBlocks(fragment);
+  return fragment;
+}
+
+/** Render markdown text once, as a sanitised DocumentFragment. */
+export function renderMarkdown(text) {
+  return renderTokens(Lexer.lex(normalize(text), marked.defaults));
+}
+
+const normalize = (text) => text.replace(/\r\n?/g, "\n");
+
+export class MarkdownView {
+  constructor(element) {
+    this.element = element;
+    this.text = "";
+    this.frozenEnd = 0; // the text before this offset is rendered for good
+    this.links = Object.create(null); // reference definitions in the frozen text
+    this.liveNodes = []; // the nodes of the unfinished last block
+  }
+
+  /** Replace everything with this text. `final`: no more will come, so its last block is
+   * finished too; otherwise later text may still change the last block. */
+  set(text, { final = true } = {}) {
+    this.text = normalize(text);
+    this.frozenEnd = 0;
+    this.links = Object.create(null);
+    this.liveNodes = [];
+    this.element.replaceChildren();
+    this.render({ final });
+  }
+
+  /** More text; nothing is drawn until render(). */
+  append(text) {
+    this.text += normalize(text);
+  }
+
+  /** The answer is over: `text` is what was saved. Only the last block is rendered
+   * again, unless the saved text differs or a link reference may point backwards. */
+  finish(text) {
+    const final = normalize(text);
+    if (final !== this.text || Object.keys(this.links).length || /^ {0,3}\[[^\]\n]+\]:/m.test(final)) {
+      this.set(final);
+    } else {
+      this.render({ final: true });
+    }
+  }
+
+  /** Draw what arrived since the last call: the unfinished tail only. */
+  render({ final = false } = {}) {
+    const tail = this.text.slice(this.frozenEnd);
+    const lexer = new Lexer(marked.defaults);
+    Object.assign(lexer.tokens.links, this.links);
+    const tokens = lexer.lex(tail);
+    // A block is finished once another block that is not blank space has begun after it.
+    let last = tokens.length;
+    if (!final) {
+      last = tokens.findLastIndex((token) => token.type !== "space");
+      if (last < 0) last = 0;
+    }
+    // Freeze blocks only while their raw text lines up exactly with the source: the
+    // lexer sometimes joins pieces, and then the offsets would drift.
+    let frozen = 0;
+    let offset = 0;
+    while (frozen < last && tail.startsWith(tokens[frozen].raw, offset)) {
+      offset += tokens[frozen].raw.length;
+      frozen += 1;
+    }
+    for (const node of this.liveNodes) node.remove();
+    this.liveNodes = [];
+    if (frozen > 0) {
+      for (const token of tokens.slice(0, frozen)) {
+        if (token.type === "def" && !(token.tag in this.links)) {
+          this.links[token.tag] = { href: token.href, title: token.title };
+        }
+      }
+      this.element.append(renderTokens(tokens.slice(0, frozen)));
+      this.frozenEnd += offset;
+    }
+    if (frozen < tokens.length) {
+      const fragment = renderTokens(tokens.slice(frozen));
+      this.liveNodes = [...fragment.childNodes];
+      this.element.append(fragment);
+    }
+  }
+}
