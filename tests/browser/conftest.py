@@ -4,9 +4,10 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.servers import (
     FAKE_API_KEY,
@@ -105,3 +106,32 @@ def log_in(page: Page, site: Site) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/")
+
+
+@pytest.fixture
+def open_page(browser: Browser, upstream: FakeUpstreamServer) -> Iterator[Any]:
+    """A page in a context of its own (viewport, colour scheme, permissions…), checked
+    like `page` for errors the page logged."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_page(**context_options: Any) -> Page:
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == [], f"the page logged errors: {errors}"
+
+
+def ask(page: Page, text: str) -> None:
+    """Type a message in the composer and send it with Enter."""
+    page.fill("#composer-input", text)
+    page.keyboard.press("Enter")
+
