@@ -10,6 +10,7 @@ const STATUS_TEXT = {
   error: "Error",
   interrupted: "Interrupted: the server stopped while writing this answer.",
 };
+const ANNOUNCED_CHARS = 2000;
 const CUT_TEXT = {
   length: "Cut short: the answer reached its length limit.",
   content_filter: "Cut short by the provider's content filter.",
@@ -148,10 +149,15 @@ export class MessageList {
     if (wasStreaming) this.announce(this.announcement(el));
   }
 
-  // What a screen reader hears once an answer is done: the answer, once, not per token.
+  // What a screen reader hears once an answer is done: the answer, once, not per token
+  // (a very long one only begins; the rest is in the conversation), without the labels
+  // and buttons of its code blocks.
   announcement(el) {
     const note = el.querySelector(".message-status")?.textContent;
-    const text = el.querySelector(".message-content").textContent.trim();
+    const content = el.querySelector(".message-content").cloneNode(true);
+    for (const header of content.querySelectorAll(".code-header")) header.remove();
+    let text = content.textContent.replace(/\s+/g, " ").trim();
+    if (text.length > ANNOUNCED_CHARS) text = `${text.slice(0, ANNOUNCED_CHARS)}…`;
     return `Answer${note ? ` (${note})` : ""}: ${text}`;
   }
 
