@@ -173,6 +173,10 @@ export function renderMarkdown(text) {
 }
 
 const normalize = (text) => text.replace(/\r\n?/g, "\n");
+// Finished blocks are drawn in batches of about this much text, for at most about this
+// long per frame, so that a delta bringing thousands of words does not freeze the page.
+const BATCH_CHARS = 2000;
+const FRAME_BUDGET_MS = 8;
 
 export class MarkdownView {
   constructor(element) {
@@ -181,6 +185,7 @@ export class MarkdownView {
     this.frozenEnd = 0; // the text before this offset is rendered for good
     this.links = Object.create(null); // reference definitions in the frozen text
     this.liveNodes = []; // the nodes of the unfinished last block
+    this.closed = false; // no more text will come: the last block is finished too
   }
 
   /** Replace everything with this text. `final`: no more will come, so its last block is
@@ -190,8 +195,9 @@ export class MarkdownView {
     this.frozenEnd = 0;
     this.links = Object.create(null);
     this.liveNodes = [];
+    this.closed = final;
     this.element.replaceChildren();
-    this.render({ final });
+    this.render({ budget: false });
   }
 
   /** More text; nothing is drawn until render(). */
@@ -199,52 +205,68 @@ export class MarkdownView {
     this.text += normalize(text);
   }
 
-  /** The answer is over: `text` is what was saved. Only the last block is rendered
-   * again, unless the saved text differs or a link reference may point backwards. */
+  /** The answer is over: `text` is what was saved. Only what is not drawn yet is
+   * rendered, unless the saved text differs or a link reference may point backwards.
+   * Returns false when some is left for the next frames, as render() does. */
   finish(text) {
     const final = normalize(text);
     if (final !== this.text || Object.keys(this.links).length || /^ {0,3}\[[^\]\n]+\]:/m.test(final)) {
       this.set(final);
-    } else {
-      this.render({ final: true });
+      return true;
     }
+    this.closed = true;
+    return this.render();
   }
 
-  /** Draw what arrived since the last call: the unfinished tail only. */
-  render({ final = false } = {}) {
+  /** Draw what arrived since the last call: the unfinished tail only. With a budget,
+   * finished blocks are drawn for at most about FRAME_BUDGET_MS; returns false when some
+   * are left for the next frame (a delta that brought a lot of text at once). */
+  render({ budget = true } = {}) {
+    const final = this.closed;
+    const started = performance.now();
     const tail = this.text.slice(this.frozenEnd);
     const lexer = new Lexer(marked.defaults);
     Object.assign(lexer.tokens.links, this.links);
     const tokens = lexer.lex(tail);
     // A block is finished once another block that is not blank space has begun after it.
     let last = tokens.length;
-    if (!final) {
-      last = tokens.findLastIndex((token) => token.type !== "space");
-      if (last < 0) last = 0;
-    }
+    if (!final) last = Math.max(0, tokens.findLastIndex((token) => token.type !== "space"));
     // Freeze blocks only while their raw text lines up exactly with the source: the
     // lexer sometimes joins pieces, and then the offsets would drift.
-    let frozen = 0;
+    const ends = [];
     let offset = 0;
-    while (frozen < last && tail.startsWith(tokens[frozen].raw, offset)) {
-      offset += tokens[frozen].raw.length;
-      frozen += 1;
+    while (ends.length < last && tail.startsWith(tokens[ends.length].raw, offset)) {
+      offset += tokens[ends.length].raw.length;
+      ends.push(offset);
     }
     for (const node of this.liveNodes) node.remove();
     this.liveNodes = [];
-    if (frozen > 0) {
-      for (const token of tokens.slice(0, frozen)) {
-        if (token.type === "def" && !(token.tag in this.links)) {
-          this.links[token.tag] = { href: token.href, title: token.title };
-        }
+    let done = 0;
+    while (done < ends.length) {
+      let end = done;
+      for (let chars = 0; end < ends.length && chars < BATCH_CHARS; end += 1) {
+        chars += tokens[end].raw.length;
       }
-      this.element.append(renderTokens(tokens.slice(0, frozen)));
-      this.frozenEnd += offset;
+      this.freeze(tokens.slice(done, end));
+      done = end;
+      if (budget && done < ends.length && performance.now() - started > FRAME_BUDGET_MS) break;
     }
-    if (frozen < tokens.length) {
-      const fragment = renderTokens(tokens.slice(frozen));
+    if (done > 0) this.frozenEnd += ends[done - 1];
+    if (done < ends.length) return false;
+    if (done < tokens.length) {
+      const fragment = renderTokens(tokens.slice(done));
       this.liveNodes = [...fragment.childNodes];
       this.element.append(fragment);
     }
+    return true;
+  }
+
+  freeze(tokens) {
+    for (const token of tokens) {
+      if (token.type === "def" && !(token.tag in this.links)) {
+        this.links[token.tag] = { href: token.href, title: token.title };
+      }
+    }
+    this.element.append(renderTokens(tokens));
   }
 }

@@ -22,6 +22,7 @@ export class MessageList {
     this.announce = announce; // tells screen readers, politely, that an answer is done
     this.views = new Map(); // message id -> MarkdownView of its content
     this.dirty = new Set(); // ids of answers with text not drawn yet
+    this.finishing = new Map(); // id -> what to do once an ended answer is all drawn
     this.scheduled = false;
     // Saved messages come as plain text from the server: rendered here like live ones.
     for (const el of root.querySelectorAll(".message")) {
@@ -106,37 +107,45 @@ export class MessageList {
       this.view(el).append(frame.content);
     }
     this.dirty.add(frame.message_id);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      requestAnimationFrame(() => this.flush());
-    }
+    this.schedule();
   }
 
   flush() {
     this.scheduled = false;
     const follow = this.atEnd();
+    const unfinished = new Set(); // drawn in part: the rest in the next frame
     for (const id of this.dirty) {
       const el = this.element(id);
       if (!el) continue;
-      this.view(el).render();
-      el.querySelector(":scope > details.reasoning")?.reasoningPanel?.render();
+      const panel = el.querySelector(":scope > details.reasoning")?.reasoningPanel;
+      const drawn = [this.view(el).render(), panel ? panel.render() : true];
+      if (drawn.includes(false)) unfinished.add(id);
+      else this.drawnToTheEnd(el);
     }
-    this.dirty.clear();
+    this.dirty = unfinished;
+    if (unfinished.size) this.schedule();
     if (follow) this.scrollToEnd();
+  }
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => this.flush());
   }
 
   done(frame) {
     const el = this.element(frame.message_id);
     if (!el) return;
-    const follow = this.atEnd();
-    const wasStreaming = el.dataset.status === "streaming";
-    this.dirty.delete(frame.message_id);
-    // The final frame carries the whole text: whatever was missed is mended here.
-    const started = performance.now();
-    this.view(el).finish(frame.content);
-    performance.measure("chatsite:final-render", { start: started });
+    this.finishing.set(frame.message_id, {
+      started: performance.now(),
+      follow: this.atEnd(),
+      announce: el.dataset.status === "streaming",
+    });
+    // The final frame carries the whole text: whatever was missed is mended here. What
+    // is not drawn yet is drawn in the next frames, a slice per frame, like deltas.
+    const drawn = [this.view(el).finish(frame.content)];
     if (frame.reasoning || el.querySelector(":scope > details.reasoning")) {
-      ReasoningPanel.of(el).finish(frame.reasoning, frame.reasoning_ms);
+      drawn.push(ReasoningPanel.of(el).finish(frame.reasoning, frame.reasoning_ms));
     }
     showToolCalls(el, frame.tool_calls || []);
     el.dataset.status = frame.status;
@@ -145,8 +154,24 @@ export class MessageList {
     el.setAttribute("aria-busy", "false");
     delete el.dataset.retry;
     this.renderStatus(el);
-    if (follow) this.scrollToEnd();
-    if (wasStreaming) this.announce(this.announcement(el));
+    if (drawn.includes(false)) {
+      this.dirty.add(frame.message_id);
+      this.schedule();
+    } else {
+      this.dirty.delete(frame.message_id);
+      this.drawnToTheEnd(el);
+    }
+  }
+
+  // An answer that ended is on the page in full: follow it, and tell screen readers.
+  drawnToTheEnd(el) {
+    const id = Number(el.dataset.messageId);
+    const finishing = this.finishing.get(id);
+    if (!finishing) return;
+    this.finishing.delete(id);
+    performance.measure("chatsite:final-render", { start: finishing.started });
+    if (finishing.follow) this.scrollToEnd();
+    if (finishing.announce) this.announce(this.announcement(el));
   }
 
   // What a screen reader hears once an answer is done: the answer, once, not per token

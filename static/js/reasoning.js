@@ -49,8 +49,9 @@ export class ReasoningPanel {
   }
 
   render() {
-    this.view.render();
+    const drawn = this.view.render();
     this.showSummary();
+    return drawn;
   }
 
   /** The text so far of an answer being written, after a reload or reconnect. */
@@ -67,18 +68,21 @@ export class ReasoningPanel {
     this.thinking = false;
     if (this.startedAt !== null) this.ms = performance.now() - this.startedAt;
     this.stopTimer();
-    this.view.render({ final: true });
+    this.view.closed = true;
+    this.view.render({ budget: false });
     this.showSummary();
   }
 
-  /** The saved reasoning and the server's measure of it. */
+  /** The saved reasoning and the server's measure of it. Returns false when some is
+   * left to draw in the next frames. */
   finish(text, ms) {
     this.thinking = false;
     this.stopTimer();
     if (ms !== null && ms !== undefined) this.ms = ms;
-    if (text) this.view.finish(text);
+    const drawn = text ? this.view.finish(text) : true;
     this.details.hidden = !this.view.text;
     this.showSummary();
+    return drawn;
   }
 
   stopTimer() {
