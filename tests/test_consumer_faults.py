@@ -201,7 +201,8 @@ async def test_how_long_it_reasoned_is_stored_and_sent_with_the_reasoning(upstre
     message, _ = await stored(frames)
 
     # Four reasoning pieces 50 ms apart, then the answer: about 200 ms of thought.
-    assert message.reasoning_ms is not None and 150 <= message.reasoning_ms < 5000
+    assert message.reasoning_ms is not None
+    assert 150 <= message.reasoning_ms < 5000
     done = frames[-1]
     assert (done["reasoning"], done["reasoning_ms"]) == ("r0 r1 r2 r3 ", message.reasoning_ms)
 

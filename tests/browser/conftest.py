@@ -134,4 +134,3 @@ def ask(page: Page, text: str) -> None:
     """Type a message in the composer and send it with Enter."""
     page.fill("#composer-input", text)
     page.keyboard.press("Enter")
-

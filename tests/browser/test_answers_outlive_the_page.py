@@ -29,8 +29,7 @@ def test_reloading_mid_answer_shows_the_text_so_far_and_it_continues_live(
         page.wait_for_timeout(100)
     expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
     # Rendered as markdown: one paragraph, the same words.
-    final = (page.locator(CONTENT).text_content() or "").strip()
-    assert final == EXPECTED.strip(), [(i, a, b) for i, (a, b) in enumerate(zip(final, EXPECTED)) if a != b][:3]
+    assert (page.locator(CONTENT).text_content() or "").strip() == EXPECTED.strip()
     assert len(samples) >= 3, "the answer should have kept streaming after the reload"
     for text in samples:
         assert EXPECTED.startswith(text.strip()), f"gap or duplicate in {text[-40:]!r}"

@@ -148,9 +148,7 @@ def test_every_control_on_the_page_has_a_name(page: Page, site: Site, upstream):
     )
     assert unnamed_controls(page) == []
     # The announcement said the answer, not the code block's buttons.
-    expect(page.locator("#announcer")).to_have_text(
-        "Answer: Code: print('hi') See the docs."
-    )
+    expect(page.locator("#announcer")).to_have_text("Answer: Code: print('hi') See the docs.")
 
     # And while an answer is being written, with its Stop button.
     upstream.plan(tokens=500, delay=0.02)

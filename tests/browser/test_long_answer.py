@@ -90,9 +90,7 @@ def stream_and_measure(page: Page, site: Site, upstream, label: str, **plan) -> 
     return results
 
 
-def test_a_20000_token_markdown_answer_streams_and_arrives_whole(
-    page: Page, site: Site, upstream
-):
+def test_a_20000_token_markdown_answer_streams_and_arrives_whole(page: Page, site: Site, upstream):
     text, sections = long_markdown(TOKENS)
     assert len(_WORD.findall(text)) >= TOKENS
     results = stream_and_measure(page, site, upstream, "markdown sections", text=text)

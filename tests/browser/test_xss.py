@@ -21,8 +21,8 @@ PAYLOADS = [
     f'<img src="http://{REMOTE}/raw-img.png">',
     f"<svg onload={RUN}>",
     f"<svg><script>{RUN}</script></svg>",
-    f"<svg><a xlink:href=\"javascript:{RUN}\"><text>svg link</text></a></svg>",
-    f'<iframe srcdoc="<script>parent.xssRan=1</script>"></iframe>',
+    f'<svg><a xlink:href="javascript:{RUN}"><text>svg link</text></a></svg>',
+    '<iframe srcdoc="<script>parent.xssRan=1</script>"></iframe>',
     f'<iframe src="javascript:{RUN}"></iframe>',
     f'<form action="javascript:{RUN}"><button>go</button></form>',
     f'<button formaction="javascript:{RUN}">go</button>',
@@ -35,7 +35,8 @@ PAYLOADS = [
     '<base href="javascript:alert(1)//">',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
     f'<noscript><p title="</noscript><img src=x onerror={RUN}>">',
-    f"<math><mtext><table><mglyph><style><img src=x onerror={RUN}></style></mglyph></table></mtext></math>",
+    "<math><mtext><table><mglyph><style>"
+    f"<img src=x onerror={RUN}></style></mglyph></table></mtext></math>",
     f'<math><mi xlink:href="javascript:{RUN}">m</mi></math>',
     f"[md link](javascript:{RUN})",
     "[upper case](JaVaScRiPt:alert(1))",
@@ -112,7 +113,9 @@ def assert_harmless(page: Page, dialogs: list[str], outside: list[str]) -> None:
 
 def test_hostile_answers_reasoning_and_tool_calls_never_run(guarded, site: Site, upstream):
     page, dialogs, outside = guarded
-    calls = [{"name": f"<img src=x onerror={RUN}>", "arguments": f'{{"html": "<script>{RUN}</script>"}}'}]
+    calls = [
+        {"name": f"<img src=x onerror={RUN}>", "arguments": f'{{"html": "<script>{RUN}</script>"}}'}
+    ]
     upstream.plan(text=TEXT, reasoning_text=TEXT, tool_calls=calls)
     log_in(page, site)
     ask(page, "Say something dangerous")
