@@ -204,6 +204,10 @@ def branch_frame(
                 **message_frame(message, attachments.get(message.pk))["message"],
                 "finish_reason": message.finish_reason,
                 "error": message.error,
+                # What the page shows besides the text: the Thinking panel, tool calls.
+                "reasoning": message.reasoning,
+                "reasoning_ms": message.reasoning_ms,
+                "tool_calls": message.tool_calls,
                 "sibling_ids": siblings.get(message.pk, [message.pk]),
             }
             for message in branch

@@ -2,6 +2,7 @@
 // export, and keep its title current when the model writes one. Also the sidebar search
 // and the Copy button under each message.
 import { postJson } from "./http.js";
+import { markdownSource } from "./markdown.js";
 
 export class ConversationActions {
   constructor({ csrfToken, conversationId, title, list }) {
@@ -169,7 +170,8 @@ export function addCopyButton(el, tools) {
   copy.title = "Copy this message";
   copy.setAttribute("aria-label", "Copy this message");
   copy.addEventListener("click", async () => {
-    const text = el.querySelector(".message-content")?.textContent || "";
+    const content = el.querySelector(".message-content");
+    const text = content ? markdownSource(content) : "";
     try {
       await navigator.clipboard.writeText(text);
       copy.textContent = "Copied";

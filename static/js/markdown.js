@@ -178,9 +178,15 @@ const normalize = (text) => text.replace(/\r\n?/g, "\n");
 const BATCH_CHARS = 2000;
 const FRAME_BUDGET_MS = 8;
 
+/** The markdown a rendered message was made from (for Copy and Edit), or its text. */
+export function markdownSource(contentElement) {
+  return contentElement.markdownView?.text ?? contentElement.textContent;
+}
+
 export class MarkdownView {
   constructor(element) {
     this.element = element;
+    element.markdownView = this;
     this.text = "";
     this.frozenEnd = 0; // the text before this offset is rendered for good
     this.links = Object.create(null); // reference definitions in the frozen text

@@ -1,6 +1,8 @@
 // The tools under each message: flip between versions (‹ 2/3 ›), edit a question and send it
 // again, regenerate an answer. Messages are decorated as they appear, so messages.js needs
 // to know nothing of this. A whole branch arrives in a `branch` frame and replaces the list.
+import { markdownSource } from "./markdown.js";
+
 export class MessageTools {
   constructor(root, { messages, branches, onRegenerate, onEdit, onSelect, extraTools = [], onShown }) {
     this.root = root;
@@ -81,7 +83,7 @@ export class MessageTools {
     const input = document.createElement("textarea");
     input.className = "edit-input";
     input.setAttribute("aria-label", "Edited message");
-    input.value = content.textContent;
+    input.value = markdownSource(content);
     const send = button("Send", "Send the edited message", "edit-send");
     send.type = "submit";
     const cancel = button("Cancel", "Keep the message as it was", "edit-cancel");

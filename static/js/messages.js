@@ -37,7 +37,9 @@ export class MessageList {
 
   view(el) {
     const id = Number(el.dataset.messageId);
-    if (!this.views.has(id)) this.views.set(id, new MarkdownView(el.querySelector(".message-content")));
+    const content = el.querySelector(".message-content");
+    // A message shown again (another branch, then back) has a new element: a new view.
+    if (this.views.get(id)?.element !== content) this.views.set(id, new MarkdownView(content));
     return this.views.get(id);
   }
 

@@ -218,3 +218,33 @@ def test_tool_calls_are_shown_as_blocks_with_their_name_and_pretty_arguments(
         args = block.locator(".tool-call-arguments")
         expect(args).to_be_visible()
         assert args.text_content() == json.dumps(arguments, indent=2)
+
+
+def test_flipping_versions_keeps_markdown_reasoning_and_the_source_for_edit_and_copy(
+    open_page, site: Site, upstream
+):
+    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    upstream.plan(text="# First\n\nThe **first** answer.\n", reasoning=2)
+    log_in(page, site)
+    ask(page, "Say it in **bold**")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+    upstream.plan(text="# Second\n\nAnother answer.\n")
+    page.click(f"{ASSISTANT} .regenerate-button")
+    expect(page.locator(f"{CONTENT} h1")).to_have_text("Second")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+
+    page.click(f"{ASSISTANT} .branch-previous")
+
+    expect(page.locator(f"{CONTENT} h1")).to_have_text("First")
+    expect(page.locator(f"{CONTENT} strong")).to_have_text("first")
+    expect(page.locator(f"{ASSISTANT} details.reasoning summary")).to_have_text(
+        re.compile(r"^Thought for \d+ s$")
+    )
+    # Copy and Edit work on what was written, not on the rendered text.
+    page.click(f"{ASSISTANT} .copy-button")
+    expect(page.locator(f"{ASSISTANT} .copy-button")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "# First\n\nThe **first** answer.\n"
+    page.click('.message[data-role="user"] .edit-button')
+    expect(page.locator('.message[data-role="user"] .edit-input')).to_have_value(
+        "Say it in **bold**"
+    )
