@@ -31,7 +31,7 @@ def test_on_a_phone_the_sidebar_folds_away_behind_a_button(open_page, site: Site
     ask(page, "Something wide")
     expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
     expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
-    expect(page.get_by_role("button", name="Send")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_in_viewport()
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
 
     toggle.click()

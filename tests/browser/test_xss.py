@@ -60,14 +60,20 @@ PAYLOADS = [
 ]
 TEXT = "\n\n".join(PAYLOADS) + "\n"
 
-# Everything dangerous that could be left in the messages, as a list of findings.
+# Everything dangerous that could be left in the messages, as a list of findings. In what
+# is rendered from text, no element of these kinds (Copy code buttons aside); anywhere in
+# the list (the tools under each message too), no handler, style or dangerous URL.
 FINDINGS = """() => {
   const found = [];
+  const rendered = '.message-content, .reasoning-content, .tool-calls';
   const forbidden = new Set(['script', 'iframe', 'object', 'embed', 'form', 'style', 'svg',
     'base', 'meta', 'link', 'img', 'input', 'textarea', 'noscript', 'frame', 'video', 'audio']);
   for (const el of document.querySelectorAll('#messages *')) {
-    if (forbidden.has(el.localName)) found.push(`<${el.localName}>`);
-    if (el.localName === 'button' && !el.classList.contains('copy-code')) found.push('<button>');
+    const inRendered = el.closest(rendered) !== null;
+    if (inRendered && forbidden.has(el.localName)) found.push(`<${el.localName}>`);
+    if (inRendered && el.localName === 'button' && !el.classList.contains('copy-code')) {
+      found.push('<button>');
+    }
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
       if (name.startsWith('on')) found.push(`${el.localName}[${name}]`);
