@@ -90,7 +90,7 @@ def stream_and_measure(page: Page, site: Site, upstream, label: str, **plan) -> 
     ask(page, "A very long answer, please")
     expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete", timeout=90_000)
     # The done frame's text may take a few more frames to draw: until it is all there.
-    page.wait_for_function("performance.getEntriesByName('chatsite:final-render').length > 0")
+    page.wait_for_function("() => performance.getEntriesByName('chatsite:final-render').length > 0")
     results = page.evaluate(RESULTS)
     tasks, frames = results["longTasks"], results["longFrames"]
     print(
