@@ -24,11 +24,11 @@ export class Composer {
       }
     });
     document.addEventListener("keydown", (event) => {
-      // A control that used Escape itself (closing a menu, say) has prevented its default.
-      if (event.key === "Escape" && !event.defaultPrevented && this.streamingId !== null) {
-        event.preventDefault();
-        stop();
-      }
+      // Escape closes an open dialog first; a control that used Escape itself (closing a
+      // menu, say) has prevented its default.
+      if (event.key !== "Escape" || event.defaultPrevented || this.streamingId === null) return;
+      if (document.querySelector("dialog[open]")) return;
+      stop();
     });
     this.stopButton.addEventListener("click", stop);
   }

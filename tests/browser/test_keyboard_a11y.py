@@ -56,6 +56,25 @@ def test_escape_stops_the_answer_from_anywhere_and_focus_returns_to_the_box(
     assert upstream.wait_for_outcome("disconnected")["outcome"] == "disconnected"
 
 
+def test_escape_in_an_open_dialog_closes_the_dialog_and_leaves_the_answer_going(
+    page: Page, site: Site, upstream
+):
+    upstream.plan(tokens=1000, delay=0.02)
+    log_in(page, site)
+    ask(page, "Count while I change settings")
+    page.wait_for_function(STREAMING_WITH_TEXT)
+    page.click("#settings-button")
+    dialog = page.locator("#settings-dialog")
+    expect(dialog).to_be_visible()
+
+    page.keyboard.press("Escape")
+
+    expect(dialog).to_be_hidden()
+    assert page.locator(ASSISTANT).get_attribute("data-status") == "streaming"
+    page.keyboard.press("Escape")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "stopped")
+
+
 def test_the_send_and_stop_buttons_hand_focus_back_to_the_box(page: Page, site: Site, upstream):
     upstream.plan(tokens=1000, delay=0.02)
     log_in(page, site)
