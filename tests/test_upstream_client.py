@@ -58,6 +58,16 @@ async def test_it_streams_typed_events_ending_with_finish_and_usage(upstream):
     assert upstream.log()[0]["body"]["stream_options"] == {"include_usage": True}
 
 
+async def test_the_fake_streams_given_text_and_reasoning_word_by_word(upstream):
+    upstream.plan(text="# Title\n\nSome **bold** text.\n", reasoning_text="Let me see.")
+    events = await stream(client_for(upstream))
+
+    reasoning = [e.text for e in events if isinstance(e, ReasoningDelta)]
+    assert reasoning == ["Let ", "me ", "see."]
+    assert contents(events) == "# Title\n\nSome **bold** text.\n"
+    assert len([e for e in events if isinstance(e, ContentDelta)]) == 5
+
+
 async def test_keep_alive_comments_and_crlf_line_ends_change_nothing(upstream):
     upstream.plan(tokens=3, keepalive=True, crlf=True)
     events = await stream(client_for(upstream))
