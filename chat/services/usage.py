@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import bpe_openai
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -126,7 +126,8 @@ def usage_record(
     same counts added to the day's total, in one transaction."""
     if price is None:
         price = price_get(provider=provider, model=model)
-    with transaction.atomic():
+    # Joins the caller's transaction without a savepoint of its own.
+    with transaction.atomic(savepoint=False):
         usage = Usage.objects.create(
             request_id=request_id or uuid.uuid4(),
             user_id=user_id,
@@ -158,25 +159,36 @@ _SUMS = [
 
 
 def usage_daily_add(usage: Usage) -> None:
-    """Add one ledger row to its day's totals: per user and model, and per model."""
-    day = timezone.localdate(usage.created_at)
-    per_model = {"day": day, "provider": usage.provider, "model": usage.model}
-    _totals_add(UsageDailyModel, per_model, usage)
-    _totals_add(UsageDaily, {**per_model, "user_id": usage.user_id}, usage)
+    """Add one ledger row to its day's totals: per model, and per user and model."""
+    day = connection.ops.adapt_datefield_value(timezone.localdate(usage.created_at))
+    amounts = [getattr(usage, name) for name in _SUMS]
+    amounts += [1, int(usage.estimated), connection.ops.adapt_decimalfield_value(usage.cost)]
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(UsageDailyModel), [day, usage.provider, usage.model, *amounts])
+        cursor.execute(
+            _upsert_sql(UsageDaily), [day, usage.provider, usage.model, usage.user_id, *amounts]
+        )
 
 
-def _totals_add(table: type[UsageTotals], key: dict[str, object], usage: Usage) -> None:
-    """UPDATE the row, or INSERT it on the day's first request (once, whoever races)."""
-    amounts = {name: getattr(usage, name) for name in _SUMS}
-    amounts |= {"requests": 1, "estimated_requests": int(usage.estimated), "cost": usage.cost}
-    increments = {name: F(name) + amount for name, amount in amounts.items()}
-    if table.objects.filter(**key).update(**increments):
-        return
-    try:
-        with transaction.atomic():
-            table.objects.create(**key, **amounts)
-    except IntegrityError:  # another request created the day's row first
-        table.objects.filter(**key).update(**increments)
+@functools.cache
+def _upsert_sql(table: type[UsageTotals]) -> str:
+    """One statement that creates the day's row or adds to it, on SQLite and PostgreSQL
+    alike. Built once: on the final save of every answer, the ORM's UPDATE with seven
+    F() expressions (and an INSERT on the day's first request) cost 8% of the server's CPU
+    under the relay benchmark."""
+    quote = connection.ops.quote_name
+    keys = ["day", "provider", "model"] + (["user_id"] if table is UsageDaily else [])
+    sums = [*_SUMS, "requests", "estimated_requests", "cost"]
+    name = quote(table._meta.db_table)
+    columns = ", ".join(quote(c) for c in keys + sums)
+    marks = ", ".join(["%s"] * (len(keys) + len(sums)))
+    conflict = ", ".join(quote(c) for c in keys)
+    adds = ", ".join(f"{quote(c)} = {name}.{quote(c)} + EXCLUDED.{quote(c)}" for c in sums)
+    # Only quoted names from the models go into the text; every value is a parameter.
+    return (
+        f"INSERT INTO {name} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {adds}"
+    )
 
 
 def usage_daily_rebuild() -> int:
