@@ -113,10 +113,18 @@ def limits_check(user: User) -> UserLimits | None:
 
     Queries only for the limits that are set: a site without limits pays two small reads.
     """
-    row = User.objects.select_related("limits").filter(pk=user.pk).first()
-    if row is None or not row.is_active:
+    # Plain values, not model instances: this runs before every answer.
+    names = [f.name for f in fields(Limits)] + ["allowed_models"]
+    row = (
+        User.objects.filter(pk=user.pk)
+        .values("is_active", "limits__id", *(f"limits__{name}" for name in names))
+        .first()
+    )
+    if row is None or not row["is_active"]:
         raise AccountInactive
-    own: UserLimits | None = getattr(row, "limits", None)
+    own = None
+    if row["limits__id"] is not None:
+        own = UserLimits(user_id=user.pk, **{name: row[f"limits__{name}"] for name in names})
     limits = limits_effective(own, site_settings())
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         month = usage_this_month(user.pk)
