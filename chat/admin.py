@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -30,7 +31,7 @@ from chat.models import (
     User,
     UserLimits,
 )
-from chat.services.limits import month_start, site_settings_forget
+from chat.services.limits import month_start, site_settings, site_settings_forget
 from chat.services.providers import provider_key_set
 from chat.usage_reports import usage_models_seen
 
@@ -160,15 +161,15 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Invite)
 class InviteAdmin(FastChangeList):
-    list_display = ("__str__", "created_at", "expires_at", "used_by", "link")
-    readonly_fields = ("link", "used_by", "created_by")
-    fields = ("note", "expires_at", "link", "used_by", "created_by")
+    list_display = ("__str__", "created_at", "expires_at", "used_by", "used_at", "link")
+    readonly_fields = ("link", "used_by", "used_at", "created_by")
+    fields = ("note", "expires_at", "link", "used_by", "used_at", "created_by")
 
     @admin.display(description="sign-up link")
     def link(self, invite: Invite) -> str:
         if not invite.pk:
             return "Saved invites show their link here."
-        if invite.used_by_id:
+        if invite.used_at:
             return "Used"
         return format_html("<code>{}?invite={}</code>", reverse("signup"), invite.code)
 
@@ -196,7 +197,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
     ]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        row, _ = SiteSettings.objects.get_or_create(pk=1)
+        row = site_settings(fresh=True)  # created with SIGNUP_MODE, as everywhere else
         return HttpResponseRedirect(reverse("admin:chat_sitesettings_change", args=[row.pk]))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -221,7 +222,10 @@ class ProviderForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored encrypted; never shown again. Leave empty to keep the current key.",
+        help_text=(
+            "Stored encrypted; never shown again. Leave empty to keep the current key "
+            "(a changed base URL drops it: enter it again)."
+        ),
     )
     clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
     enabled_models = LinesField(
@@ -235,7 +239,9 @@ class ProviderForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Provider:
         provider = super().save(commit=False)
-        if self.cleaned_data.get("clear_api_key"):
+        moved = self.instance.pk and "base_url" in self.changed_data
+        if self.cleaned_data.get("clear_api_key") or (moved and not self.cleaned_data["api_key"]):
+            # A stored key is never sent to a new address it was not entered for.
             provider_key_set(provider, "")
         elif self.cleaned_data.get("api_key"):
             provider_key_set(provider, self.cleaned_data["api_key"])
@@ -381,6 +387,9 @@ class UsageAdmin(FastChangeList):
         return [dashboard, *super().get_urls()]
 
     def dashboard_view(self, request: HttpRequest) -> Any:
+        # Every user's usage: only for staff who may read the ledger itself.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         return usage_dashboard(request)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:

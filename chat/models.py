@@ -111,8 +111,9 @@ class Usage(models.Model):
         TITLE = "title"
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The ledger outlives nothing it accounts for: deactivate a user instead of deleting.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="usage"
     )
     conversation = models.ForeignKey(
         Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage"
@@ -338,6 +339,8 @@ class Invite(models.Model):
         related_name="invite",
         editable=False,
     )
+    # Set once, kept when the account is deleted: a used link never works again.
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -115,8 +115,14 @@ def usage_rows(f: UsageFilter) -> Iterator[list[Any]]:
         .order_by("day", "user_id", "provider", "model")
         .values_list("day", "user_id", "provider", "model", *_TOTALS)
     )
-    for day, user_id, *rest, cost in rows.iterator(chunk_size=5000):
-        yield [day.isoformat(), names.get(user_id, ""), *rest, f"{Decimal(cost or 0):f}"]
+    for day, user_id, provider, model, *counts, cost in rows.iterator(chunk_size=5000):
+        name = names.get(user_id, "")
+        yield [day.isoformat(), *map(_cell, (name, provider, model)), *counts, f"{cost or 0:f}"]
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula is kept as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def usage_models_seen() -> list[str]:

@@ -284,3 +284,64 @@ def test_only_staff_see_the_dashboard(client, alice):
     response = client.get(reverse("admin:chat_usage_dashboard"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_the_dashboard_needs_permission_to_read_the_ledger(client, bob):
+    bob.is_staff = True
+    bob.save()
+    client.force_login(bob)
+    assert client.get(reverse("admin:chat_usage_dashboard")).status_code == 403
+
+
+def test_a_provider_moved_to_another_address_loses_its_stored_key(admin_client):
+    from chat.services.providers import provider_key_set
+
+    provider = Provider(slug="acme", name="Acme", base_url="https://a.invalid/v1")
+    provider_key_set(provider, "sk-kept-key-123456")
+    provider.save()
+    admin_client.post(
+        reverse("admin:chat_provider_change", args=[provider.pk]),
+        {"name": "Acme", "slug": "acme", "base_url": "https://evil.invalid/v1", "enabled": "on"},
+    )
+    provider.refresh_from_db()
+    assert provider.base_url == "https://evil.invalid/v1"
+    assert provider.api_key_encrypted == ""
+
+
+def test_site_settings_opened_first_in_the_admin_keep_the_environments_mode(admin_client, settings):
+    settings.SIGNUP_MODE = "open"
+    admin_client.get(reverse("admin:chat_sitesettings_changelist"))
+    assert SiteSettings.objects.get().signup_mode == "open"
+
+
+def test_a_used_invite_stays_used_when_its_account_is_deleted(client, alice):
+    from django.utils import timezone
+
+    SiteSettings(signup_mode="invite").save()
+    invite = Invite.objects.create(used_by=alice, used_at=timezone.now())
+    alice.delete()
+    from chat.services.limits import site_settings_forget
+
+    site_settings_forget()
+    response = client.post(
+        reverse("signup"),
+        {"username": "z", "password1": "a-long-password-9", "password2": "a-long-password-9",
+         "invite": invite.code},
+    )  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_users_with_usage_are_deactivated_not_deleted(ledger, alice):
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        alice.delete()
+
+
+def test_the_csv_keeps_formulas_as_text(admin_client, bob):
+    _record(bob, prompt=1, completion=1, model="=HYPERLINK(1)")
+    response = admin_client.get(
+        reverse("admin:chat_usage_dashboard"), {"period": "today", "format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["model"] for r in rows] == ["'=HYPERLINK(1)"]

@@ -162,3 +162,12 @@ class TestLimitsOverTheSocket:
         closed = await ws.receive_output(timeout=5)
         assert closed == {"type": "websocket.close", "code": 4403}
         assert upstream.log() == []
+
+
+@pytest.mark.django_db
+def test_an_answer_left_by_a_dead_process_does_not_count_as_running(alice):
+    _site_limits(concurrent_generations=1)
+    conversation = Conversation.objects.create(user=alice)
+    Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+    Message.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
+    limits_check(alice)

@@ -144,3 +144,37 @@ class TestAllowedModelsOnEverySend:
         with pytest.raises(ModelNotAllowed):
             message_send(user=alice, conversation_id=conversation.pk, content="hi")
         assert not conversation.messages.exists()
+
+
+@pytest.mark.django_db
+class TestModelsWithdrawnOrUnpriced:
+    def test_a_model_the_admin_stops_offering_is_refused_in_old_conversations(
+        self, upstream, alice
+    ):
+        from chat.services.messages import message_send
+        from chat.services.providers import ModelNotAllowed
+
+        _provider(upstream.base_url, enabled_models=["acme-1"])
+        conversation = Conversation.objects.create(user=alice, provider="acme", model="acme-2")
+        with pytest.raises(ModelNotAllowed):
+            message_send(user=alice, conversation_id=conversation.pk, content="hi")
+
+    def test_with_a_cost_budget_an_unpriced_model_is_refused(self, upstream, alice):
+        from decimal import Decimal
+
+        from chat.models import ModelPrice
+        from chat.services.messages import message_send
+        from chat.services.providers import ModelNotAllowed
+
+        UserLimits.objects.create(user=alice, monthly_cost=Decimal(5))
+        with pytest.raises(ModelNotAllowed, match="no price yet"):
+            message_send(user=alice, conversation_id=None, content="hi")
+        ModelPrice.objects.create(model="chatsite-demo", input_per_million=1)
+        assert message_send(user=alice, conversation_id=None, content="hi").conversation_created
+
+    def test_an_unreadable_key_hides_that_provider_only(self, upstream, alice_client):
+        Provider.objects.create(
+            slug="broken", name="Broken", base_url=upstream.base_url, api_key_encrypted="junk"
+        )
+        data = alice_client.get(reverse("chat:models")).json()
+        assert [m["model"] for m in data["models"]] == ["chatsite-demo", "chatsite-demo-large"]

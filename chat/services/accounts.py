@@ -25,7 +25,7 @@ def invite_valid(code: str) -> Invite:
     if not code:
         raise InviteInvalid
     invite = (
-        Invite.objects.filter(code=code, used_by__isnull=True)
+        Invite.objects.filter(code=code, used_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .first()
     )

@@ -15,7 +15,7 @@ from chat.models import Conversation, Message, User
 from chat.selectors import branch_leaf_under, message_get, message_lineage
 from chat.services.attachments import attachments_copy
 from chat.services.generations import ChatRequest, chat_request_build
-from chat.services.limits import limits_check
+from chat.services.limits import Allowance, limits_check
 from chat.services.messages import GenerationInProgress, answer_start, conversation_ensure_idle
 from chat.services.providers import model_choice_check
 
@@ -38,14 +38,14 @@ def message_regenerate(*, user: User, message_id: int) -> BranchStarted:
     but an answer, and GenerationInProgress while the conversation streams; like a send,
     LimitReached, AccountInactive or ModelNotAllowed when the user may not ask now.
     """
-    allowed = _allowed_models(user)
+    allowance = limits_check(user)
 
     def start() -> BranchStarted:
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.ASSISTANT or old.parent_id is None:
             raise NotBranchable("Only an answer can be regenerated.")
         conversation = old.conversation
-        _model_check(conversation, allowed)
+        _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)
         question = Message.objects.get(pk=old.parent_id)
         answer = answer_start(conversation=conversation, question=question)
@@ -60,14 +60,14 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
     The question is saved before anything goes upstream, as every send is; the same
     refusals as message_regenerate.
     """
-    allowed = _allowed_models(user)
+    allowance = limits_check(user)
 
     def start() -> BranchStarted:
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.USER:
             raise NotBranchable("Only your own messages can be edited.")
         conversation = old.conversation
-        _model_check(conversation, allowed)
+        _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)
         question = Message.objects.create(
             conversation=conversation, parent_id=old.parent_id, role=old.role, content=content
@@ -92,18 +92,11 @@ def branch_select(*, user: User, message_id: int) -> Conversation:
     return conversation
 
 
-def _allowed_models(user: User) -> list[str]:
-    """The checks of a send: limits first (raising), then the models this user may use."""
-    own_limits = limits_check(user)
-    return list(own_limits.allowed_models) if own_limits else []
-
-
-def _model_check(conversation: Conversation, allowed: list[str]) -> None:
-    # The conversation's model may have been withdrawn from this user since.
-    if allowed:
-        model_choice_check(
-            provider=conversation.provider, model=conversation.model, allowed=allowed
-        )
+def _model_check(conversation: Conversation, allowance: Allowance) -> None:
+    # The conversation's model may have been withdrawn since.
+    model_choice_check(
+        provider=conversation.provider, model=conversation.model, allowance=allowance
+    )
 
 
 def _atomically(start: Callable[[], BranchStarted]) -> BranchStarted:

@@ -14,6 +14,10 @@ from django.utils.formats import date_format
 
 from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
 
+# A streaming answer not flushed for this long belongs to a process that died (a live
+# generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
+STALE_STREAM_AFTER = datetime.timedelta(seconds=30)
+
 # The site settings row is read on every send; an admin's change applies within this.
 SITE_SETTINGS_TTL = 5.0
 _site_settings: tuple[float, SiteSettings] | None = None
@@ -36,6 +40,15 @@ class Limits:
     monthly_cost: Decimal | None = None
     requests_per_minute: int | None = None
     concurrent_generations: int | None = None
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What a send may use, found by the limits check: the user's allowed models (empty:
+    any offered) and whether a cost budget applies (then unpriced models are refused)."""
+
+    allowed_models: list[str]
+    cost_limited: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,9 +120,9 @@ def _reset_text(when: datetime.datetime) -> str:
     return date_format(timezone.localtime(when), "j F Y")
 
 
-def limits_check(user: User) -> UserLimits | None:
+def limits_check(user: User) -> Allowance:
     """Raise LimitReached (or AccountInactive) if this user may not start a request now;
-    returns the user's own limits row (its allowed models), read in the same query.
+    returns what the request may use (read in the same query).
 
     Queries only for the limits that are set: a site without limits pays two small reads.
     """
@@ -154,13 +167,18 @@ def limits_check(user: User) -> UserLimits | None:
                 resets,
             )
     if limits.concurrent_generations is not None:
-        running = mine.filter(status=Message.Status.STREAMING).count()
+        # An answer its dead process left streaming must not count against the user.
+        fresh = timezone.now() - STALE_STREAM_AFTER
+        running = mine.filter(status=Message.Status.STREAMING, updated_at__gte=fresh).count()
         if running >= limits.concurrent_generations:
             raise LimitReached(
                 f"You may have {limits.concurrent_generations} answers being written at once; "
                 "wait for one to finish or stop it."
             )
-    return own
+    return Allowance(
+        allowed_models=list(own.allowed_models) if own else [],
+        cost_limited=limits.monthly_cost is not None,
+    )
 
 
 @dataclass(frozen=True)

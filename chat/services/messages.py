@@ -13,12 +13,8 @@ from chat.services.attachments import attachments_bind
 from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
-from chat.services.limits import limits_check
+from chat.services.limits import STALE_STREAM_AFTER, Allowance, limits_check
 from chat.services.providers import model_choice_check
-
-# A streaming message not flushed for this long belongs to a process that died
-# (a live generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
-STALE_STREAM_AFTER = timedelta(seconds=30)
 
 
 class GenerationInProgress(Exception):
@@ -56,10 +52,9 @@ def message_send(
     `attachment_ids` are the user's uploaded images, bound to the question (else
     AttachmentNotFound, and nothing is saved).
     """
-    own_limits = limits_check(user)
-    allowed = list(own_limits.allowed_models) if own_limits else []
+    allowance = limits_check(user)
     if model is not None:
-        model_choice_check(provider=provider or "", model=model, allowed=allowed)
+        model_choice_check(provider=provider or "", model=model, allowance=allowance)
     try:
         return _message_send(
             user=user,
@@ -67,7 +62,7 @@ def message_send(
             content=content,
             provider=provider or "",
             model=model,
-            allowed=allowed,
+            allowance=allowance,
             settings=settings,
             attachment_ids=attachment_ids,
         )
@@ -84,7 +79,7 @@ def _message_send(
     content: str,
     provider: str,
     model: str | None,
-    allowed: list[str],
+    allowance: Allowance,
     settings: ConversationSettings | None,
     attachment_ids: Sequence[int],
 ) -> SentMessage:
@@ -94,7 +89,7 @@ def _message_send(
     changed: list[str] = []  # conversation fields to save with the new branch end
     if conversation_id is None:
         if model is None:  # the site's default model: is it one this user may use?
-            model_choice_check(provider="", model="", allowed=allowed)
+            model_choice_check(provider="", model="", allowance=allowance)
         conversation = conversation_create(
             user=user,
             first_message=content,
@@ -112,9 +107,9 @@ def _message_send(
         if model is not None:
             conversation.provider, conversation.model = provider, model
             changed = ["provider", "model"]
-        elif allowed:  # the conversation's model may have been withdrawn from this user
+        else:  # the conversation's model may have been withdrawn since
             model_choice_check(
-                provider=conversation.provider, model=conversation.model, allowed=allowed
+                provider=conversation.provider, model=conversation.model, allowance=allowance
             )
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content

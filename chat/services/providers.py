@@ -4,9 +4,11 @@ ones admins add, narrowed by the admin's model lists and the user's allowed mode
 import logging
 from dataclasses import dataclass
 
-from chat.crypto import secret_decrypt, secret_encrypt, secret_hint
+from chat.crypto import SecretUnreadable, secret_decrypt, secret_encrypt, secret_hint
 from chat.models import Provider as ProviderRow
 from chat.models import User, UserLimits
+from chat.services.limits import Allowance
+from chat.services.usage import Price, price_get
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.models import models_list
@@ -56,9 +58,15 @@ def provider_get(slug: str) -> Provider:
 
 
 def providers_enabled() -> list[Provider]:
-    return [default_provider()] + [
-        _from_row(row) for row in ProviderRow.objects.filter(enabled=True).order_by("name")
-    ]
+    """The default provider and every enabled one whose key can be read."""
+    providers = [default_provider()]
+    for row in ProviderRow.objects.filter(enabled=True).order_by("name"):
+        try:
+            providers.append(_from_row(row))
+        except SecretUnreadable:
+            # One unreadable key must not take the model picker down for everyone.
+            logger.error("provider %s: its API key cannot be decrypted; skipped", row.slug)
+    return providers
 
 
 def provider_key_set(row: ProviderRow, api_key: str) -> None:
@@ -72,17 +80,27 @@ def user_allowed_models(user: User) -> list[str]:
     return list(limits.allowed_models) if limits else []
 
 
-def model_choice_check(*, provider: str, model: str, allowed: list[str]) -> None:
-    """Raises ModelNotAllowed unless a user allowed `allowed` models (empty: any) may send
-    to this provider and model ("" is the provider's configured default model)."""
+def model_choice_check(*, provider: str, model: str, allowance: Allowance) -> None:
+    """Raises ModelNotAllowed unless the user may send to this provider and model ("" is
+    the provider's configured default model): offered by the admin's list, among the
+    user's allowed models, and priced when the user's budget is counted in cost."""
     config = provider_get(provider)
     model = model or config.default_model
+    allowed = allowance.allowed_models
     if not model:
-        return  # the provider's first listed model, known only when the answer starts
+        # The provider's first listed model, known only when the answer starts.
+        if allowed or config.offered_models or allowance.cost_limited:
+            raise ModelNotAllowed("Choose one of the models offered to you in the picker.")
+        return
     if config.offered_models and model not in config.offered_models:
         raise ModelNotAllowed(f"The model {model!r} is not offered: choose another.")
     if allowed and model not in allowed:
         raise ModelNotAllowed(f"You may not use the model {model!r}: choose another.")
+    if allowance.cost_limited and price_get(provider=config.name, model=model) == Price():
+        raise ModelNotAllowed(
+            f"The model {model!r} has no price yet and your budget is counted in cost: "
+            "choose a priced model, or ask an admin to price it."
+        )
 
 
 async def model_choices(
