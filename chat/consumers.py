@@ -81,6 +81,15 @@ MESSAGE_NOT_FOUND = "Message not found."
 BUSY = "An answer is still being written in this conversation: stop it first."
 
 
+def _refused(exc: GenerationInProgress | LimitReached | ModelNotAllowed) -> ProtocolError:
+    """Why a send, a regenerate or an edit was turned away, as the page is told it."""
+    if isinstance(exc, GenerationInProgress):
+        return ProtocolError("busy", BUSY)
+    if isinstance(exc, LimitReached):
+        return ProtocolError("limit_reached", exc.message)
+    return ProtocolError("model_not_allowed", str(exc))
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
@@ -160,12 +169,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             sent = await self._message_send(frame)
         except Conversation.DoesNotExist:
             raise ProtocolError("not_found", NOT_FOUND) from None
-        except GenerationInProgress:
-            raise ProtocolError("busy", BUSY) from None
-        except LimitReached as exc:
-            raise ProtocolError("limit_reached", exc.message) from None
-        except ModelNotAllowed as exc:
-            raise ProtocolError("model_not_allowed", str(exc)) from None
+        except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
+            raise _refused(exc) from None
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
             return
@@ -206,12 +211,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
         except NotBranchable as exc:
             raise ProtocolError("invalid_field", str(exc)) from None
-        except GenerationInProgress:
-            raise ProtocolError("busy", BUSY) from None
-        except LimitReached as exc:
-            raise ProtocolError("limit_reached", exc.message) from None
-        except ModelNotAllowed as exc:
-            raise ProtocolError("model_not_allowed", str(exc)) from None
+        except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
+            raise _refused(exc) from None
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
             return
