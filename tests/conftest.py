@@ -7,8 +7,9 @@ from channels.layers import channel_layers
 from django.test import Client
 
 from chat.generation import generations_running
-from chat.models import User
+from chat.models import Conversation, Usage, User
 from chat.services.limits import site_settings_forget
+from chat.services.usage import Price, UsageCounts, usage_record
 from chat.upstream.client import forget_refusals
 from chat.upstream.models import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
@@ -83,6 +84,30 @@ def alice(django_user_model: type[User]) -> User:
 @pytest.fixture
 def bob(django_user_model: type[User]) -> User:
     return django_user_model.objects.create_user(username="bob", password="bob-password-1")
+
+
+def usage_spent(
+    user: User,
+    *,
+    prompt: int,
+    completion: int,
+    model: str = "m",
+    status: str = "complete",
+    conversation: Conversation | None = None,
+    price: Price | None = None,
+) -> Usage:
+    """A ledger row (and its daily totals) as a finished answer would write it."""
+    return usage_record(
+        user_id=user.pk,
+        conversation_id=conversation.pk if conversation else None,
+        message_id=None,
+        purpose="answer",
+        provider="p",
+        model=model,
+        status=status,
+        counts=UsageCounts(prompt_tokens=prompt, completion_tokens=completion),
+        price=price,
+    )
 
 
 def session_cookie(user: User) -> str:

@@ -17,23 +17,11 @@ from chat.models import (
     User,
     UserLimits,
 )
-from chat.services.usage import Price, UsageCounts, usage_record
+from chat.services.providers import provider_key_set
+from chat.services.usage import Price
+from tests.conftest import usage_spent
 
 pytestmark = pytest.mark.django_db
-
-
-def _record(user, *, prompt, completion, model="m", status="complete", conversation=None, **kw):
-    return usage_record(
-        user_id=user.pk,
-        conversation_id=conversation.pk if conversation else None,
-        message_id=None,
-        purpose="answer",
-        provider="p",
-        model=model,
-        status=status,
-        counts=UsageCounts(prompt_tokens=prompt, completion_tokens=completion),
-        **kw,
-    )
 
 
 @pytest.fixture
@@ -41,9 +29,16 @@ def ledger(alice, bob):
     conversation = Conversation.objects.create(user=alice, title="Budget talk")
     Message.objects.create(conversation=conversation, role="assistant", content="hi")
     price = Price(input=Decimal(2), output=Decimal(8))
-    _record(alice, prompt=100, completion=20, conversation=conversation, price=price)
-    _record(alice, prompt=50, completion=5, model="m2", conversation=conversation, price=price)
-    _record(bob, prompt=7, completion=1, status="stopped", price=price)
+    usage_spent(alice, prompt=100, completion=20, conversation=conversation, price=price)
+    usage_spent(alice, prompt=50, completion=5, model="m2", conversation=conversation, price=price)
+    usage_spent(bob, prompt=7, completion=1, status="stopped", price=price)
+
+
+def _provider_with_key(key: str) -> Provider:
+    provider = Provider(slug="acme", name="Acme", base_url="https://a.invalid/v1")
+    provider_key_set(provider, key)
+    provider.save()
+    return provider
 
 
 MODELS = ["user", "conversation", "message", "usage", "provider", "modelprice", "invite"]
@@ -176,11 +171,7 @@ def test_a_provider_key_is_stored_encrypted_and_never_shown(admin_client):
 
 
 def test_saving_a_provider_without_a_new_key_keeps_the_old_one(admin_client):
-    provider = Provider(slug="acme", name="Acme", base_url="https://a.invalid/v1")
-    from chat.services.providers import provider_key_set
-
-    provider_key_set(provider, "sk-kept-key-123456")
-    provider.save()
+    provider = _provider_with_key("sk-kept-key-123456")
     admin_client.post(
         reverse("admin:chat_provider_change", args=[provider.pk]),
         {"name": "Acme 2", "slug": "acme", "base_url": "https://a.invalid/v1", "enabled": "on"},
@@ -294,11 +285,7 @@ def test_the_dashboard_needs_permission_to_read_the_ledger(client, bob):
 
 
 def test_a_provider_moved_to_another_address_loses_its_stored_key(admin_client):
-    from chat.services.providers import provider_key_set
-
-    provider = Provider(slug="acme", name="Acme", base_url="https://a.invalid/v1")
-    provider_key_set(provider, "sk-kept-key-123456")
-    provider.save()
+    provider = _provider_with_key("sk-kept-key-123456")
     admin_client.post(
         reverse("admin:chat_provider_change", args=[provider.pk]),
         {"name": "Acme", "slug": "acme", "base_url": "https://evil.invalid/v1", "enabled": "on"},
@@ -339,7 +326,7 @@ def test_users_with_usage_are_deactivated_not_deleted(ledger, alice):
 
 
 def test_the_csv_keeps_formulas_as_text(admin_client, bob):
-    _record(bob, prompt=1, completion=1, model="=HYPERLINK(1)")
+    usage_spent(bob, prompt=1, completion=1, model="=HYPERLINK(1)")
     response = admin_client.get(
         reverse("admin:chat_usage_dashboard"), {"period": "today", "format": "csv"}
     )

@@ -17,8 +17,7 @@ from chat.services.branches import (
 from chat.services.limits import LimitReached, site_settings_forget
 from chat.services.messages import GenerationInProgress, message_send
 from chat.services.providers import ModelNotAllowed
-from chat.services.usage import UsageCounts, usage_record
-from tests.conftest import generations_settle
+from tests.conftest import generations_settle, usage_spent
 from tests.websocket import connect, receive_until
 
 
@@ -310,16 +309,7 @@ async def test_regenerating_a_question_is_refused_with_a_clear_error(upstream, a
 def test_a_user_over_their_limit_can_neither_regenerate_nor_edit(alice, two_turns):
     SiteSettings(monthly_tokens=100).save()
     site_settings_forget()
-    usage_record(
-        user_id=alice.pk,
-        conversation_id=None,
-        message_id=None,
-        purpose="answer",
-        provider="p",
-        model="m",
-        status="complete",
-        counts=UsageCounts(prompt_tokens=60, completion_tokens=60),
-    )
+    usage_spent(alice, prompt=60, completion=60)
 
     with pytest.raises(LimitReached):
         message_regenerate(user=alice, message_id=two_turns["a2"].pk)

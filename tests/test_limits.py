@@ -17,8 +17,8 @@ from chat.services.limits import (
     site_settings_forget,
     usage_summary,
 )
-from chat.services.usage import Price, UsageCounts, usage_record
-from tests.conftest import generations_settle
+from chat.services.usage import Price
+from tests.conftest import generations_settle, usage_spent
 from tests.websocket import connect, receive_until
 
 
@@ -28,17 +28,8 @@ def _site_limits(**limits) -> None:
 
 
 def _used(user, prompt: int, completion: int, cost: str = "0") -> None:
-    usage_record(
-        user_id=user.pk,
-        conversation_id=None,
-        message_id=None,
-        purpose="answer",
-        provider="p",
-        model="m",
-        status="complete",
-        counts=UsageCounts(prompt_tokens=prompt, completion_tokens=completion),
-        price=Price(input=Decimal(cost) * 1_000_000 / max(prompt, 1)),
-    )
+    price = Price(input=Decimal(cost) * 1_000_000 / max(prompt, 1))
+    usage_spent(user, prompt=prompt, completion=completion, price=price)
 
 
 @pytest.mark.django_db

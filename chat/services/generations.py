@@ -94,45 +94,40 @@ def _tool_call_text(tool_calls: list[dict[str, Any]]) -> str:
 def chat_request_build(*, message_id: int) -> ChatRequest:
     """The messages to send for a streaming answer: its branch, after the system prompt."""
     message = Message.objects.select_related("conversation").get(pk=message_id)
-    conversation = message.conversation
-    messages: list[dict[str, Any]] = []
-    if conversation.system_prompt:
-        messages.append({"role": "system", "content": conversation.system_prompt})
     branch = message_lineage(message=message)[:-1]
     with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
     images = attachments_of(with_images) if with_images else {}
-    for past in branch:
-        if past.role == Message.Role.ASSISTANT and not past.content:
-            continue  # an answer that produced nothing has nothing to tell the model
-        content = user_content(past.content, images.get(past.pk, []))
-        messages.append({"role": past.role, "content": content})
-    return ChatRequest(
-        user_id=conversation.user_id,
-        conversation_id=conversation.pk,
-        model=conversation.model,
-        messages=messages,
-        provider=provider_get(conversation.provider),
-        parameters=request_parameters(conversation.parameters),
-    )
+    messages = [
+        {"role": past.role, "content": user_content(past.content, images.get(past.pk, []))}
+        for past in branch
+        # an answer that produced nothing has nothing to tell the model
+        if not (past.role == Message.Role.ASSISTANT and not past.content)
+    ]
+    return _chat_request(message.conversation, messages)
 
 
 def chat_request_first(
     *, conversation: Conversation, question: Message, attachments: list[Attachment] | None = None
 ) -> ChatRequest:
     """The request for the first answer of a new conversation, without a query."""
-    messages: list[dict[str, Any]] = []
-    if conversation.system_prompt:
-        messages.append({"role": "system", "content": conversation.system_prompt})
     content = user_content(question.content, attachments or [])
-    messages.append({"role": question.role, "content": content})
+    messages = [{"role": question.role, "content": content}]
+    return _chat_request(conversation, messages, wants_title=True)
+
+
+def _chat_request(
+    conversation: Conversation, messages: list[dict[str, Any]], *, wants_title: bool = False
+) -> ChatRequest:
+    """The conversation's system prompt, provider, model and parameters around `messages`."""
+    system = [{"role": "system", "content": conversation.system_prompt}]
     return ChatRequest(
         user_id=conversation.user_id,
         conversation_id=conversation.pk,
         model=conversation.model,
-        messages=messages,
+        messages=(system if conversation.system_prompt else []) + messages,
         provider=provider_get(conversation.provider),
         parameters=request_parameters(conversation.parameters),
-        wants_title=True,
+        wants_title=wants_title,
     )
 
 
