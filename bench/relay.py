@@ -68,6 +68,21 @@ async def relay_phase(
     )
 
 
+async def bare_phase(
+    env: dict[str, str], write_log: Path, cookies: list[str], seconds: float, stagger: float
+) -> Phase:
+    """The same load through bench/bare_relay.py: the floor under chatsite's figures."""
+    server, port = start_site(env, app="bench.bare_relay:application")
+    try:
+        site = f"http://127.0.0.1:{port}"
+        await load.relay(sites=[site], cookies=cookies, seconds=2, stagger=stagger)  # warm-up
+        return await relay_phase(
+            "bare relay", [server.pid], write_log, cookies, [site], seconds, stagger
+        )
+    finally:
+        stop(server)
+
+
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="chatsite-bench-"))
     write_log = workdir / "db-writes.log"
@@ -93,6 +108,8 @@ async def main(args: argparse.Namespace) -> None:
             base_url=base_url, clients=args.streams, seconds=args.seconds, stagger=stagger
         )
         direct = Phase("direct", samples, wall)
+        print("bare relay")
+        bare = await bare_phase(env, write_log, cookies, args.seconds, stagger)
         print("relay")
         profiler = None
         if args.profile:
@@ -143,7 +160,7 @@ async def main(args: argparse.Namespace) -> None:
             stop(server)
         stop(fake)
 
-    relays = [relay, relay_idle]
+    relays = [bare, relay, relay_idle]
     engines = "PostgreSQL and Redis" if "REDIS_URL" in env else "SQLite"
     text = table(
         direct,

@@ -51,8 +51,10 @@ def site_env(*, storage: dict[str, str], base_url: str, write_log: Path) -> dict
     )
 
 
-def start_site(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    return serve(env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_site(
+    env: dict[str, str], app: str = "chatsite.asgi:application"
+) -> tuple[subprocess.Popen[bytes], int]:
+    return serve(env, app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def cpu_seconds(pids: list[int]) -> float:

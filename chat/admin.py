@@ -31,7 +31,7 @@ from chat.models import (
     User,
     UserLimits,
 )
-from chat.services.limits import month_start, site_settings, site_settings_forget
+from chat.services.limits import month_start, site_settings
 from chat.services.providers import provider_key_set
 from chat.usage_reports import usage_models_seen
 
@@ -205,10 +205,6 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def save_model(self, request: HttpRequest, obj: SiteSettings, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        site_settings_forget()
 
 
 # --- providers and prices -------------------------------------------------------------

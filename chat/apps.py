@@ -9,6 +9,8 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from chat import signals  # noqa: F401 - connects the receivers
+
         if settings.CHAT_DB_WRITE_LOG:
             from chat import dbwrites
 

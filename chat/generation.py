@@ -252,7 +252,7 @@ class Generation:
                 message_id=self.message_id
             )
         self.provider = self.request.provider
-        client = UpstreamClient(self.provider)
+        client = UpstreamClient(self.provider, read_every=settings.CHAT_DELTA_INTERVAL)
         self.model = self.request.model or await model_default(client)
         body = self.request.body(self.model)
         # aclosing: however this loop is left, the upstream response is closed at once.

@@ -9,7 +9,7 @@ from django.test import Client
 from chat.generation import generations_running
 from chat.models import Conversation, Usage, User
 from chat.services.limits import site_settings_forget
-from chat.services.usage import Price, UsageCounts, usage_record
+from chat.services.usage import Price, UsageCounts, prices_forget, usage_record
 from chat.upstream.client import forget_refusals
 from chat.upstream.models import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
@@ -41,13 +41,14 @@ def quick_retries(settings) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_site_settings() -> Iterator[None]:
-    # Cached per process for a few seconds: each test starts from its own database's row.
-    site_settings_forget()
-    models_forget()
+def fresh_caches() -> Iterator[None]:
+    # Cached per process for a few seconds: each test starts from its own database's rows
+    # (a rolled-back test deletes them without telling the caches).
+    for forget in (site_settings_forget, models_forget, prices_forget):
+        forget()
     yield
-    site_settings_forget()
-    models_forget()
+    for forget in (site_settings_forget, models_forget, prices_forget):
+        forget()
 
 
 @pytest.fixture(autouse=True)

@@ -46,8 +46,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def start_site(env: dict[str, str], **popen: Any) -> tuple[subprocess.Popen[bytes], int]:
-    """chatsite served as in production (daphne on uvloop) on a free port."""
+def start_site(
+    env: dict[str, str], app: str = "chatsite.asgi:application", **popen: Any
+) -> tuple[subprocess.Popen[bytes], int]:
+    """chatsite (or another ASGI `app`) served as in production, daphne on uvloop, on a
+    free port."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -58,7 +61,7 @@ def start_site(env: dict[str, str], **popen: Any) -> tuple[subprocess.Popen[byte
             "127.0.0.1",
             "-p",
             str(port),
-            "chatsite.asgi:application",
+            app,
         ],
         cwd=ROOT,
         env=env,

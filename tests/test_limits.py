@@ -58,6 +58,19 @@ class TestLimitsCheck:
         with pytest.raises(LimitReached):
             limits_check(bob)
 
+    def test_a_users_own_limits_and_models_are_read_as_saved(self, alice):
+        UserLimits.objects.create(
+            user=alice, monthly_cost=Decimal("2.50"), allowed_models=["a", "b/c"]
+        )
+        allowance = limits_check(alice)
+        assert allowance.allowed_models == ["a", "b/c"]
+        assert allowance.cost_limited
+
+    def test_a_site_without_limits_pays_one_query_per_send(self, alice, django_assert_num_queries):
+        limits_check(alice)  # the site settings, cached for a few seconds
+        with django_assert_num_queries(1):
+            assert limits_check(alice).allowed_models == []
+
     def test_usage_of_last_month_does_not_count(self, alice):
         _site_limits(monthly_tokens=100)
         _used(alice, 500, 0)

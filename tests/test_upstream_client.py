@@ -244,3 +244,53 @@ def test_retry_after_is_read_as_seconds(header, seconds):
 
 def test_retry_after_may_be_an_http_date():
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+class TestPacedReads:
+    """Once tokens flow, the body is read about every `read_every` seconds: what arrives
+    in between comes in one network read instead of one read per token."""
+
+    @pytest.fixture
+    def network_reads(self, monkeypatch) -> list[int]:
+        from httpcore._backends.anyio import AnyIOStream
+
+        reads = [0]
+        real_read = AnyIOStream.read
+
+        async def counted(stream, *args, **kwargs):
+            reads[0] += 1
+            return await real_read(stream, *args, **kwargs)
+
+        monkeypatch.setattr(AnyIOStream, "read", counted)
+        return reads
+
+    def paced(self, upstream, read_every: float) -> UpstreamClient:
+        provider = Provider(name="fake", base_url=upstream.base_url, api_key=FAKE_API_KEY)
+        return UpstreamClient(provider, QUICK, read_every=read_every)
+
+    async def test_tokens_after_the_first_come_in_a_few_reads_and_in_order(
+        self, upstream, network_reads
+    ):
+        upstream.plan(tokens=40, delay=0.005)
+        events = await stream(self.paced(upstream, read_every=0.05))
+        assert contents(events) == "".join(f"t{i} " for i in range(40))
+        assert events[-2:] == [Finish("stop"), UsageReport(4, 40, 0, 0)]
+        # 40 pieces 5 ms apart last 0.2 s: a read per 50 ms, not one per piece.
+        assert network_reads[0] < 15
+
+    async def test_without_pacing_each_piece_is_its_own_read(self, upstream, network_reads):
+        upstream.plan(tokens=40, delay=0.005)
+        assert contents(await stream(self.paced(upstream, read_every=0))).startswith("t0 t1 ")
+        assert network_reads[0] >= 40
+
+    async def test_the_first_token_is_not_held_back(self, upstream):
+        import time
+
+        upstream.plan(tokens=3, delay=0.01)
+        body = {"model": "chatsite-demo", "messages": [{"role": "user", "content": "hi"}]}
+        started = time.monotonic()
+        async for event in self.paced(upstream, read_every=3.0).stream_chat(body):
+            if isinstance(event, ContentDelta):
+                # The pause comes after the first token, never before it.
+                assert time.monotonic() - started < 3.0
+                break

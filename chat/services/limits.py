@@ -3,12 +3,15 @@ limit was hit and when it resets. An answer that crosses a limit mid-way finishe
 next request is refused."""
 
 import datetime
+import functools
 import time
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import DecimalField, Field, JSONField, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -126,18 +129,18 @@ def limits_check(user: User) -> Allowance:
 
     Queries only for the limits that are set: a site without limits pays two small reads.
     """
-    # Plain values, not model instances: this runs before every answer.
-    names = [f.name for f in fields(Limits)] + ["allowed_models"]
-    row = (
-        User.objects.filter(pk=user.pk)
-        .values("is_active", "limits__id", *(f"limits__{name}" for name in names))
-        .first()
-    )
-    if row is None or not row["is_active"]:
+    row = _user_limits_row(user.pk)
+    if row is None or not row[0]:
         raise AccountInactive
     own = None
-    if row["limits__id"] is not None:
-        own = UserLimits(user_id=user.pk, **{name: row[f"limits__{name}"] for name in names})
+    if row[1] is not None:
+        own = UserLimits(
+            user_id=user.pk,
+            **{
+                field.name: _from_db(field, value)
+                for field, value in zip(_limit_columns(), row[2:], strict=True)
+            },
+        )
     limits = limits_effective(own, site_settings())
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         month = usage_this_month(user.pk)
@@ -179,6 +182,46 @@ def limits_check(user: User) -> Allowance:
         allowed_models=list(own.allowed_models) if own else [],
         cost_limited=limits.monthly_cost is not None,
     )
+
+
+@functools.cache
+def _limit_columns() -> list[Field]:
+    return [UserLimits._meta.get_field(f.name) for f in fields(Limits)] + [
+        UserLimits._meta.get_field("allowed_models")
+    ]
+
+
+@functools.cache
+def _user_limits_sql() -> str:
+    """Whether the user is active, and their own limits: one statement, built once. The
+    ORM built this join anew before every answer, for a fifth of the send's CPU."""
+    quote = connection.ops.quote_name
+    users, limits = quote(User._meta.db_table), quote(UserLimits._meta.db_table)
+    columns = ", ".join(f"l.{quote(field.column)}" for field in _limit_columns())
+    # Only quoted names from the models go into the text; the user id is a parameter.
+    return (
+        f"SELECT u.{quote('is_active')}, l.{quote('id')}, {columns} "  # noqa: S608
+        f"FROM {users} u LEFT JOIN {limits} l ON l.{quote('user_id')} = u.{quote('id')} "
+        f"WHERE u.{quote('id')} = %s"
+    )
+
+
+def _user_limits_row(user_id: int) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_user_limits_sql(), [user_id])
+        return cursor.fetchone()
+
+
+def _from_db(field: Field, value: Any) -> Any:
+    """A raw column value as the model has it (JSON text parsed, SQLite's floats made
+    Decimal)."""
+    if value is None:
+        return None
+    if isinstance(field, JSONField):
+        return field.from_db_value(value, None, connection)
+    if isinstance(field, DecimalField):
+        return field.to_python(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    return field.to_python(value)
 
 
 @dataclass(frozen=True)

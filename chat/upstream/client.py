@@ -29,6 +29,9 @@ from chat.upstream.think import ThinkSplitter
 
 logger = logging.getLogger(__name__)
 
+# httpx yields each HTTP chunk of a network read on its own: a piece that took longer
+# than this to come was waited for on the network; one from the same read comes at once.
+NETWORK_WAIT = 0.0002
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _clients: dict[tuple[int, bool], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
 # Base URLs of providers that refused `stream_options` (remembered for this process).
@@ -83,9 +86,15 @@ def http_client(*, demo: bool = False) -> httpx.AsyncClient:
 
 
 class UpstreamClient:
-    def __init__(self, provider: Provider, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, provider: Provider, retry: RetryPolicy | None = None, read_every: float = 0.0
+    ) -> None:
         self.provider = provider
         self.retry = retry or RetryPolicy.from_settings()
+        # Once tokens flow, the body is read about this often: what arrives in between
+        # waits in the socket's buffer and comes in one read, not one read per token.
+        # The event loop's and httpx's cost per read was the relay's largest.
+        self.read_every = read_every
 
     async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
         """Stream one chat completion as typed events, retrying what may be retried.
@@ -138,12 +147,14 @@ class UpstreamClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._status_error(response)
-                decoder, done = SseDecoder(), False
+                decoder, done, flowing = SseDecoder(), False, False
                 # After a malformed chunk the answer is broken, but the rest of the stream
                 # is still read for its usage chunk: the provider bills it all the same.
                 broken: UpstreamError | None = None
                 body = response.aiter_bytes()
+                resumed = time.monotonic()
                 async for data in body:
+                    waited = time.monotonic() - resumed
                     for payload in decoder.feed(data):
                         if payload == DONE:
                             done = True
@@ -155,6 +166,7 @@ class UpstreamClient:
                                 raise self._redacted(exc) from None
                             broken = broken or self._redacted(exc)
                             continue
+                        flowing = flowing or bool(events)
                         for event in events:
                             if broken is not None:
                                 if isinstance(event, UsageReport):
@@ -166,6 +178,10 @@ class UpstreamClient:
                                 yield event
                     if done:
                         break
+                    # The first token went on at once; what follows is read in batches.
+                    if flowing and self.read_every and waited > NETWORK_WAIT:
+                        await asyncio.sleep(self.read_every)
+                    resumed = time.monotonic()
                 if done:
                     # The body ends right after [DONE]; reading its end returns the
                     # connection to the pool instead of closing it.

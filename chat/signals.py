@@ -1,0 +1,22 @@
+"""What the per-process caches of hot-path reads forget when an admin changes their rows.
+
+Other processes see the change when their copy expires (a few seconds)."""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from chat.models import ModelPrice, SiteSettings
+from chat.services.limits import site_settings_forget
+from chat.services.usage import prices_forget
+
+
+@receiver([post_save, post_delete], sender=ModelPrice)
+def _price_changed(**_: Any) -> None:
+    prices_forget()
+
+
+@receiver([post_save, post_delete], sender=SiteSettings)
+def _site_settings_changed(**_: Any) -> None:
+    site_settings_forget()
