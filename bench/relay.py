@@ -6,8 +6,9 @@ With DATABASE_URL and REDIS_URL set (make services starts both), the server runs
 PostgreSQL and Redis, and --processes N starts N server processes.
 
 Starts the fake upstream and chatsite under daphne, sends N closed-loop clients straight
-to the upstream and then through chatsite over websockets (without and with idle
-sockets open), and writes a table and a plot into docs/benchmarks.md.
+to the upstream, through a bare relay (bench/bare_relay.py: the floor), and through
+chatsite over websockets (without and with idle sockets open), and writes a table and a
+plot into docs/benchmarks.md.
 """
 
 import argparse
