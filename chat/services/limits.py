@@ -127,7 +127,7 @@ def limits_check(user: User) -> Allowance:
     """Raise LimitReached (or AccountInactive) if this user may not start a request now;
     returns what the request may use (read in the same query).
 
-    Queries only for the limits that are set: a site without limits pays two small reads.
+    Queries only for the limits that are set: a site without limits pays one small read.
     """
     row = _user_limits_row(user.pk)
     if row is None or not row[0]:
