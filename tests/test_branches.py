@@ -14,7 +14,7 @@ from chat.services.branches import (
     message_edit,
     message_regenerate,
 )
-from chat.services.limits import LimitReached, site_settings_forget
+from chat.services.limits import LimitReached
 from chat.services.messages import GenerationInProgress, message_send
 from chat.services.providers import ModelNotAllowed
 from tests.conftest import generations_settle, usage_spent
@@ -308,7 +308,6 @@ async def test_regenerating_a_question_is_refused_with_a_clear_error(upstream, a
 @pytest.mark.django_db
 def test_a_user_over_their_limit_can_neither_regenerate_nor_edit(alice, two_turns):
     SiteSettings(monthly_tokens=100).save()
-    site_settings_forget()
     usage_spent(alice, prompt=60, completion=60)
 
     with pytest.raises(LimitReached):
@@ -333,7 +332,6 @@ async def test_regenerating_over_the_limit_is_refused_over_the_websocket(upstrea
     ws = await connect(alice)
     _, done = await _conversation_with_one_answer(ws, upstream)
     await sync_to_async(SiteSettings(monthly_tokens=1).save)()
-    site_settings_forget()
 
     await ws.send_json_to({"type": "regenerate", "message_id": done["message_id"]})
     reply = await ws.receive_json_from()

@@ -14,7 +14,6 @@ from chat.services.limits import (
     LimitReached,
     limits_check,
     month_resets_at,
-    site_settings_forget,
     usage_summary,
 )
 from chat.services.usage import Price
@@ -23,8 +22,7 @@ from tests.websocket import connect, receive_until
 
 
 def _site_limits(**limits) -> None:
-    SiteSettings(**limits).save()
-    site_settings_forget()
+    SiteSettings(**limits).save()  # forgotten by the cache at once (chat/signals.py)
 
 
 def _used(user, prompt: int, completion: int, cost: str = "0") -> None:

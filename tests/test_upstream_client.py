@@ -19,9 +19,11 @@ QUICK = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
 ONCE = RetryPolicy(attempts=1, base_delay=0, max_wait=0)
 
 
-def client_for(upstream, retry: RetryPolicy = QUICK, api_key: str = FAKE_API_KEY):
+def client_for(
+    upstream, retry: RetryPolicy = QUICK, api_key: str = FAKE_API_KEY, read_every: float = 0.0
+):
     provider = Provider(name="fake", base_url=upstream.base_url, api_key=api_key)
-    return UpstreamClient(provider, retry)
+    return UpstreamClient(provider, retry, read_every=read_every)
 
 
 async def stream(client: UpstreamClient) -> list:
@@ -264,15 +266,11 @@ class TestPacedReads:
         monkeypatch.setattr(AnyIOStream, "read", counted)
         return reads
 
-    def paced(self, upstream, read_every: float) -> UpstreamClient:
-        provider = Provider(name="fake", base_url=upstream.base_url, api_key=FAKE_API_KEY)
-        return UpstreamClient(provider, QUICK, read_every=read_every)
-
     async def test_tokens_after_the_first_come_in_a_few_reads_and_in_order(
         self, upstream, network_reads
     ):
         upstream.plan(tokens=40, delay=0.005)
-        events = await stream(self.paced(upstream, read_every=0.05))
+        events = await stream(client_for(upstream, read_every=0.05))
         assert contents(events) == "".join(f"t{i} " for i in range(40))
         assert events[-2:] == [Finish("stop"), UsageReport(4, 40, 0, 0)]
         # 40 pieces 5 ms apart last 0.2 s: a read per 50 ms, not one per piece.
@@ -280,7 +278,7 @@ class TestPacedReads:
 
     async def test_without_pacing_each_piece_is_its_own_read(self, upstream, network_reads):
         upstream.plan(tokens=40, delay=0.005)
-        assert contents(await stream(self.paced(upstream, read_every=0))).startswith("t0 t1 ")
+        assert contents(await stream(client_for(upstream, read_every=0))).startswith("t0 t1 ")
         assert network_reads[0] >= 40
 
     async def test_the_first_token_is_not_held_back(self, upstream):
@@ -289,7 +287,7 @@ class TestPacedReads:
         upstream.plan(tokens=3, delay=0.01)
         body = {"model": "chatsite-demo", "messages": [{"role": "user", "content": "hi"}]}
         started = time.monotonic()
-        async for event in self.paced(upstream, read_every=3.0).stream_chat(body):
+        async for event in client_for(upstream, read_every=3.0).stream_chat(body):
             if isinstance(event, ContentDelta):
                 # The pause comes after the first token, never before it.
                 assert time.monotonic() - started < 3.0

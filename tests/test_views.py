@@ -74,7 +74,6 @@ def test_chat_pages_carry_a_content_security_policy_without_inline_script(alice_
 
 def _signup_mode(mode: str) -> None:
     SiteSettings(signup_mode=mode).save()
-    site_settings_forget()
 
 
 SIGNUP = {"username": "carol", "password1": "a-long-password-9", "password2": "a-long-password-9"}

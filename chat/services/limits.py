@@ -4,7 +4,6 @@ next request is refused."""
 
 import datetime
 import functools
-import time
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -15,15 +14,12 @@ from django.db.models import DecimalField, Field, JSONField, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from chat.caching import Expiring
 from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
 
 # A streaming answer not flushed for this long belongs to a process that died (a live
 # generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
 STALE_STREAM_AFTER = datetime.timedelta(seconds=30)
-
-# The site settings row is read on every send; an admin's change applies within this.
-SITE_SETTINGS_TTL = 5.0
-_site_settings: tuple[float, SiteSettings] | None = None
 
 
 class LimitReached(Exception):
@@ -62,21 +58,23 @@ class MonthUsage:
     resets_at: datetime.datetime
 
 
-def site_settings(*, fresh: bool = False) -> SiteSettings:
-    global _site_settings
-    now = time.monotonic()
-    if not fresh and _site_settings and now - _site_settings[0] < SITE_SETTINGS_TTL:
-        return _site_settings[1]
+def _site_settings_load() -> SiteSettings:
     row, _ = SiteSettings.objects.get_or_create(
         pk=1, defaults={"signup_mode": settings.SIGNUP_MODE}
     )
-    _site_settings = (now, row)
     return row
 
 
+# The site settings row is read on every send; an admin's change applies within 5 s.
+_site_settings = Expiring(_site_settings_load, ttl=5.0)
+
+
+def site_settings(*, fresh: bool = False) -> SiteSettings:
+    return _site_settings.get(fresh=fresh)
+
+
 def site_settings_forget() -> None:
-    global _site_settings
-    _site_settings = None
+    _site_settings.forget()
 
 
 def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limits:
@@ -90,7 +88,7 @@ def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limi
 
 
 def limits_for(user: User) -> Limits:
-    return limits_effective(UserLimits.objects.filter(user=user).first(), site_settings())
+    return limits_effective(_user_limits(user.pk)[1], site_settings())
 
 
 def month_start(now: datetime.datetime | None = None) -> datetime.date:
@@ -129,18 +127,9 @@ def limits_check(user: User) -> Allowance:
 
     Queries only for the limits that are set: a site without limits pays one small read.
     """
-    row = _user_limits_row(user.pk)
-    if row is None or not row[0]:
+    active, own = _user_limits(user.pk)
+    if not active:
         raise AccountInactive
-    own = None
-    if row[1] is not None:
-        own = UserLimits(
-            user_id=user.pk,
-            **{
-                field.name: _from_db(field, value)
-                for field, value in zip(_limit_columns(), row[2:], strict=True)
-            },
-        )
     limits = limits_effective(own, site_settings())
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         month = usage_this_month(user.pk)
@@ -206,10 +195,18 @@ def _user_limits_sql() -> str:
     )
 
 
-def _user_limits_row(user_id: int) -> tuple[Any, ...] | None:
+def _user_limits(user_id: int) -> tuple[bool, UserLimits | None]:
+    """Whether the user exists and is active, and their own limits if they have any."""
     with connection.cursor() as cursor:
         cursor.execute(_user_limits_sql(), [user_id])
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        return False, None
+    if row[1] is None:
+        return bool(row[0]), None
+    values = zip(_limit_columns(), row[2:], strict=True)
+    own = UserLimits(user_id=user_id, **{field.name: _from_db(field, v) for field, v in values})
+    return bool(row[0]), own
 
 
 def _from_db(field: Field, value: Any) -> Any:

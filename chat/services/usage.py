@@ -2,7 +2,6 @@
 
 import functools
 import math
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,6 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from chat.caching import Expiring
 from chat.models import ModelPrice, Usage, UsageDaily, UsageDailyModel, UsageTotals
 from chat.upstream.events import UsageReport
 
@@ -99,35 +99,27 @@ class Price:
         return (total / Decimal(1_000_000)).quantize(COST_QUANTUM)
 
 
-# Prices are read on every final save; an admin's change applies within this, and at once
-# in the process that saved it (chat/signals.py). Reading the table per answer cost more
-# than any other query of the final save (docs/benchmarks.md).
-PRICES_TTL = 5.0
-_prices: tuple[float, dict[tuple[str, str], Price]] | None = None
+def _price_table_load() -> dict[tuple[str, str], Price]:
+    return {
+        (row.provider, row.model): Price(
+            row.input_per_million, row.cached_input_per_million, row.output_per_million
+        )
+        for row in ModelPrice.objects.all()
+    }
+
+
+# Prices are read on every final save; an admin's change applies within 5 s. Reading the
+# table per answer cost more than any other query of the final save (docs/benchmarks.md).
+_prices = Expiring(_price_table_load, ttl=5.0)
 
 
 def prices_forget() -> None:
-    global _prices
-    _prices = None
-
-
-def _price_table() -> dict[tuple[str, str], Price]:
-    global _prices
-    now = time.monotonic()
-    if _prices is None or now - _prices[0] >= PRICES_TTL:
-        table = {
-            (row.provider, row.model): Price(
-                row.input_per_million, row.cached_input_per_million, row.output_per_million
-            )
-            for row in ModelPrice.objects.all()
-        }
-        _prices = (now, table)
-    return _prices[1]
+    _prices.forget()
 
 
 def price_get(*, provider: str, model: str) -> Price:
     """The price in force now: the provider's own for the model, else any provider's, else 0."""
-    table = _price_table()
+    table = _prices.get()
     for key in ((provider, model), ("", model)):
         if key in table:
             return table[key]
