@@ -16,7 +16,7 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 
 NODE_MODULES := node_modules/.installed
 
-.PHONY: run test pytest pytest-services services bench bench-admin lint format check-deploy admin chromium lock clean
+.PHONY: run test pytest pytest-services services bench bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,7 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 # The browser libraries (markdown, sanitiser, highlighting, math), exactly as the lockfile
 # pins them; served as static files from node_modules (chatsite/vendor.py).
 $(NODE_MODULES): package-lock.json
-	@if ! command -v npm >/dev/null; then \
-		echo "Installing Debian's nodejs and npm for the browser libraries"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
-	fi
+	scripts/install-packages run
 	npm ci --no-audit --no-fund
 	touch $@
 
@@ -47,7 +44,7 @@ run: $(VENV)/.runtime $(NODE_MODULES)
 	DEBUG=$${DEBUG-1} $(BIN)/python -m chatsite.serve -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 ## Set up and run every check and test: lint, format, Django checks, pytest (browser included).
-test: $(VENV)/.dev $(NODE_MODULES) chromium
+test: packages $(VENV)/.dev $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py check
@@ -95,12 +92,10 @@ admin: $(VENV)/.runtime
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py createsuperuser
 
-## Debian's chromium for the browser tests (Playwright cannot download its own here).
-chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-		echo "Installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	fi
+## Every Debian package the tests need, in one step before any test runs: chromium (Playwright
+## cannot download its own here), nginx, PostgreSQL, Redis, nodejs and npm.
+packages:
+	CHROMIUM=$(CHROMIUM) scripts/install-packages test
 
 ## Re-pin every dependency from pyproject.toml in a clean virtualenv.
 lock:
