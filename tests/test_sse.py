@@ -1,6 +1,6 @@
 import pytest
 
-from chat.upstream.errors import UpstreamError
+from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     ContentDelta,
     Finish,
@@ -111,3 +111,15 @@ def test_a_mid_stream_error_event_raises_with_the_providers_message():
 def test_a_malformed_chunk_raises(payload):
     with pytest.raises(UpstreamError, match="malformed"):
         parse_chunk(payload)
+
+
+@pytest.mark.parametrize(
+    "piece",
+    ['"not an object"', "[1]", '{"index":"first"}', '{"index":1.5}', '{"index":0,"function":"f"}'],
+)
+def test_a_tool_call_piece_of_the_wrong_shape_is_a_malformed_chunk_from_the_provider(piece):
+    chunk = f'{{"choices":[{{"index":0,"delta":{{"tool_calls":[{piece}]}}}}]}}'
+    with pytest.raises(UpstreamError) as caught:
+        parse_chunk(chunk)
+    assert caught.value.kind == FailureKind.MALFORMED
+    assert caught.value.message == "The provider sent a malformed stream chunk."

@@ -45,11 +45,7 @@ def parse_chunk(payload: str | bytes) -> list[StreamEvent]:
     except json.JSONDecodeError:
         chunk = None
     if not isinstance(chunk, dict):
-        raise UpstreamError(
-            "The provider sent a malformed stream chunk.",
-            kind=FailureKind.MALFORMED,
-            retryable=False,
-        )
+        raise _malformed()
     if "error" in chunk:
         raise UpstreamError(
             error_message(chunk, "The provider reported an error."),
@@ -70,21 +66,37 @@ def parse_chunk(payload: str | bytes) -> list[StreamEvent]:
         if isinstance(content, str) and content:
             events.append(ContentDelta(content))
         for call in delta.get("tool_calls") or []:
-            function = call.get("function") or {}
-            events.append(
-                ToolCallDelta(
-                    index=int(call.get("index", 0)),
-                    id=call.get("id"),
-                    name=function.get("name"),
-                    arguments=function.get("arguments") or "",
-                )
-            )
+            events.append(_tool_call_piece(call))
         if choice.get("finish_reason"):
             events.append(Finish(str(choice["finish_reason"])))
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         events.append(usage_report(usage))
     return events
+
+
+def _tool_call_piece(call: Any) -> ToolCallDelta:
+    # A piece of the wrong shape is the provider's malformed chunk, not chatsite's failure.
+    if not isinstance(call, dict):
+        raise _malformed()
+    index = call.get("index", 0)
+    function = call.get("function") or {}
+    if not isinstance(index, int) or isinstance(index, bool) or not isinstance(function, dict):
+        raise _malformed()
+    return ToolCallDelta(
+        index=index,
+        id=call.get("id"),
+        name=function.get("name"),
+        arguments=function.get("arguments") or "",
+    )
+
+
+def _malformed() -> UpstreamError:
+    return UpstreamError(
+        "The provider sent a malformed stream chunk.",
+        kind=FailureKind.MALFORMED,
+        retryable=False,
+    )
 
 
 def usage_report(usage: dict[str, Any]) -> UsageReport:
