@@ -85,6 +85,16 @@ class TestLimitsCheck:
             limits_check(alice)
         assert "budget of 2.50" in refused.value.message
 
+    def test_a_free_model_may_be_used_under_a_cost_budget(self, upstream, alice):
+        from chat.models import ModelPrice
+        from chat.services.messages import message_send
+
+        UserLimits.objects.create(user=alice, monthly_cost=Decimal(5))
+        ModelPrice.objects.create(model="chatsite-demo", input_per_million=0)
+
+        sent = message_send(user=alice, conversation_id=None, content="hi")
+        assert sent.conversation_created, "a price of 0 is free, not unpriced"
+
     def test_requests_per_minute(self, alice):
         UserLimits.objects.create(user=alice, requests_per_minute=2)
         conversation = Conversation.objects.create(user=alice)

@@ -8,7 +8,7 @@ from chat.crypto import SecretUnreadable, secret_decrypt, secret_encrypt, secret
 from chat.models import Provider as ProviderRow
 from chat.models import User, UserLimits
 from chat.services.limits import Allowance
-from chat.services.usage import Price, price_get
+from chat.services.usage import price_find
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.models import models_list
@@ -96,7 +96,7 @@ def model_choice_check(*, provider: str, model: str, allowance: Allowance) -> No
         raise ModelNotAllowed(f"The model {model!r} is not offered: choose another.")
     if allowed and model not in allowed:
         raise ModelNotAllowed(f"You may not use the model {model!r}: choose another.")
-    if allowance.cost_limited and price_get(provider=config.name, model=model) == Price():
+    if allowance.cost_limited and price_find(provider=config.name, model=model) is None:
         raise ModelNotAllowed(
             f"The model {model!r} has no price yet and your budget is counted in cost: "
             "choose a priced model, or ask an admin to price it."

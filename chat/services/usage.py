@@ -117,13 +117,19 @@ def prices_forget() -> None:
     _prices.forget()
 
 
-def price_get(*, provider: str, model: str) -> Price:
-    """The price in force now: the provider's own for the model, else any provider's, else 0."""
+def price_find(*, provider: str, model: str) -> Price | None:
+    """The price in force now: the provider's own for the model, else any provider's, else
+    None (unpriced). A price of 0 is a free model, not an unpriced one."""
     table = _prices.get()
     for key in ((provider, model), ("", model)):
         if key in table:
             return table[key]
-    return Price()
+    return None
+
+
+def price_get(*, provider: str, model: str) -> Price:
+    """The price in force now, 0 for an unpriced model."""
+    return price_find(provider=provider, model=model) or Price()
 
 
 def usage_record(
