@@ -126,6 +126,7 @@ class Generation:
         self.provider: Provider = default_provider()
         self.model = ""
         self.request: ChatRequest | None = None
+        self._client: UpstreamClient | None = None
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.tool_calls: dict[int, dict[str, Any]] = {}
@@ -255,24 +256,35 @@ class Generation:
         client = UpstreamClient(self.provider, read_every=settings.CHAT_DELTA_INTERVAL)
         self.model = self.request.model or await model_default(client)
         body = self.request.body(self.model)
-        # aclosing: however this loop is left, the upstream response is closed at once.
-        async with aclosing(client.stream_chat(body)) as events:
-            async for event in events:
-                if isinstance(event, ContentDelta):
-                    self._received(content=event.text)
-                elif isinstance(event, ReasoningDelta):
-                    self._received(reasoning=event.text)
-                elif isinstance(event, ToolCallDelta):
-                    self._tool_call_piece(event)
-                elif isinstance(event, Finish):
-                    self.finish_reason = event.reason
-                elif isinstance(event, UsageReport):
-                    self.usage = event
-                elif isinstance(event, Retrying):
-                    await self._retrying(event)
+        self._client = client
+        try:
+            # aclosing: however this loop is left, the upstream response is closed at once.
+            async with aclosing(client.stream_chat(body)) as events:
+                async for event in events:
+                    if isinstance(event, ContentDelta):
+                        self._received(content=event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        self._received(reasoning=event.text)
+                    elif isinstance(event, ToolCallDelta):
+                        self._tool_call_piece(event)
+                    elif isinstance(event, Finish):
+                        self.finish_reason = event.reason
+                    elif isinstance(event, UsageReport):
+                        self.usage = event
+                    elif isinstance(event, Retrying):
+                        await self._retrying(event)
+        finally:
+            # Stopped mid-stream: the text held back for a possible <think> tag is kept.
+            for piece in client.held_back():
+                if isinstance(piece, ContentDelta):
+                    self._received(content=piece.text)
+                else:
+                    self._received(reasoning=piece.text)
 
     async def _retrying(self, event: Retrying) -> None:
-        self.failed_attempts.append(FailedAttempt(uuid.uuid4(), event.status_code, event.message))
+        self.failed_attempts.append(
+            FailedAttempt(uuid.uuid4(), event.status_code, event.message, event.streamed)
+        )
         await self._send_to_viewers(
             retrying_frame(
                 message_id=self.message_id,
@@ -452,11 +464,10 @@ class Generation:
         self._reasoning_over(now)  # it ended while still reasoning
         ttft = self._first_token_at
         usage = self.usage
-        refused = (
-            self.failure is not None
-            and not ttft
-            and self.failure.kind in (FailureKind.STATUS, FailureKind.CONNECT)
-        )
+        # Refused, or failed before the provider answered 200: it read no prompt.
+        refused = self.failure is not None and not self.failure.streamed
+        # Stopped before the request went out, or while waiting to retry: no usage row.
+        sent = self._client is not None and self._client.request_sent
         return GenerationResult(
             status=status,
             content="".join(self.content),
@@ -468,8 +479,8 @@ class Generation:
             provider=self.provider.name,
             model=self.model,
             usage=None if usage is None else UsageCounts.from_report(usage),
-            # Refused before streaming (or never sent): the provider bills nothing.
-            billable=self.request is not None and not refused,
+            billable=sent and not refused,
+            sent=sent,
             prompt_text=self.request.prompt_text if self.request else "",
             failed_attempts=self.failed_attempts,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,

@@ -1,6 +1,8 @@
 """Every fault of ../shared/api/README.md, end to end: what the user sees, what is stored,
 and the usage rows. The fake upstream injects each one as a real HTTP server."""
 
+import asyncio
+
 import pytest
 
 from chat.models import Message, Usage
@@ -102,6 +104,20 @@ async def test_a_connection_reset_before_the_first_token_is_retried(upstream, al
     assert (frames[-1]["status"], frames[-1]["content"]) == ("complete", "t0 t1 t2 ")
 
 
+async def test_an_attempt_dropped_after_it_began_streaming_bills_an_estimated_prompt(
+    upstream, alice
+):
+    upstream.plan(tokens=3, drop_after=0)  # HTTP 200 and the role chunk, then the drop
+    upstream.plan(tokens=3)
+    frames = await ask(alice, "the provider read this prompt")
+    _, (dropped, answered) = await stored(frames)
+
+    assert frames[-1]["status"] == "complete"
+    assert (dropped.status, dropped.completion_tokens, dropped.estimated) == ("error", 0, True)
+    assert dropped.prompt_tokens > 0
+    assert (answered.status, answered.estimated) == ("complete", False)
+
+
 async def test_a_connection_dropped_mid_answer_keeps_the_part_as_incomplete(upstream, alice):
     upstream.plan(tokens=20, drop_after=5)
     frames = await ask(alice)
@@ -155,6 +171,49 @@ async def test_a_stalled_stream_is_cut_at_the_read_timeout_and_kept(upstream, al
     assert frames[-1]["status"] == "incomplete"
     assert frames[-1]["error"] == "The provider sent nothing for 0.5 seconds."
     assert message.content == "t0 t1 t2 "
+
+
+# The last piece may be the start of a <think> tag, so the splitter holds it back.
+CUT_AT_A_POSSIBLE_TAG = ["Check ", "whether ", "i ", "<", "more"]
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        {"drop_after": 4},
+        {"error_after": 4},
+        {"malformed_after": 4},
+        {"stall_after": 4, "stall": 5},
+    ],
+    ids=["dropped", "error event", "malformed chunk", "stalled"],
+)
+async def test_a_tail_held_back_for_a_possible_tag_is_stored_however_the_stream_fails(
+    upstream, alice, settings, ending
+):
+    settings.LLM_READ_TIMEOUT = 0.5
+    upstream.plan(pieces=CUT_AT_A_POSSIBLE_TAG, **ending)
+    frames = await ask(alice)
+    message, _ = await stored(frames)
+
+    assert message.content == frames[-1]["content"] == "Check whether i <"
+
+
+async def test_a_tail_held_back_for_a_possible_tag_is_stored_when_the_user_stops(upstream, alice):
+    upstream.plan(pieces=CUT_AT_A_POSSIBLE_TAG, stall_after=4, stall=20)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "hi"})
+    shown = ""
+    while shown != "Check whether i ":
+        frame = (await receive_until(ws, "delta"))[-1]
+        shown += frame["content"]
+    await asyncio.sleep(0.3)  # the "<" arrives and is held back
+    await ws.send_json_to({"type": "stop", "message_id": frame["message_id"]})
+    done = (await receive_until(ws, "done"))[-1]
+    await ws.disconnect()
+    message = await Message.objects.aget(pk=done["message_id"])
+
+    assert (done["status"], message.status) == ("stopped", "stopped")
+    assert message.content == done["content"] == "Check whether i <"
 
 
 async def test_a_provider_refusing_stream_options_is_asked_again_and_usage_estimated(
@@ -269,6 +328,26 @@ async def test_stop_during_a_retry_wait_stops_at_once(upstream, alice):
 
     assert done["status"] == "stopped"
     assert len(upstream.log()) == 1
+
+
+async def test_stop_during_a_retry_wait_bills_only_the_request_the_provider_received(
+    upstream, alice
+):
+    upstream.plan(status=429, retry_after="5", error_message="Slow down")
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "hi"})
+    retrying = (await receive_until(ws, "retrying"))[-1]
+    await ws.send_json_to({"type": "stop", "message_id": retrying["message_id"]})
+    done = (await receive_until(ws, "done", timeout=2))[-1]
+    await ws.disconnect()
+    await generations_settle()
+    _, usage = await stored([done])
+
+    assert len(upstream.log()) == 1
+    assert [(u.status, u.prompt_tokens, u.completion_tokens, u.estimated) for u in usage] == [
+        ("error", 0, 0, False)
+    ]
+    assert (done["usage"]["prompt_tokens"], done["usage"]["estimated"]) == (0, False)
 
 
 async def test_the_ledger_matches_the_providers_reported_totals(upstream, alice):

@@ -1,5 +1,7 @@
 """The upstream client against the fake upstream, a real HTTP server on loopback."""
 
+import asyncio
+
 import pytest
 
 from chat.upstream.client import RetryPolicy, UpstreamClient, retry_after_seconds
@@ -209,6 +211,44 @@ async def test_a_stalled_stream_times_out(upstream, settings):
     assert contents(events) == "t0 t1 "
     assert error.kind == FailureKind.STALLED
     assert error.message == "The provider sent nothing for 0.3 seconds."
+
+
+# The last piece may be the start of a <think> tag, so the splitter holds it back.
+CUT_AT_A_POSSIBLE_TAG = ["Check ", "whether ", "i ", "<", "more"]
+
+
+@pytest.mark.parametrize(
+    ("ending", "kind"),
+    [
+        ({"drop_after": 4}, FailureKind.DROPPED),
+        ({"error_after": 4}, FailureKind.PROVIDER),
+        ({"malformed_after": 4}, FailureKind.MALFORMED),
+        ({"stall_after": 4, "stall": 3}, FailureKind.STALLED),
+    ],
+)
+async def test_a_tail_held_back_for_a_possible_tag_is_kept_when_the_stream_fails(
+    upstream, settings, ending, kind
+):
+    settings.LLM_READ_TIMEOUT = 0.3
+    upstream.plan(pieces=CUT_AT_A_POSSIBLE_TAG, **ending)
+    events, error = await stream_until_failure(client_for(upstream))
+    assert error.kind == kind
+    assert contents(events) == "Check whether i <"
+
+
+async def test_a_tail_held_back_for_a_possible_tag_is_kept_when_the_caller_stops(upstream):
+    upstream.plan(pieces=CUT_AT_A_POSSIBLE_TAG, stall_after=4, stall=3)
+    client = client_for(upstream)
+    body = {"model": "chatsite-demo", "messages": [{"role": "user", "content": "hi"}]}
+    events = aiter(client.stream_chat(body))
+    seen: list = []
+    while contents(seen) != "Check whether i ":
+        seen.append(await anext(events))
+    # Stop while the stream is silent, after the "<" was read and held back.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(anext(events), 0.5)
+    await events.aclose()
+    assert client.held_back() == [ContentDelta("<")]
 
 
 async def test_a_provider_refusing_stream_options_is_asked_again_without_and_remembered(

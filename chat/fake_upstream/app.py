@@ -32,6 +32,7 @@ class Plan:
 
     tokens: int | None = None  # content pieces ("t0 t1 ..."); None: the demo answer
     text: str | None = None  # this content instead, sent word by word (markdown, say)
+    pieces: list[str] | None = None  # exactly these content pieces, one chunk each
     delay: float | None = None  # seconds between pieces; None: the server's default
     status: int = 200  # anything but 200 is answered as an OpenAI-style error
     error_message: str = "The fake upstream was told to fail."
@@ -175,7 +176,9 @@ class FakeUpstream:
             await _json(send, plan.status, _error(plan.error_message, "fake_error"), headers)
             return
         messages = body.get("messages") or []
-        if plan.text is not None:
+        if plan.pieces is not None:
+            pieces = list(plan.pieces)
+        elif plan.text is not None:
             pieces = _WORD.findall(plan.text)
         elif plan.tokens is None:
             pieces = _WORD.findall(demo_answer(messages))

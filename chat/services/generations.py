@@ -52,6 +52,8 @@ class FailedAttempt:
     request_id: uuid.UUID
     status_code: int | None
     message: str
+    # It had begun streaming (HTTP 200) before it failed: the provider read the prompt.
+    streamed: bool = False
 
 
 @dataclass
@@ -70,10 +72,19 @@ class GenerationResult:
     # With no usage chunk: True estimates from prompt_text and the answer; False records
     # zero, for a request the provider refused before streaming (it bills nothing).
     billable: bool = True
+    # False: the final request never went out (Stop before it was sent, or while waiting
+    # to retry), so it gets no usage row at all.
+    sent: bool = True
     prompt_text: str = ""
     failed_attempts: list[FailedAttempt] = field(default_factory=list)
     time_to_first_token_ms: int | None = None
     duration_ms: int | None = None
+
+    def failed_attempt_counts(self, attempt: FailedAttempt) -> UsageCounts:
+        """A retried attempt read no answer; it bills the prompt if it had begun streaming."""
+        if not attempt.streamed:
+            return UsageCounts()
+        return usage_estimate(prompt_text=self.prompt_text, completion_text="", model=self.model)
 
     def usage_counts(self) -> UsageCounts:
         if self.usage is not None:
@@ -172,17 +183,18 @@ def assistant_message_finalize(
                 usage_record(
                     request_id=attempt.request_id,
                     status=Message.Status.ERROR,
-                    counts=UsageCounts(),
+                    counts=result.failed_attempt_counts(attempt),
                     **common,
                 )
-            usage_record(
-                request_id=request_id,
-                status=result.status,
-                counts=counts,
-                latency_ms=result.duration_ms,
-                time_to_first_token_ms=result.time_to_first_token_ms,
-                **common,
-            )
+            if result.sent:
+                usage_record(
+                    request_id=request_id,
+                    status=result.status,
+                    counts=counts,
+                    latency_ms=result.duration_ms,
+                    time_to_first_token_ms=result.time_to_first_token_ms,
+                    **common,
+                )
             Message.objects.filter(pk=message_id).update(
                 status=result.status,
                 content=result.content,

@@ -22,7 +22,14 @@ from django.conf import settings
 
 from chat.upstream.demo import demo_transport
 from chat.upstream.errors import FailureKind, UpstreamError
-from chat.upstream.events import TOKEN_EVENTS, ContentDelta, Retrying, StreamEvent, UsageReport
+from chat.upstream.events import (
+    TOKEN_EVENTS,
+    ContentDelta,
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+    UsageReport,
+)
 from chat.upstream.provider import Provider
 from chat.upstream.sse import DONE, SseDecoder, error_message, parse_chunk
 from chat.upstream.think import ThinkSplitter
@@ -95,6 +102,11 @@ class UpstreamClient:
         # waits in the socket's buffer and comes in one read, not one read per token.
         # The event loop's and httpx's cost per read was the relay's largest.
         self.read_every = read_every
+        # Whether the latest request went to the provider and was not given up for a
+        # retry: false before the first is sent and while waiting to retry. The caller's
+        # last usage row is for that request, so without it there is none.
+        self.request_sent = False
+        self._splitter = ThinkSplitter()
 
     async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
         """Stream one chat completion as typed events, retrying what may be retried.
@@ -118,6 +130,7 @@ class UpstreamClient:
                 # Asked once more without it; usage is then estimated.
                 _without_stream_options.add(self.provider.base_url)
                 logger.warning("provider %s refuses stream_options", self.provider.name)
+                self.request_sent = False
                 yield Retrying(attempt, 0.0, failure.message, failure.status_code)
                 continue
             if tokens_seen or not failure.retryable or attempt >= self.retry.attempts:
@@ -129,17 +142,44 @@ class UpstreamClient:
             logger.info(
                 "provider %s failed (%s), retrying in %.1f s", self.provider.name, failure, delay
             )
-            yield Retrying(attempt, delay, failure.message, failure.status_code)
+            self.request_sent = False
+            yield Retrying(attempt, delay, failure.message, failure.status_code, failure.streamed)
             await asyncio.sleep(delay)
 
     async def _stream_once(
         self, body: dict[str, Any], *, with_usage: bool
     ) -> AsyncIterator[StreamEvent]:
+        # A tail held back as the possible start of a <think> tag came from the provider
+        # all the same: it is given back however the stream ends, before an error is
+        # raised, and through held_back() when the caller leaves early (Stop).
+        self._splitter = splitter = ThinkSplitter()
+        self.request_sent = True
+        try:
+            async for event in self._read_once(body, splitter, with_usage=with_usage):
+                yield event
+        except UpstreamError:
+            for piece in splitter.flush():
+                yield piece
+            raise
+        for piece in splitter.flush():
+            yield piece
+
+    def held_back(self) -> list[ContentDelta | ReasoningDelta]:
+        """What the last stream still held back when its caller left it early (Stop, a
+        cancelled task): text the provider sent, for the caller to keep. Empty when the
+        stream ended any other way, since it then yielded that text itself."""
+        return self._splitter.flush()
+
+    async def _read_once(
+        self, body: dict[str, Any], splitter: ThinkSplitter, *, with_usage: bool
+    ) -> AsyncIterator[StreamEvent]:
         payload = {**body, "stream": True}
         if with_usage:
             payload["stream_options"] = {"include_usage": True}
         client = http_client(demo=self.provider.is_demo)
-        splitter = ThinkSplitter()
+        # Once the provider answered 200 it has read the prompt: a failure after that is
+        # billed (FailedAttempt, GenerationResult.billable).
+        streamed = False
         try:
             async with client.stream(
                 "POST", self._url("chat/completions"), json=payload, headers=self._headers()
@@ -147,6 +187,7 @@ class UpstreamClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._status_error(response)
+                streamed = True
                 decoder, done, flowing = SseDecoder(), False, False
                 # After a malformed chunk the answer is broken, but the rest of the stream
                 # is still read for its usage chunk: the provider bills it all the same.
@@ -163,8 +204,12 @@ class UpstreamClient:
                             events = parse_chunk(payload)
                         except UpstreamError as exc:
                             if exc.kind != FailureKind.MALFORMED:
-                                raise self._redacted(exc) from None
-                            broken = broken or self._redacted(exc)
+                                raise self._redacted(exc, streamed=True) from None
+                            if broken is None:
+                                # What came before the broken chunk is kept.
+                                for piece in splitter.flush():
+                                    yield piece
+                            broken = broken or self._redacted(exc, streamed=True)
                             continue
                         flowing = flowing or bool(events)
                         for event in events:
@@ -202,6 +247,7 @@ class UpstreamClient:
                 f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
                 kind=FailureKind.STALLED,
                 retryable=False,
+                streamed=streamed,
             ) from None
         except httpx.ConnectError:
             raise UpstreamError(
@@ -212,9 +258,8 @@ class UpstreamClient:
                 f"The connection to the provider broke ({type(exc).__name__}).",
                 kind=FailureKind.DROPPED,
                 retryable=True,
+                streamed=streamed,
             ) from None
-        for piece in splitter.flush():
-            yield piece
 
     async def list_models(self) -> list[str]:
         client = http_client(demo=self.provider.is_demo)
@@ -254,13 +299,14 @@ class UpstreamClient:
         key = self.provider.api_key
         return text.replace(key, "[redacted]") if key else text
 
-    def _redacted(self, exc: UpstreamError) -> UpstreamError:
+    def _redacted(self, exc: UpstreamError, *, streamed: bool) -> UpstreamError:
         return UpstreamError(
             self._redact(exc.message),
             kind=exc.kind,
             retryable=exc.retryable,
             status_code=exc.status_code,
             retry_after=exc.retry_after,
+            streamed=streamed,
         )
 
     def _status_error(self, response: httpx.Response) -> UpstreamError:

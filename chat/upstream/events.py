@@ -46,6 +46,8 @@ class Retrying:
     delay: float
     message: str
     status_code: int | None
+    # It had begun streaming (HTTP 200): the provider read the prompt and bills it.
+    streamed: bool = False
 
 
 StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Finish | UsageReport | Retrying
