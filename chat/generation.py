@@ -29,6 +29,7 @@ from chat.services.generations import (
     ChatRequest,
     FailedAttempt,
     GenerationResult,
+    assistant_message_fail,
     assistant_message_finalize,
     assistant_message_flush,
     chat_request_build,
@@ -413,7 +414,7 @@ class Generation:
         result = self._result(status)
         saved = await self._save(result)
         if saved is None:
-            result.status = Message.Status.ERROR
+            result.status = await self._save_failed()
             result.error = "chatsite could not save this answer."
         usage = saved or UsageCounts()
         logger.info(
@@ -456,8 +457,22 @@ class Generation:
                 logger.exception(
                     "generation %s: final save failed (attempt %s)", self.message_id, attempt
                 )
-                await asyncio.sleep(attempt)
+                if attempt < SAVE_ATTEMPTS:
+                    await asyncio.sleep(attempt)
         return None
+
+    async def _save_failed(self) -> str:
+        """The status the row ends with when the final save failed for good, for the done
+        frame to say: `error` if a last, status-only update works; else the row stays
+        streaming until the stale-stream sweep marks it `interrupted`."""
+        try:
+            await database_sync_to_async(assistant_message_fail)(
+                message_id=self.message_id, error="chatsite could not save this answer."
+            )
+            return Message.Status.ERROR
+        except Exception:
+            logger.exception("generation %s: marking it failed failed too", self.message_id)
+            return Message.Status.INTERRUPTED
 
     def _result(self, status: str) -> GenerationResult:
         now = time.monotonic()

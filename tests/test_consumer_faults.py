@@ -2,10 +2,14 @@
 and the usage rows. The fake upstream injects each one as a real HTTP server."""
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
 
 from chat.models import Message, Usage
+from chat.services.messages import streams_interrupt_stale
 from tests.conftest import generations_settle
 from tests.servers import free_port
 from tests.websocket import connect, receive_until
@@ -363,3 +367,88 @@ async def test_the_ledger_matches_the_providers_reported_totals(upstream, alice)
     assert [r.completion_tokens for r in rows] == [p["tokens"] + p["reasoning"] for p in reported]
     assert [r.cached_tokens for r in rows] == [0, 0, 3]
     assert not any(r.estimated for r in rows)
+
+
+class DatabaseRefusals:
+    """Makes the database itself refuse writes (triggers), until lifted."""
+
+    def __init__(self) -> None:
+        self.undo: list[str] = []
+
+    async def add(self, *, on: str, table: str, when: str = "") -> None:
+        start, end = _refusal_sql(on=on, table=table, when=when)
+        await sync_to_async(_execute)(start)
+        self.undo[:0] = end
+
+    async def lift(self) -> None:
+        await sync_to_async(self.lift_now)()
+
+    def lift_now(self) -> None:
+        undo, self.undo = self.undo, []
+        _execute(undo)
+
+
+def _execute(statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def _refusal_sql(*, on: str, table: str, when: str) -> tuple[list[str], list[str]]:
+    name = f"refuse_{on.split()[0].lower()}_{table}"
+    if connection.vendor == "sqlite":
+        condition = f"WHEN {when}" if when else ""
+        return [
+            f"CREATE TRIGGER {name} BEFORE {on} ON {table} {condition} "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        ], [f"DROP TRIGGER {name}"]
+    function = f"{name}_fn"
+    condition = f"WHEN ({when.replace('<>', 'IS DISTINCT FROM')})" if when else ""
+    return [
+        f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+        f"CREATE TRIGGER {name} BEFORE {on} ON {table} FOR EACH ROW {condition} "
+        f"EXECUTE FUNCTION {function}()",
+    ], [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {function}()"]
+
+
+@pytest.fixture
+def database_refuses(monkeypatch) -> Iterator[DatabaseRefusals]:
+    import chat.generation
+
+    monkeypatch.setattr(chat.generation, "SAVE_ATTEMPTS", 2)  # one retry is enough here
+    refusals = DatabaseRefusals()
+    yield refusals
+    refusals.lift_now()
+
+
+async def test_a_final_save_that_fails_for_good_leaves_the_row_saying_what_the_page_says(
+    upstream, alice, database_refuses
+):
+    await database_refuses.add(on="INSERT", table=Usage._meta.db_table)  # the ledger is broken
+    upstream.plan(tokens=3)
+    frames = await ask(alice)
+    await generations_settle()
+    message = await Message.objects.aget(pk=frames[-1]["message_id"])
+
+    said = (frames[-1]["status"], frames[-1]["error"])
+    assert said == ("error", "chatsite could not save this answer.")
+    assert (message.status, message.error) == said
+
+
+async def test_when_not_even_the_status_can_be_saved_the_page_says_what_the_sweep_will(
+    upstream, alice, database_refuses
+):
+    await database_refuses.add(on="INSERT", table=Usage._meta.db_table)
+    await database_refuses.add(
+        on="UPDATE OF status", table=Message._meta.db_table, when="NEW.status <> OLD.status"
+    )
+    upstream.plan(tokens=3)
+    frames = await ask(alice)
+    await generations_settle()
+    assert (await Message.objects.aget(pk=frames[-1]["message_id"])).status == "streaming"
+
+    await database_refuses.lift()
+    await sync_to_async(streams_interrupt_stale)(older_than=None)
+    message = await Message.objects.aget(pk=frames[-1]["message_id"])
+    assert message.status == frames[-1]["status"] == "interrupted"

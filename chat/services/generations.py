@@ -162,7 +162,9 @@ def assistant_message_finalize(
     The generation's own outcome is the truth: it replaces whatever the row says, even an
     `interrupted` set by a sweep that took a slow process for a dead one. Returns the
     counts recorded for the final request; a second call with the same request id
-    changes nothing and returns None (the usage row's unique request id says so).
+    changes nothing and returns None (the usage row's unique request id says so). A
+    request never sent has no row, so without failed attempts a second call repeats the
+    same update.
     """
     if request is None:  # stopped before it was ever read
         request = chat_request_build(message_id=message_id)
@@ -209,5 +211,21 @@ def assistant_message_finalize(
                 updated_at=timezone.now(),
             )
     except IntegrityError:
-        return None  # saved before
+        # Saved before, if one of its usage rows is there; any other refusal (a trigger,
+        # a constraint) is a failed save, to be retried and reported as one.
+        request_ids = [a.request_id for a in result.failed_attempts] + [request_id]
+        if Usage.objects.filter(request_id__in=request_ids).exists():
+            return None
+        raise
     return counts
+
+
+def assistant_message_fail(*, message_id: int, error: str) -> bool:
+    """After the final save failed for good: mark the answer `error`, its status and error
+    only (the text flushed so far stays), so the row agrees with the done frame. Returns
+    whether the row changed; a status the generation itself saved is never overwritten."""
+    unfinished = [Message.Status.STREAMING, Message.Status.INTERRUPTED]
+    updated = Message.objects.filter(pk=message_id, status__in=unfinished).update(
+        status=Message.Status.ERROR, error=error, updated_at=timezone.now()
+    )
+    return updated == 1
