@@ -5,6 +5,7 @@ waits for). Best effort: any failure leaves the first-words title in place, and 
 request is in the usage ledger either way.
 """
 
+import asyncio
 import logging
 import time
 from contextlib import aclosing
@@ -57,8 +58,20 @@ async def title_generate(*, answer_id: int, provider: Provider) -> str | None:
     except UpstreamError as exc:
         logger.info("title for conversation %s failed: %s", request.conversation_id, exc)
         status = Message.Status.ERROR
+        billed = exc.streamed
+    except asyncio.CancelledError:
+        # The server stops (SIGTERM) during the title: a request the provider has is
+        # billed all the same, so it gets its row before the task ends.
+        if client.request_sent:
+            record = _record(
+                request, provider, model, Message.Status.INTERRUPTED, text, report, started, True
+            )
+            await asyncio.shield(record)
+        raise
+    else:
+        billed = True
     title = title_clean(text) if status == Message.Status.COMPLETE else ""
-    await _record(request, provider, model, status, text, report, started)
+    await _record(request, provider, model, status, text, report, started, billed)
     if not title or not await database_sync_to_async(conversation_title_save)(
         request=request, title=title
     ):
@@ -74,13 +87,16 @@ async def _record(
     text: str,
     report: UsageReport | None,
     started: float,
+    billed: bool,
 ) -> None:
+    """The title request's usage row: the provider's counts, else an estimate if the
+    provider read the prompt (`billed`), else zero (refused before streaming)."""
     if report is not None:
         counts = UsageCounts.from_report(report)
-    elif status == Message.Status.COMPLETE or text:
+    elif billed:
         counts = usage_estimate(prompt_text=request.prompt_text, completion_text=text, model=model)
     else:
-        counts = UsageCounts()  # refused before streaming: nothing billed
+        counts = UsageCounts()
     await database_sync_to_async(title_usage_record)(
         request=request,
         provider=provider.name,
