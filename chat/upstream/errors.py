@@ -6,7 +6,7 @@ class FailureKind(StrEnum):
     CONNECT = "connect"  # refused, unreachable, or no connection in time
     DROPPED = "dropped"  # the connection broke while the answer was coming
     STALLED = "stalled"  # no byte for the read timeout
-    MALFORMED = "malformed"  # a chunk that is not valid JSON
+    MALFORMED = "malformed"  # a chunk that is not valid JSON, or of the wrong shape
     PROVIDER = "provider"  # an `error` event in the stream
 
 
