@@ -104,6 +104,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.refused_in_a_row = 0
         self.opened = time.monotonic()
         self.frames_in = 0
+        self.closing = False
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -123,11 +124,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # A flood leaves frames queued behind the close: they are not read, nor logged.
+        if self.closing:
+            return
         self.frames_in += 1
         if not self.bucket.allow():
             self.refused_in_a_row += 1
             if self.refused_in_a_row > settings.CHAT_FRAME_ABUSE_LIMIT:
                 logger.warning("closing the socket of user %s: frame flood", self.user.pk)
+                self.closing = True
                 await self.close(code=CLOSE_TOO_MANY_FRAMES)
                 return
             await self.send_json(error_frame("rate_limited", "Too many frames: slow down."))

@@ -127,3 +127,23 @@ async def test_streaming_ids_must_be_a_short_list_of_ids(alice):
     too_many = await ws.receive_json_from()
     await ws.disconnect()
     assert wrong_type["code"] == too_many["code"] == "invalid_field"
+
+
+async def test_a_flood_is_closed_and_logged_once_and_the_frames_behind_it_are_ignored(
+    alice, settings, caplog
+):
+    settings.CHAT_FRAMES_PER_SECOND = 1
+    settings.CHAT_FRAME_BURST = 2
+    settings.CHAT_FRAME_ABUSE_LIMIT = 5
+    ws = await connect(alice)
+    for _ in range(220):
+        await ws.send_json_to({"type": "ping"})
+    while (output := await ws.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    after_the_close = await ws.receive_nothing(timeout=1)
+    await ws.disconnect()
+
+    floods = [r for r in caplog.records if "frame flood" in r.getMessage()]
+    assert output["code"] == 4429
+    assert len(floods) == 1
+    assert after_the_close
