@@ -1,7 +1,6 @@
 """The chat websocket: authenticate, validate each frame, check ownership, call services,
 join conversation groups and forward what generations publish. Nothing else lives here."""
 
-import json
 import logging
 import time
 from typing import Any
@@ -18,6 +17,7 @@ from chat.generation import (
     generation_prepare,
     generation_stop,
 )
+from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Conversation, Message, Usage
 from chat.protocol import (
     ClientFrame,
@@ -142,11 +142,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(error_frame("invalid_frame", "Frames must be JSON text."))
             return
         try:
-            data = json.loads(text_data)
-        except json.JSONDecodeError:
+            data = await self.decode_json(text_data)
+        except JSONInvalid:
             await self.send_json(error_frame("invalid_json", "The frame is not valid JSON."))
             return
+        except JSONTooDeep as exc:
+            await self.send_json(error_frame("invalid_json", str(exc)))
+            return
         await self.receive_json(data)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # The base class's json.loads lets RecursionError through: every frame is read
+        # with its nesting bounded, whichever path reads it.
+        return json_read(text_data)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         try:
