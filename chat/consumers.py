@@ -106,6 +106,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.frames_in = 0
         self.closing = False
         if self.user is None or not self.user.is_authenticated:
+            # Closed before it is accepted, daphne answers the handshake with HTTP 403 and
+            # the browser sees only 1006, so the page would retry forever. Accepted, then
+            # closed: the page gets 4401 and knows to stop and offer to sign in.
+            self.closing = True
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()

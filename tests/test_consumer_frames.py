@@ -65,13 +65,20 @@ async def test_binary_frames_are_refused_with_an_error(alice):
     assert error["code"] == "invalid_frame"
 
 
-async def test_an_anonymous_socket_is_refused():
+async def test_an_anonymous_socket_is_refused_with_4401_after_the_handshake():
+    # Accepted first: a socket closed during the handshake reaches the browser as HTTP 403,
+    # without the code (tests/test_signed_out_socket.py checks it through daphne).
     headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
-    connected, code = await ws.connect()
-    assert connected is False
-    assert code == 4401
+    connected, _ = await ws.connect()
+    closed = await ws.receive_output()
+    await ws.send_json_to({"type": "ping"})
+    after_the_close = await ws.receive_nothing()
     await ws.disconnect()
+    assert connected is True
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4401
+    assert after_the_close
 
 
 async def test_a_socket_from_a_foreign_origin_is_refused(alice):
