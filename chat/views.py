@@ -157,9 +157,7 @@ def _json_body(request: HttpRequest) -> Any:
         return None
 
 
-def _json_view(
-    view: Callable[..., JsonResponse],
-) -> Callable[..., JsonResponse]:
+def _json_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """A view that reads a JSON body: too deep a body is a 400 that says why."""
 
     @wraps(view)
