@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -49,7 +49,20 @@ class CappedCountPaginator(Paginator):
         return min(ids.count(), COUNT_CAP)
 
 
-class FastChangeList(admin.ModelAdmin):
+class PermissionBeforeLookup(admin.ModelAdmin):
+    """Django's history view looks the object up before it checks permission: a staff
+    user without any could tell existing ids (403) from missing ones (a redirect). Refuse
+    first, as the change and delete views do. Every ModelAdmin here starts from this."""
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
+class FastChangeList(PermissionBeforeLookup):
     paginator = CappedCountPaginator
     show_full_result_count = False
 
@@ -107,7 +120,7 @@ class UserLimitsInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     list_display = (
         "username",
         "email",
@@ -180,7 +193,7 @@ class InviteAdmin(FastChangeList):
 
 
 @admin.register(SiteSettings)
-class SiteSettingsAdmin(admin.ModelAdmin):
+class SiteSettingsAdmin(PermissionBeforeLookup):
     fieldsets = [
         (None, {"fields": ["signup_mode"]}),
         (
@@ -247,7 +260,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(PermissionBeforeLookup):
     form = ProviderForm
     list_display = ("name", "slug", "base_url", "enabled", "key", "model_count")
     list_filter = ("enabled",)
@@ -275,7 +288,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelPrice)
-class ModelPriceAdmin(admin.ModelAdmin):
+class ModelPriceAdmin(PermissionBeforeLookup):
     list_display = (
         "model",
         "provider",

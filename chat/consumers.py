@@ -1,7 +1,6 @@
 """The chat websocket: authenticate, validate each frame, check ownership, call services,
 join conversation groups and forward what generations publish. Nothing else lives here."""
 
-import json
 import logging
 import time
 from typing import Any
@@ -18,6 +17,7 @@ from chat.generation import (
     generation_prepare,
     generation_stop,
 )
+from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Conversation, Message, Usage
 from chat.protocol import (
     ClientFrame,
@@ -104,7 +104,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.refused_in_a_row = 0
         self.opened = time.monotonic()
         self.frames_in = 0
+        self.closing = False
         if self.user is None or not self.user.is_authenticated:
+            # Closed before it is accepted, daphne answers the handshake with HTTP 403 and
+            # the browser sees only 1006, so the page would retry forever. Accepted, then
+            # closed: the page gets 4401 and knows to stop and offer to sign in.
+            self.closing = True
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await self.accept()
@@ -123,11 +129,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # A flood leaves frames queued behind the close: they are not read, nor logged.
+        if self.closing:
+            return
         self.frames_in += 1
         if not self.bucket.allow():
             self.refused_in_a_row += 1
             if self.refused_in_a_row > settings.CHAT_FRAME_ABUSE_LIMIT:
                 logger.warning("closing the socket of user %s: frame flood", self.user.pk)
+                self.closing = True
                 await self.close(code=CLOSE_TOO_MANY_FRAMES)
                 return
             await self.send_json(error_frame("rate_limited", "Too many frames: slow down."))
@@ -137,11 +147,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(error_frame("invalid_frame", "Frames must be JSON text."))
             return
         try:
-            data = json.loads(text_data)
-        except json.JSONDecodeError:
+            data = await self.decode_json(text_data)
+        except JSONInvalid:
             await self.send_json(error_frame("invalid_json", "The frame is not valid JSON."))
             return
+        except JSONTooDeep as exc:
+            await self.send_json(error_frame("invalid_json", str(exc)))
+            return
         await self.receive_json(data)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # The base class's json.loads lets RecursionError through: every frame is read
+        # with its nesting bounded, whichever path reads it.
+        return json_read(text_data)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         try:

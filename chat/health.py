@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 3.0
@@ -24,6 +25,8 @@ async def _channel_layer() -> None:
     await layer.receive(channel)
 
 
+# A probe only reads; any other method is a mistake, answered 405 like every other view.
+@require_safe
 async def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": sync_to_async(_database)(), "channel_layer": _channel_layer()}
     report = {}

@@ -1,7 +1,8 @@
 """Thin views: scope every lookup to the signed-in user, build a context, render."""
 
-import json
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat.forms import SignupForm
+from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation, User
 from chat.selectors import (
     attachment_get,
@@ -147,10 +149,25 @@ def usage(request: HttpRequest) -> HttpResponse:
 
 
 def _json_body(request: HttpRequest) -> Any:
+    """The POSTed JSON. Malformed reads as no data, and the service says what is missing;
+    nested too deep raises JSONTooDeep, answered by @_json_view."""
     try:
-        return json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_read(request.body or b"null")
+    except JSONInvalid:
         return None
+
+
+def _json_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """A view that reads a JSON body: too deep a body is a 400 that says why."""
+
+    @wraps(view)
+    def refusing_deep_json(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except JSONTooDeep as exc:
+            return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+
+    return refusing_deep_json
 
 
 # Refused settings are answered 200 with their messages, as Django answers an invalid
@@ -159,6 +176,7 @@ def _json_body(request: HttpRequest) -> Any:
 
 @require_POST
 @login_required
+@_json_view
 def settings_check(request: HttpRequest) -> JsonResponse:
     """Validate settings for a conversation not started yet: the first send carries them."""
     try:
@@ -170,6 +188,7 @@ def settings_check(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @login_required
+@_json_view
 def conversation_settings_update(request: HttpRequest, conversation_id: int) -> JsonResponse:
     try:
         saved = conversation_settings_save(
@@ -184,6 +203,7 @@ def conversation_settings_update(request: HttpRequest, conversation_id: int) -> 
 
 @require_POST
 @login_required
+@_json_view
 def conversation_rename_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
     data = _json_body(request)
     title = data.get("title") if isinstance(data, dict) else None

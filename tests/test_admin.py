@@ -329,3 +329,48 @@ def test_the_csv_keeps_formulas_as_text(admin_client, bob):
     )
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["model"] for r in rows] == ["'=HYPERLINK(1)"]
+
+
+@pytest.fixture
+def one_of_each(alice) -> dict[type, int]:
+    """One row of every model chat/admin.py registers: model -> its id."""
+    conversation = Conversation.objects.create(user=alice)
+    return {
+        User: alice.pk,
+        Invite: Invite.objects.create().pk,
+        SiteSettings: SiteSettings.objects.create().pk,
+        Provider: _provider_with_key("sk-history-123456").pk,
+        ModelPrice: ModelPrice.objects.create(model="gpt-x").pk,
+        Conversation: conversation.pk,
+        Message: Message.objects.create(conversation=conversation, role="user").pk,
+        Usage: usage_spent(alice, prompt=1, completion=1).pk,
+    }
+
+
+HISTORY_MODELS = [User, Invite, SiteSettings, Provider, ModelPrice, Conversation, Message, Usage]
+
+
+def test_the_history_tests_cover_every_model_registered_in_chat_admin():
+    from django.contrib import admin
+
+    registered = {m for m, a in admin.site._registry.items() if type(a).__module__ == "chat.admin"}
+    assert registered == set(HISTORY_MODELS)
+
+
+@pytest.mark.parametrize("model", HISTORY_MODELS, ids=lambda m: m._meta.model_name)
+def test_a_staff_user_without_permissions_cannot_tell_which_ids_exist(
+    client, bob, one_of_each, model
+):
+    bob.is_staff = True
+    bob.save()
+    client.force_login(bob)
+    name = f"admin:chat_{model._meta.model_name}_history"
+    existing = client.get(reverse(name, args=[one_of_each[model]]))
+    missing = client.get(reverse(name, args=[one_of_each[model] + 1000]))
+    assert existing.status_code == missing.status_code == 403
+
+
+@pytest.mark.parametrize("model", HISTORY_MODELS, ids=lambda m: m._meta.model_name)
+def test_an_admin_still_reads_every_history(admin_client, one_of_each, model):
+    name = f"admin:chat_{model._meta.model_name}_history"
+    assert admin_client.get(reverse(name, args=[one_of_each[model]])).status_code == 200

@@ -65,13 +65,20 @@ async def test_binary_frames_are_refused_with_an_error(alice):
     assert error["code"] == "invalid_frame"
 
 
-async def test_an_anonymous_socket_is_refused():
+async def test_an_anonymous_socket_is_refused_with_4401_after_the_handshake():
+    # Accepted first: a socket closed during the handshake reaches the browser as HTTP 403,
+    # without the code (tests/test_signed_out_socket.py checks it through daphne).
     headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
-    connected, code = await ws.connect()
-    assert connected is False
-    assert code == 4401
+    connected, _ = await ws.connect()
+    closed = await ws.receive_output()
+    await ws.send_json_to({"type": "ping"})
+    after_the_close = await ws.receive_nothing()
     await ws.disconnect()
+    assert connected is True
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4401
+    assert after_the_close
 
 
 async def test_a_socket_from_a_foreign_origin_is_refused(alice):
@@ -127,3 +134,23 @@ async def test_streaming_ids_must_be_a_short_list_of_ids(alice):
     too_many = await ws.receive_json_from()
     await ws.disconnect()
     assert wrong_type["code"] == too_many["code"] == "invalid_field"
+
+
+async def test_a_flood_is_closed_and_logged_once_and_the_frames_behind_it_are_ignored(
+    alice, settings, caplog
+):
+    settings.CHAT_FRAMES_PER_SECOND = 1
+    settings.CHAT_FRAME_BURST = 2
+    settings.CHAT_FRAME_ABUSE_LIMIT = 5
+    ws = await connect(alice)
+    for _ in range(220):
+        await ws.send_json_to({"type": "ping"})
+    while (output := await ws.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    after_the_close = await ws.receive_nothing(timeout=1)
+    await ws.disconnect()
+
+    floods = [r for r in caplog.records if "frame flood" in r.getMessage()]
+    assert output["code"] == 4429
+    assert len(floods) == 1
+    assert after_the_close

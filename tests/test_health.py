@@ -32,3 +32,15 @@ async def test_health_says_503_when_the_channel_layer_fails(monkeypatch, setting
     response = await AsyncClient().get("/healthz")
     assert response.status_code == 503
     assert response.json()["channel_layer"] == "failing"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+async def test_health_answers_405_to_any_method_but_get_and_head(method):
+    response = await getattr(AsyncClient(), method)("/healthz")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+async def test_health_answers_head_like_get():
+    response = await AsyncClient().head("/healthz")
+    assert response.status_code == 200

@@ -5,7 +5,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from chat.forms import SignupForm
 from chat.models import Conversation, Invite, Message, SiteSettings, User
+from chat.services.accounts import InviteInvalid, account_create
 from chat.services.limits import site_settings_forget
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +123,47 @@ def test_an_invite_creates_one_account_and_is_used_up(client):
     again = {**SIGNUP, "username": "mallory", "invite": invite.code}
     assert client.post(reverse("signup"), again).status_code == 403
     assert not User.objects.filter(username="mallory").exists()
+
+
+def test_an_invite_used_to_sign_up_shows_as_used_in_the_admin(client, admin_client):
+    _signup_mode("invite")
+    invite = Invite.objects.create(note="for carol")
+    client.post(reverse("signup"), {**SIGNUP, "invite": invite.code})
+    invite.refresh_from_db()
+    assert invite.used_at is not None
+    page = admin_client.get(reverse("admin:chat_invite_change", args=[invite.pk]))
+    assert f"?invite={invite.code}" not in page.content.decode()
+    assert "Used" in page.content.decode()
+
+
+def test_an_invite_stays_used_after_the_account_it_made_is_deleted(client):
+    _signup_mode("invite")
+    invite = Invite.objects.create(note="for carol")
+    client.post(reverse("signup"), {**SIGNUP, "invite": invite.code})
+    client.logout()
+    User.objects.get(username="carol").delete()
+    again = {**SIGNUP, "username": "mallory", "invite": invite.code}
+    assert client.post(reverse("signup"), again).status_code == 403
+    assert not User.objects.filter(username="mallory").exists()
+
+
+def test_of_two_sign_ups_with_one_invite_the_second_to_save_makes_no_account():
+    _signup_mode("invite")
+    invite = Invite.objects.create(note="for carol")
+    dave = User.objects.create_user(username="dave", password="dave-password-1")
+
+    class OvertakenForm(SignupForm):
+        """Dave's sign-up uses the invite between this one's check and its save."""
+
+        def save(self, commit: bool = True) -> User:
+            Invite.objects.filter(pk=invite.pk).update(used_by=dave, used_at=timezone.now())
+            return super().save(commit)
+
+    form = OvertakenForm(SIGNUP)
+    assert form.is_valid()
+    with pytest.raises(InviteInvalid):
+        account_create(form=form, invite_code=invite.code)
+    assert not User.objects.filter(username="carol").exists()
 
 
 def test_an_expired_invite_is_refused(client):

@@ -1,7 +1,7 @@
 """Sign-up under the site's mode: open, invite-only (single-use links) or closed."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chat.forms import SignupForm
@@ -21,17 +21,31 @@ def signup_mode() -> str:
     return site_settings().signup_mode
 
 
+def _invites_unused() -> QuerySet[Invite]:
+    return Invite.objects.filter(used_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+
+
 def invite_valid(code: str) -> Invite:
     if not code:
         raise InviteInvalid
-    invite = (
-        Invite.objects.filter(code=code, used_at__isnull=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .first()
-    )
+    invite = _invites_unused().filter(code=code).first()
     if invite is None:
         raise InviteInvalid
     return invite
+
+
+def invite_use(*, code: str, user: User) -> None:
+    """Mark the invite used by this new account, or raise InviteInvalid.
+
+    One conditional update decides: of two sign-ups that both passed the check, only the
+    first to write uses the invite. `used_at` is what marks it used, not `used_by`, which
+    empties when the account is deleted: the link must not work again then.
+    """
+    used = _invites_unused().filter(code=code).update(used_by=user, used_at=timezone.now())
+    if not used:
+        raise InviteInvalid
 
 
 def signup_check(invite_code: str) -> None:
@@ -49,9 +63,5 @@ def account_create(*, form: SignupForm, invite_code: str) -> User:
     signup_check(invite_code)
     user = form.save()
     if signup_mode() == SiteSettings.SignupMode.INVITE:
-        used = Invite.objects.filter(pk=invite_valid(invite_code).pk, used_by__isnull=True).update(
-            used_by=user
-        )
-        if not used:  # someone else used it a moment ago
-            raise InviteInvalid
+        invite_use(code=invite_code, user=user)
     return user

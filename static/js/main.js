@@ -72,6 +72,8 @@ const settingsPanel = new SettingsPanel(
 );
 const notice = document.getElementById("notice");
 const connection = document.getElementById("connection-status");
+const signedOutNotice = document.getElementById("signed-out");
+const signInLink = document.getElementById("sign-in-link");
 
 const picker = new ModelPicker(
   document.getElementById("model-picker"),
@@ -141,8 +143,12 @@ const socket = new ChatSocket(config.wsPath, {
     handlers[frame.type]?.(frame);
   },
   onState(state) {
-    connection.textContent =
-      state === "open" ? "" : state === "unauthenticated" ? "Signed out: reload to log in." : "Reconnecting…";
+    // The session ended: the socket will not come back, so say so and offer to sign in,
+    // returning here after.
+    const signedOut = state === "unauthenticated";
+    signedOutNotice.hidden = !signedOut;
+    signInLink.search = new URLSearchParams({ next: location.pathname }).toString();
+    connection.textContent = state === "open" || signedOut ? "" : "Reconnecting…";
   },
 });
 
