@@ -284,7 +284,7 @@ class Generation:
 
     async def _retrying(self, event: Retrying) -> None:
         self.failed_attempts.append(
-            FailedAttempt(uuid.uuid4(), event.status_code, event.message, event.streamed)
+            FailedAttempt(uuid.uuid4(), event.status_code, event.message, event.reached)
         )
         await self._send_to_viewers(
             retrying_frame(
@@ -480,7 +480,7 @@ class Generation:
         ttft = self._first_token_at
         usage = self.usage
         # Refused, or failed before the provider answered 200: it read no prompt.
-        refused = self.failure is not None and not self.failure.streamed
+        refused = self.failure is not None and not self.failure.reached
         # Stopped before the request went out, or while waiting to retry: no usage row.
         sent = self._client is not None and self._client.request_sent
         return GenerationResult(

@@ -58,7 +58,7 @@ async def title_generate(*, answer_id: int, provider: Provider) -> str | None:
     except UpstreamError as exc:
         logger.info("title for conversation %s failed: %s", request.conversation_id, exc)
         status = Message.Status.ERROR
-        billed = exc.streamed
+        billed = exc.reached
     except asyncio.CancelledError:
         # The server stops (SIGTERM) during the title: a request the provider has is
         # billed all the same, so it gets its row before the task ends.

@@ -53,7 +53,7 @@ class FailedAttempt:
     status_code: int | None
     message: str
     # It had begun streaming (HTTP 200) before it failed: the provider read the prompt.
-    streamed: bool = False
+    reached: bool = False
 
 
 @dataclass
@@ -82,7 +82,7 @@ class GenerationResult:
 
     def failed_attempt_counts(self, attempt: FailedAttempt) -> UsageCounts:
         """A retried attempt read no answer; it bills the prompt if it had begun streaming."""
-        if not attempt.streamed:
+        if not attempt.reached:
             return UsageCounts()
         return usage_estimate(prompt_text=self.prompt_text, completion_text="", model=self.model)
 

@@ -143,7 +143,7 @@ class UpstreamClient:
                 "provider %s failed (%s), retrying in %.1f s", self.provider.name, failure, delay
             )
             self.request_sent = False
-            yield Retrying(attempt, delay, failure.message, failure.status_code, failure.streamed)
+            yield Retrying(attempt, delay, failure.message, failure.status_code, failure.reached)
             await asyncio.sleep(delay)
 
     async def _stream_once(
@@ -179,7 +179,7 @@ class UpstreamClient:
         client = http_client(demo=self.provider.is_demo)
         # Once the provider answered 200 it has read the prompt: a failure after that is
         # billed (FailedAttempt, GenerationResult.billable).
-        streamed = False
+        answered = False
         try:
             async with client.stream(
                 "POST", self._url("chat/completions"), json=payload, headers=self._headers()
@@ -187,7 +187,7 @@ class UpstreamClient:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._status_error(response)
-                streamed = True
+                answered = True
                 decoder, done, flowing = SseDecoder(), False, False
                 # After a malformed chunk the answer is broken, but the rest of the stream
                 # is still read for its usage chunk: the provider bills it all the same.
@@ -204,12 +204,12 @@ class UpstreamClient:
                             events = parse_chunk(payload)
                         except UpstreamError as exc:
                             if exc.kind != FailureKind.MALFORMED:
-                                raise self._redacted(exc, streamed=True) from None
+                                raise self._redacted(exc, reached=True) from None
                             if broken is None:
                                 # What came before the broken chunk is kept.
                                 for piece in splitter.flush():
                                     yield piece
-                            broken = broken or self._redacted(exc, streamed=True)
+                            broken = broken or self._redacted(exc, reached=True)
                             continue
                         flowing = flowing or bool(events)
                         for event in events:
@@ -247,7 +247,8 @@ class UpstreamClient:
                 f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
                 kind=FailureKind.STALLED,
                 retryable=False,
-                streamed=streamed,
+                # Waiting for the answer, the request was sent: the provider has the prompt.
+                reached=answered or isinstance(exc, httpx.ReadTimeout),
             ) from None
         except httpx.ConnectError:
             raise UpstreamError(
@@ -258,7 +259,8 @@ class UpstreamClient:
                 f"The connection to the provider broke ({type(exc).__name__}).",
                 kind=FailureKind.DROPPED,
                 retryable=True,
-                streamed=streamed,
+                # Broken while reading the answer: the request was sent.
+                reached=answered or isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError),
             ) from None
 
     async def list_models(self) -> list[str]:
@@ -299,14 +301,14 @@ class UpstreamClient:
         key = self.provider.api_key
         return text.replace(key, "[redacted]") if key else text
 
-    def _redacted(self, exc: UpstreamError, *, streamed: bool) -> UpstreamError:
+    def _redacted(self, exc: UpstreamError, *, reached: bool) -> UpstreamError:
         return UpstreamError(
             self._redact(exc.message),
             kind=exc.kind,
             retryable=exc.retryable,
             status_code=exc.status_code,
             retry_after=exc.retry_after,
-            streamed=streamed,
+            reached=reached,
         )
 
     def _status_error(self, response: httpx.Response) -> UpstreamError:

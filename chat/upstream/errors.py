@@ -16,9 +16,9 @@ class UpstreamError(Exception):
     `retryable` says whether sending the same request again may succeed (429, 5xx,
     connection errors); the caller still must not retry once any token has arrived.
     `status_code` is the provider's HTTP status when it answered, and `retry_after` its
-    Retry-After in seconds. `streamed` says the provider had answered 200 and begun its
-    stream, so it read the prompt and bills it. The message is fit to show a user: the
-    provider's own words, never the API key.
+    Retry-After in seconds. `reached` says the request reached the provider (it answered
+    200, or timed out or broke while reading the answer), so it read the prompt and bills
+    it. The message is fit to show a user: the provider's own words, never the API key.
     """
 
     def __init__(
@@ -29,7 +29,7 @@ class UpstreamError(Exception):
         retryable: bool,
         status_code: int | None = None,
         retry_after: float | None = None,
-        streamed: bool = False,
+        reached: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -37,4 +37,4 @@ class UpstreamError(Exception):
         self.retryable = retryable
         self.status_code = status_code
         self.retry_after = retry_after
-        self.streamed = streamed
+        self.reached = reached

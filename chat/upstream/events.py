@@ -47,7 +47,7 @@ class Retrying:
     message: str
     status_code: int | None
     # It had begun streaming (HTTP 200): the provider read the prompt and bills it.
-    streamed: bool = False
+    reached: bool = False
 
 
 StreamEvent = ContentDelta | ReasoningDelta | ToolCallDelta | Finish | UsageReport | Retrying
