@@ -121,13 +121,17 @@ def _reset_text(when: datetime.datetime) -> str:
     return date_format(timezone.localtime(when), "j F Y")
 
 
-def limits_check(user: User) -> Allowance:
+def limits_check(user: User, *, lock: bool = False) -> Allowance:
     """Raise LimitReached (or AccountInactive) if this user may not start a request now;
     returns what the request may use (read in the same query).
 
     Queries only for the limits that are set: a site without limits pays one small read.
+    With `lock` (inside the transaction that then saves the request's answer) that read
+    also locks the user's row on PostgreSQL, so the sends of one user on any number of
+    processes are counted one after another: none can pass on counts another is about to
+    change. SQLite needs no lock: its transactions begin IMMEDIATE, one writer at a time.
     """
-    active, own = _user_limits(user.pk)
+    active, own = _user_limits(user.pk, lock=lock)
     if not active:
         raise AccountInactive
     limits = limits_effective(own, site_settings())
@@ -181,7 +185,7 @@ def _limit_columns() -> list[Field]:
 
 
 @functools.cache
-def _user_limits_sql() -> str:
+def _user_limits_sql(lock: bool = False) -> str:
     """Whether the user is active, and their own limits: one statement, built once. The
     ORM built this join anew before every answer, for a fifth of the send's CPU."""
     quote = connection.ops.quote_name
@@ -192,13 +196,15 @@ def _user_limits_sql() -> str:
         f"SELECT u.{quote('is_active')}, l.{quote('id')}, {columns} "  # noqa: S608
         f"FROM {users} u LEFT JOIN {limits} l ON l.{quote('user_id')} = u.{quote('id')} "
         f"WHERE u.{quote('id')} = %s"
+        # Only the user's row: the limits' side of the outer join may be missing.
+        + (" FOR UPDATE OF u" if lock and connection.features.has_select_for_update_of else "")
     )
 
 
-def _user_limits(user_id: int) -> tuple[bool, UserLimits | None]:
+def _user_limits(user_id: int, *, lock: bool = False) -> tuple[bool, UserLimits | None]:
     """Whether the user exists and is active, and their own limits if they have any."""
     with connection.cursor() as cursor:
-        cursor.execute(_user_limits_sql(), [user_id])
+        cursor.execute(_user_limits_sql(lock), [user_id])
         row = cursor.fetchone()
     if row is None:
         return False, None

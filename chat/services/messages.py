@@ -13,7 +13,7 @@ from chat.services.attachments import attachments_bind
 from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
-from chat.services.limits import STALE_STREAM_AFTER, Allowance, limits_check
+from chat.services.limits import STALE_STREAM_AFTER, limits_check
 from chat.services.providers import model_choice_check
 
 
@@ -52,9 +52,6 @@ def message_send(
     `attachment_ids` are the user's uploaded images, bound to the question (else
     AttachmentNotFound, and nothing is saved).
     """
-    allowance = limits_check(user)
-    if model is not None:
-        model_choice_check(provider=provider or "", model=model, allowance=allowance)
     try:
         return _message_send(
             user=user,
@@ -62,7 +59,6 @@ def message_send(
             content=content,
             provider=provider or "",
             model=model,
-            allowance=allowance,
             settings=settings,
             attachment_ids=attachment_ids,
         )
@@ -79,10 +75,14 @@ def _message_send(
     content: str,
     provider: str,
     model: str | None,
-    allowance: Allowance,
     settings: ConversationSettings | None,
     attachment_ids: Sequence[int],
 ) -> SentMessage:
+    # Checked in the transaction that saves the answer, under a lock on the user's row:
+    # two sends of one user on two processes cannot both take the last place.
+    allowance = limits_check(user, lock=True)
+    if model is not None:
+        model_choice_check(provider=provider, model=model, allowance=allowance)
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
