@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.urls import reverse
 
+from chat import liveness
 from chat.generation import (
     conversation_group,
     conversation_publish,
@@ -265,6 +266,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             # The generation answers on this channel, wherever it runs; deltas until
             # then are dropped, since the snapshot covers them.
             self.snapshots.expect(message_id)
+            liveness.watch(message_id, frame.conversation_id)  # its process may have died
             await self.channel_layer.group_send(
                 generation_group(message_id),
                 {"type": "generation.snapshot", "reply_channel": self.channel_name},
@@ -290,6 +292,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
+        liveness.observe(frame)  # answers written in another process: is it alive?
         if frame["type"] == "snapshot":
             self.shown_answers.add(frame["message_id"])
         elif frame["type"] == "message" and frame["message"]["role"] == Message.Role.ASSISTANT:

@@ -51,9 +51,12 @@ from chat.upstream.provider import Provider, default_provider
 logger = logging.getLogger(__name__)
 
 # Partial text reaches the database this often while streaming, and at least this
-# often the row is touched even when nothing new came (the heartbeat).
+# often the row is touched even when nothing new came: the heartbeat that says its
+# process lives. Another process calls an answer dead after STALE_STREAM_AFTER (6 s,
+# four heartbeats) without a touch and without a frame (chat/liveness.py). One write per
+# answer per 1.5 s, whether or not text came: never a write per token.
 FLUSH_INTERVAL = 1.5
-HEARTBEAT_INTERVAL = 5.0
+HEARTBEAT_INTERVAL = 1.5
 SAVE_ATTEMPTS = 3
 
 _running: dict[int, "Generation"] = {}
