@@ -16,6 +16,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from chat.models import Message
 from chat.protocol import (
@@ -389,8 +390,12 @@ class Generation:
                         content="".join(self.content),
                         reasoning="".join(self.reasoning),
                     )
-                except Exception:
+                except (OperationalError, InterfaceError) as exc:
+                    # The database is down or restarting: one line a flush, no traceback.
                     # The next flush, or the final save, carries the text all the same.
+                    logger.warning("generation %s: a flush failed: %s", self.message_id, exc)
+                    continue
+                except Exception:
                     logger.exception("generation %s: a flush failed", self.message_id)
                     continue
                 flushed, last_write = sizes, now
