@@ -102,3 +102,49 @@ async def test_requests_per_minute_hold_exactly_across_two_processes(
         "result = Message.objects.filter(role='assistant').count()",
     )
     assert saved == 5
+
+
+ANSWERED = f"""
+from chat.models import Conversation, Message, User
+user = User.objects.get()
+result = []
+for i in range({SENDS}):
+    conversation = Conversation.objects.create(user=user, title=f"c{{i}}")
+    question = Message.objects.create(conversation=conversation, role="user", content="q")
+    answer = Message.objects.create(
+        conversation=conversation, parent=question, role="assistant", content="a",
+        status="complete",
+    )
+    result.append(answer.pk)
+"""
+
+
+async def test_regenerates_hold_answers_at_once_exactly_across_two_processes(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    for _ in range(SENDS):
+        fake_upstream_server.plan(tokens=300, delay=0.05)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    answers = await asyncio.to_thread(site_query, env, ANSWERED)
+    await asyncio.to_thread(limits_set, env, concurrent_generations=3)
+    sites = await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(2)))
+    ports = [port for _, port in sites]
+
+    async def regenerate(i: int) -> dict:
+        async with site_socket(ports[i % 2], cookie) as ws:
+            await ws.send(json.dumps({"type": "regenerate", "message_id": answers[i]}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                if frame["type"] in ("branch", "error"):
+                    return frame
+
+    try:
+        replies = await asyncio.gather(*(regenerate(i) for i in range(SENDS)))
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    started = [r for r in replies if r["type"] == "branch"]
+    assert len(started) == 3, f"{len(started)} answers started with 3 allowed at once"
+    assert {r["code"] for r in replies if r["type"] == "error"} == {"limit_reached"}
