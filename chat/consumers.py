@@ -87,6 +87,7 @@ UNAVAILABLE = (
     "The database is not answering, so your message was not saved. "
     "It is still in the box: try again in a moment."
 )
+UNAVAILABLE_OTHER = "The database is not answering: try again in a moment."
 # Waited out before `unavailable`: about 5.5 s, more than a PostgreSQL restart takes.
 DATABASE_RETRY_DELAYS = (0.5, 1.0, 2.0, 2.0)
 T = TypeVar("T")
@@ -163,6 +164,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(error_frame(exc.code, exc.message))
 
     async def _handle(self, frame: ClientFrame) -> None:
+        try:
+            await self._handle_frame(frame)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down (a stop, a subscribe…): refused, and the socket stays open.
+            logger.warning("a %s frame met an unavailable database: %s", type(frame).__name__, exc)
+            raise ProtocolError("unavailable", UNAVAILABLE_OTHER) from None
+
+    async def _handle_frame(self, frame: ClientFrame) -> None:
         if isinstance(frame, Send):
             await self._send_message(frame)
         elif isinstance(frame, Stop):

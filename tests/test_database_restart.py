@@ -139,6 +139,10 @@ async def test_a_send_while_the_database_stays_down_gets_an_error_and_the_socket
             await ws.send(json.dumps({"type": "send", "content": "nobody saves this"}))
             refused = await next_frame(ws, {"error", "conversation"})
             waited = time.monotonic() - sent
+            await ws.send(json.dumps({"type": "stop", "message_id": 1}))
+            stop_refused = await next_frame(ws, {"error"})
+            await ws.send(json.dumps({"type": "subscribe", "conversation_id": 1}))
+            subscribe_refused = await next_frame(ws, {"error"})
             await ws.send(json.dumps({"type": "ping"}))
             pong = await next_frame(ws, {"pong"})
             await asyncio.to_thread(cluster.start)
@@ -154,6 +158,7 @@ async def test_a_send_while_the_database_stays_down_gets_an_error_and_the_socket
     assert refused["code"] == "unavailable"
     assert "not saved" in refused["message"]
     assert waited < 10
+    assert stop_refused["code"] == subscribe_refused["code"] == "unavailable"
     assert pong == {"type": "pong"}
     assert started["type"] == "conversation"
     assert done["status"] == "complete"
