@@ -147,3 +147,44 @@ async def test_recover_streams_at_start_marks_a_killed_process_s_answer_with_one
     assert len(saved["rows"]) == 1, saved["rows"]
     assert saved["rows"][0][:2] == ["interrupted", True]
     assert took < 15
+
+
+@services
+async def test_answers_silent_for_longer_than_the_threshold_but_alive_are_not_taken_for_dead(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    """The guard of the liveness check: no frame for 10 s (the provider pauses), but the
+    heartbeat goes on, so the watchers on the other process leave all ten answers alone."""
+    fake_upstream_server.reset()
+    answers = 10
+    for _ in range(answers):
+        fake_upstream_server.plan(tokens=20, delay=0.01, stall_after=5, stall=10)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    (a, port_a), (b, port_b) = await asyncio.gather(
+        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
+    )
+
+    async def one(i: int) -> list[dict]:
+        async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
+            await on_a.send(json.dumps({"type": "send", "content": f"pause {i}"}))
+            started = await frames_until(on_a, "delta")
+            await on_b.send(
+                json.dumps(
+                    {
+                        "type": "subscribe",
+                        "conversation_id": started[0]["conversation"]["id"],
+                        "streaming_ids": [started[-1]["message_id"]],
+                    }
+                )
+            )
+            return await frames_until(on_b, "done", timeout=30)
+
+    try:
+        seen = await asyncio.gather(*(one(i) for i in range(answers)))
+    finally:
+        stop(a)
+        stop(b)
+
+    statuses = [frames[-1]["status"] for frames in seen]
+    assert statuses == ["complete"] * answers
+    assert all(frames[-1]["seq"] > 0 for frames in seen), "each done came from its generation"
