@@ -128,9 +128,10 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
 
     Queries only for the limits that are set: a site without limits pays one small read.
     With `lock` (inside the transaction that then saves the request's answer) that read
-    also locks the user's row on PostgreSQL, so the sends of one user on any number of
-    processes are counted one after another: none can pass on counts another is about to
-    change. SQLite needs no lock: its transactions begin IMMEDIATE, one writer at a time.
+    also locks the user's row on PostgreSQL (FOR NO KEY UPDATE), so the sends of one user
+    on any number of processes are counted one after another: none can pass on counts
+    another is about to change. SQLite needs no lock: its transactions begin IMMEDIATE,
+    one writer at a time.
     """
     active, own = _user_limits(user.pk, lock=lock)
     if not active:
@@ -197,8 +198,10 @@ def _user_limits_sql(lock: bool = False) -> str:
         f"SELECT u.{quote('is_active')}, l.{quote('id')}, {columns} "  # noqa: S608
         f"FROM {users} u LEFT JOIN {limits} l ON l.{quote('user_id')} = u.{quote('id')} "
         f"WHERE u.{quote('id')} = %s"
-        # Only the user's row: the limits' side of the outer join may be missing.
-        + (" FOR UPDATE OF u" if lock and connection.features.has_select_for_update_of else "")
+        # Only the user's row (the limits' side of the outer join may be missing), and NO
+        # KEY: sends of the user queue behind each other, but the usage rows that other
+        # transactions insert (whose foreign key share-locks the user) do not wait.
+        + (" FOR NO KEY UPDATE OF u" if lock and connection.vendor == "postgresql" else "")
     )
 
 
