@@ -34,4 +34,4 @@ VOLUME /data
 EXPOSE 8000
 # /healthz checks the database and the channel layer; it asks as the first allowed host.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD python -c "import os, sys, urllib.request; host = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0]; request = urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}); sys.exit(0 if urllib.request.urlopen(request, timeout=4).status == 200 else 1)"
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py recover_streams && exec python -m chatsite.serve -b 0.0.0.0 -p 8000 --proxy-headers chatsite.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py recover_streams --wait && exec python -m chatsite.serve -b 0.0.0.0 -p 8000 --proxy-headers chatsite.asgi:application"]

@@ -1,15 +1,19 @@
 """The chat websocket: authenticate, validate each frame, check ownership, call services,
 join conversation groups and forward what generations publish. Nothing else lives here."""
 
+import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 
+from chat import liveness
 from chat.generation import (
     conversation_group,
     conversation_publish,
@@ -79,6 +83,15 @@ CLOSE_ACCOUNT_INACTIVE = 4403
 NOT_FOUND = "Conversation not found."
 MESSAGE_NOT_FOUND = "Message not found."
 BUSY = "An answer is still being written in this conversation: stop it first."
+UNAVAILABLE = (
+    "The database is not answering, so your message was not saved. "
+    "It is still in the box: try again in a moment."
+)
+UNAVAILABLE_OTHER = "The database is not answering: try again in a moment."
+# Waited out before `unavailable`: about 5.5 s, more than a PostgreSQL restart takes.
+DATABASE_RETRY_DELAYS = (0.5, 1.0, 2.0, 2.0)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _refused(exc: GenerationInProgress | LimitReached | ModelNotAllowed) -> ProtocolError:
@@ -170,6 +183,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(error_frame(exc.code, exc.message))
 
     async def _handle(self, frame: ClientFrame) -> None:
+        try:
+            await self._handle_frame(frame)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down (a stop, a subscribe…): refused, and the socket stays open.
+            logger.warning("a %s frame met an unavailable database: %s", type(frame).__name__, exc)
+            raise ProtocolError("unavailable", UNAVAILABLE_OTHER) from None
+
+    async def _handle_frame(self, frame: ClientFrame) -> None:
         if isinstance(frame, Send):
             await self._send_message(frame)
         elif isinstance(frame, Stop):
@@ -183,9 +204,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(frame, SelectBranch):
             await self._select_branch(frame)
 
+    async def _database(self, call: Callable[[T], Awaitable[R]], frame: T) -> R:
+        """A send's (or a branch's) database work, waited for through a database restart:
+        retried while the database cannot be reached (it saved nothing, in one
+        transaction), then refused with `unavailable`. The socket stays open either way."""
+        for delay in (*DATABASE_RETRY_DELAYS, None):
+            try:
+                return await call(frame)
+            except (OperationalError, InterfaceError) as exc:
+                if delay is None:
+                    logger.warning("the database is unavailable: %s", exc)
+                    raise ProtocolError("unavailable", UNAVAILABLE) from None
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
     async def _send_message(self, frame: Send) -> None:
         try:
-            sent = await self._message_send(frame)
+            sent = await self._database(self._message_send, frame)
         except Conversation.DoesNotExist:
             raise ProtocolError("not_found", NOT_FOUND) from None
         except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
@@ -225,7 +260,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _start_branch(self, frame: Regenerate | Edit) -> None:
         """A regenerated answer or an edited question: a new branch, shown whole, streaming."""
         try:
-            started, frame_out = await self._branch_start(frame)
+            started, frame_out = await self._database(self._branch_start, frame)
         except Message.DoesNotExist:
             raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
         except NotBranchable as exc:
@@ -284,6 +319,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             # The generation answers on this channel, wherever it runs; deltas until
             # then are dropped, since the snapshot covers them.
             self.snapshots.expect(message_id)
+            liveness.watch(message_id, frame.conversation_id)  # its process may have died
             await self.channel_layer.group_send(
                 generation_group(message_id),
                 {"type": "generation.snapshot", "reply_channel": self.channel_name},
@@ -309,6 +345,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
+        liveness.observe(frame)  # answers written in another process: is it alive?
         if frame["type"] == "snapshot":
             self.shown_answers.add(frame["message_id"])
         elif frame["type"] == "message" and frame["message"]["role"] == Message.Role.ASSISTANT:

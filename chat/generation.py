@@ -16,6 +16,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from chat.models import Message
 from chat.protocol import (
@@ -52,9 +53,12 @@ from chat.upstream.provider import Provider, default_provider
 logger = logging.getLogger(__name__)
 
 # Partial text reaches the database this often while streaming, and at least this
-# often the row is touched even when nothing new came (the heartbeat).
+# often the row is touched even when nothing new came: the heartbeat that says its
+# process lives. Another process calls an answer dead after STALE_STREAM_AFTER (6 s,
+# four heartbeats) without a touch and without a frame (chat/liveness.py). One write per
+# answer per 1.5 s, whether or not text came: never a write per token.
 FLUSH_INTERVAL = 1.5
-HEARTBEAT_INTERVAL = 5.0
+HEARTBEAT_INTERVAL = 1.5
 SAVE_ATTEMPTS = 3
 
 _running: dict[int, "Generation"] = {}
@@ -399,8 +403,12 @@ class Generation:
                         content="".join(self.content),
                         reasoning="".join(self.reasoning),
                     )
-                except Exception:
+                except (OperationalError, InterfaceError) as exc:
+                    # The database is down or restarting: one line a flush, no traceback.
                     # The next flush, or the final save, carries the text all the same.
+                    logger.warning("generation %s: a flush failed: %s", self.message_id, exc)
+                    continue
+                except Exception:
                     logger.exception("generation %s: a flush failed", self.message_id)
                     continue
                 flushed, last_write = sizes, now

@@ -5,8 +5,14 @@ from collections.abc import Callable
 from inspect import iscoroutinefunction
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
+
+logger = logging.getLogger(__name__)
+
+# "Try Again Later": the page's socket reconnects after its usual back-off.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 # No inline script anywhere in chatsite's own pages: config travels in json_script blocks.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -48,7 +54,6 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
 
     def log(request: HttpRequest, response: HttpResponse, started: float, request_id: str) -> None:
         response.headers["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
         request_logger.info(
             "request id=%s method=%s path=%s status=%s ms=%.1f user=%s",
             request_id,
@@ -56,7 +61,7 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
             request.path,
             response.status_code,
             (time.monotonic() - started) * 1000,
-            user.pk if user is not None and user.is_authenticated else "-",
+            _user_id(request),
         )
 
     if iscoroutinefunction(get_response):
@@ -76,3 +81,43 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
         return response
 
     return middleware
+
+
+def _user_id(request: HttpRequest) -> object:
+    """The signed-in user's id, or "-"; also "-" when the database that knows it is down
+    (the page then was the 503 of chat.errors)."""
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else "-"
+    except DatabaseError:
+        return "-"
+
+
+class DatabaseUnavailableWebsocket:
+    """ASGI middleware in front of the websocket's authentication, which reads the session
+    and the user from the database: while the database is down, the socket is accepted
+    and closed at once with 1013 (try again later) instead of failing the handshake with
+    an HTTP 500. The page reconnects by itself."""
+
+    def __init__(self, inner: Callable[..., Any]) -> None:
+        self.inner = inner
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
+        accepted = False
+
+        async def watched_send(message: dict[str, Any]) -> None:
+            nonlocal accepted
+            if message["type"] == "websocket.accept":
+                accepted = True
+            await send(message)
+
+        try:
+            await self.inner(scope, receive, watched_send)
+        except DatabaseError as exc:
+            if accepted:
+                raise  # the consumer's own: an open socket is not this middleware's
+            logger.warning("websocket refused while the database is unavailable: %s", exc)
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})

@@ -9,3 +9,6 @@ urlpatterns = [
     path("accounts/", include("chat.account_urls")),
     path("", include("chat.urls")),
 ]
+
+# A page asked for while the database is down answers 503 "try again", not a 500.
+handler500 = "chat.errors.server_error"

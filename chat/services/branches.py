@@ -38,9 +38,10 @@ def message_regenerate(*, user: User, message_id: int) -> BranchStarted:
     but an answer, and GenerationInProgress while the conversation streams; like a send,
     LimitReached, AccountInactive or ModelNotAllowed when the user may not ask now.
     """
-    allowance = limits_check(user)
 
     def start() -> BranchStarted:
+        # In the transaction, under the lock on the user's row, as for a send.
+        allowance = limits_check(user, lock=True)
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.ASSISTANT or old.parent_id is None:
             raise NotBranchable("Only an answer can be regenerated.")
@@ -60,9 +61,10 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
     The question is saved before anything goes upstream, as every send is; the same
     refusals as message_regenerate.
     """
-    allowance = limits_check(user)
 
     def start() -> BranchStarted:
+        # In the transaction, under the lock on the user's row, as for a send.
+        allowance = limits_check(user, lock=True)
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.USER:
             raise NotBranchable("Only your own messages can be edited.")

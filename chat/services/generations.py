@@ -11,6 +11,7 @@ from chat.models import Attachment, Conversation, Message, Usage
 from chat.selectors import message_lineage
 from chat.services.attachments import attachments_of, user_content
 from chat.services.conversation_settings import request_parameters
+from chat.services.interruptions import interrupted_usage_withdraw
 from chat.services.providers import provider_get
 from chat.services.usage import UsageCounts, price_get, usage_estimate, usage_record
 from chat.upstream.provider import Provider, default_provider
@@ -181,6 +182,8 @@ def assistant_message_finalize(
     }
     try:
         with transaction.atomic():
+            # A sweep took this live process for a dead one: its estimate gives way.
+            interrupted_usage_withdraw(message_id=message_id)
             for attempt in result.failed_attempts:
                 usage_record(
                     request_id=attempt.request_id,

@@ -17,9 +17,10 @@ from django.utils.formats import date_format
 from chat.caching import Expiring
 from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
 
-# A streaming answer not flushed for this long belongs to a process that died (a live
-# generation touches it at least every HEARTBEAT_INTERVAL, 5 s).
-STALE_STREAM_AFTER = datetime.timedelta(seconds=30)
+# A streaming answer not flushed for this long belongs to a process that died: a live
+# generation touches it at least every HEARTBEAT_INTERVAL (1.5 s, chat/generation.py),
+# so this is four heartbeats missed. Clocks of the server machines must agree (NTP).
+STALE_STREAM_AFTER = datetime.timedelta(seconds=6)
 
 
 class LimitReached(Exception):
@@ -121,13 +122,18 @@ def _reset_text(when: datetime.datetime) -> str:
     return date_format(timezone.localtime(when), "j F Y")
 
 
-def limits_check(user: User) -> Allowance:
+def limits_check(user: User, *, lock: bool = False) -> Allowance:
     """Raise LimitReached (or AccountInactive) if this user may not start a request now;
     returns what the request may use (read in the same query).
 
     Queries only for the limits that are set: a site without limits pays one small read.
+    With `lock` (inside the transaction that then saves the request's answer) that read
+    also locks the user's row on PostgreSQL (FOR NO KEY UPDATE), so the sends of one user
+    on any number of processes are counted one after another: none can pass on counts
+    another is about to change. SQLite needs no lock: its transactions begin IMMEDIATE,
+    one writer at a time.
     """
-    active, own = _user_limits(user.pk)
+    active, own = _user_limits(user.pk, lock=lock)
     if not active:
         raise AccountInactive
     limits = limits_effective(own, site_settings())
@@ -181,7 +187,7 @@ def _limit_columns() -> list[Field]:
 
 
 @functools.cache
-def _user_limits_sql() -> str:
+def _user_limits_sql(lock: bool = False) -> str:
     """Whether the user is active, and their own limits: one statement, built once. The
     ORM built this join anew before every answer, for a fifth of the send's CPU."""
     quote = connection.ops.quote_name
@@ -192,13 +198,17 @@ def _user_limits_sql() -> str:
         f"SELECT u.{quote('is_active')}, l.{quote('id')}, {columns} "  # noqa: S608
         f"FROM {users} u LEFT JOIN {limits} l ON l.{quote('user_id')} = u.{quote('id')} "
         f"WHERE u.{quote('id')} = %s"
+        # Only the user's row (the limits' side of the outer join may be missing), and NO
+        # KEY: sends of the user queue behind each other, but the usage rows that other
+        # transactions insert (whose foreign key share-locks the user) do not wait.
+        + (" FOR NO KEY UPDATE OF u" if lock and connection.vendor == "postgresql" else "")
     )
 
 
-def _user_limits(user_id: int) -> tuple[bool, UserLimits | None]:
+def _user_limits(user_id: int, *, lock: bool = False) -> tuple[bool, UserLimits | None]:
     """Whether the user exists and is active, and their own limits if they have any."""
     with connection.cursor() as cursor:
-        cursor.execute(_user_limits_sql(), [user_id])
+        cursor.execute(_user_limits_sql(lock), [user_id])
         row = cursor.fetchone()
     if row is None:
         return False, None

@@ -7,14 +7,16 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.models import Attachment, Conversation, Message, User
+from chat.models import Attachment, Conversation, Message, Usage, User
 from chat.selectors import conversation_get, conversation_leaf
 from chat.services.attachments import attachments_bind
 from chat.services.conversation_settings import ConversationSettings
 from chat.services.conversations import conversation_create
 from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
-from chat.services.limits import STALE_STREAM_AFTER, Allowance, limits_check
-from chat.services.providers import model_choice_check
+from chat.services.interruptions import interrupted_request_id
+from chat.services.limits import STALE_STREAM_AFTER, limits_check
+from chat.services.providers import ModelNotAllowed, model_choice_check
+from chat.services.usage import usage_estimate, usage_record
 
 
 class GenerationInProgress(Exception):
@@ -52,9 +54,6 @@ def message_send(
     `attachment_ids` are the user's uploaded images, bound to the question (else
     AttachmentNotFound, and nothing is saved).
     """
-    allowance = limits_check(user)
-    if model is not None:
-        model_choice_check(provider=provider or "", model=model, allowance=allowance)
     try:
         return _message_send(
             user=user,
@@ -62,7 +61,6 @@ def message_send(
             content=content,
             provider=provider or "",
             model=model,
-            allowance=allowance,
             settings=settings,
             attachment_ids=attachment_ids,
         )
@@ -79,10 +77,14 @@ def _message_send(
     content: str,
     provider: str,
     model: str | None,
-    allowance: Allowance,
     settings: ConversationSettings | None,
     attachment_ids: Sequence[int],
 ) -> SentMessage:
+    # Checked in the transaction that saves the answer, under a lock on the user's row:
+    # two sends of one user on two processes cannot both take the last place.
+    allowance = limits_check(user, lock=True)
+    if model is not None:
+        model_choice_check(provider=provider, model=model, allowance=allowance)
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
@@ -179,13 +181,71 @@ def streams_interrupt_stale(
     unlocks its conversation within STALE_STREAM_AFTER; `older_than=None` marks every
     streaming answer (at the start of a single-process site).
     """
+    return len(streams_interrupt(conversation=conversation, older_than=older_than))
+
+
+def streams_interrupt(
+    *,
+    conversation: Conversation | None = None,
+    message_ids: Sequence[int] | None = None,
+    older_than: timedelta | None = STALE_STREAM_AFTER,
+) -> list[Message]:
+    """Mark the answers left streaming by a dead process as interrupted, each with an
+    estimated usage row for its request (it reached the provider, which bills it);
+    returns them as saved.
+
+    Each is marked by a conditional update in its own transaction and only the sweep
+    whose update changed the row records the usage: sweeps running at once in several
+    processes (or `recover_streams` beside them) record exactly one row.
+    """
+    cutoff = timezone.now() - older_than if older_than is not None else None
     stale = Message.objects.filter(status=Message.Status.STREAMING)
-    if older_than is not None:
-        stale = stale.filter(updated_at__lt=timezone.now() - older_than)
+    if cutoff is not None:
+        stale = stale.filter(updated_at__lt=cutoff)
     if conversation is not None:
         stale = stale.filter(conversation=conversation)
-    return stale.update(
+    if message_ids is not None:
+        stale = stale.filter(pk__in=list(message_ids))
+    marked = []
+    for pk in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            still = Message.objects.filter(pk=pk, status=Message.Status.STREAMING)
+            if cutoff is not None:
+                still = still.filter(updated_at__lt=cutoff)
+            if not still.update(
+                status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=timezone.now()
+            ):
+                continue  # touched meanwhile by its live process, or marked by another sweep
+            message = Message.objects.select_related("conversation").get(pk=pk)
+            _interrupted_usage_record(message)
+        marked.append(message)
+    return marked
+
+
+INTERRUPTED = "The server stopped while this answer was being written."
+
+
+def _interrupted_usage_record(message: Message) -> None:
+    """The estimated usage row of an answer whose process died before its final save."""
+    conversation = message.conversation
+    try:
+        request = chat_request_build(message_id=message.pk)
+        provider, prompt = request.provider.name, request.prompt_text
+        model = message.model or request.model or request.provider.default_model
+    except ModelNotAllowed:  # its provider was withdrawn since: still accounted for
+        provider, prompt, model = conversation.provider, "", message.model
+    counts = usage_estimate(
+        prompt_text=prompt, completion_text=message.reasoning + message.content, model=model
+    )
+    usage_record(
+        request_id=interrupted_request_id(message.pk),
+        user_id=conversation.user_id,
+        conversation_id=conversation.pk,
+        message_id=message.pk,
+        purpose=Usage.Purpose.ANSWER,
+        provider=provider,
+        model=model,
         status=Message.Status.INTERRUPTED,
-        error="The server stopped while this answer was being written.",
-        updated_at=timezone.now(),
+        counts=counts,
+        latency_ms=max(0, round((message.updated_at - message.created_at).total_seconds() * 1000)),
     )

@@ -1,5 +1,5 @@
 // The message box: Enter sends, Shift+Enter adds a line, Escape (anywhere on the page)
-// stops the answer being written. Focus goes back to the box after a send or a stop,
+// stops the answer being written. What was sent stays in the box until the server saved it. Focus goes back to the box after a send or a stop,
 // but an answer that ends never pulls focus away from where the person is reading.
 export class Composer {
   constructor(form, { onSend, onStop }) {
@@ -8,6 +8,8 @@ export class Composer {
     this.sendButton = form.querySelector("#send-button");
     this.stopButton = form.querySelector("#stop-button");
     this.streamingId = null;
+    this.sent = null; // the text of the last send, until the server saved or refused it
+    this.awaiting = false;
     const stop = () => {
       if (this.streamingId === null) return;
       onStop(this.streamingId);
@@ -33,20 +35,37 @@ export class Composer {
     this.stopButton.addEventListener("click", stop);
   }
 
+  // The text stays in the box until the server says it saved it (saved()): a send the
+  // server could not take (its database down, say) loses nothing that was typed.
   submit(onSend) {
     const text = this.input.value;
-    if (!text.trim() || this.streamingId !== null) return;
+    if (!text.trim() || this.streamingId !== null || this.awaiting) return;
     if (onSend(text) === false) return; // refused before sending: keep what was typed
-    this.lastSent = text;
-    this.input.value = "";
+    this.sent = text;
+    this.awaiting = true; // Enter again sends nothing until the server answers
     this.input.focus();
   }
 
-  // The server refused the last send: put its text back unless something new was typed.
+  // The server saved a message with this text (the user's `message` frame), or the
+  // conversation the last send started: empty the box, unless something else was typed.
+  saved(content = this.sent) {
+    if (this.sent == null || content !== this.sent) return;
+    if (this.input.value === this.sent) this.input.value = "";
+    this.sent = null;
+    this.awaiting = false;
+  }
+
+  // The server refused the last send (an error frame), or the socket closed before it
+  // answered: the text is still in the box (put back if it was emptied) to send again.
   restore() {
-    if (this.lastSent && !this.input.value) this.input.value = this.lastSent;
-    this.lastSent = null;
+    this.awaiting = false;
+    if (this.sent && !this.input.value) this.input.value = this.sent;
     this.input.focus();
+  }
+
+  // The socket closed: a send it carried may never be answered; another may be made.
+  unblock() {
+    this.awaiting = false;
   }
 
   setStreaming(messageId) {

@@ -83,7 +83,14 @@ const picker = new ModelPicker(
 picker.load();
 const myUsage = document.getElementById("my-usage");
 // Refused sends give the text back to the composer: nothing typed is lost.
-const REFUSED = new Set(["busy", "limit_reached", "model_not_allowed", "too_long", "rate_limited"]);
+const REFUSED = new Set([
+  "busy",
+  "limit_reached",
+  "model_not_allowed",
+  "too_long",
+  "rate_limited",
+  "unavailable",
+]);
 
 function showNotice(text) {
   notice.textContent = text;
@@ -92,6 +99,7 @@ function showNotice(text) {
 
 const handlers = {
   conversation({ conversation }) {
+    composer.saved(); // only the socket that sent it gets this frame
     conversationId = conversation.id;
     settingsPanel.conversationStarted(conversation.url);
     actions.started(conversation);
@@ -102,6 +110,7 @@ const handlers = {
     actions.setTitle(conversation);
   },
   message({ message }) {
+    if (message.role === "user") composer.saved(message.content);
     messages.add(message);
     showThumbnails(messages.element(message.id), message.attachments);
     if (message.role === "assistant" && message.status === "streaming") {
@@ -131,6 +140,7 @@ const handlers = {
   },
   error(frame) {
     showNotice(frame.message);
+    composer.unblock(); // whatever was refused, what was typed is still in the box
     if (REFUSED.has(frame.code)) {
       composer.restore();
       tray.restore();
@@ -143,6 +153,7 @@ const socket = new ChatSocket(config.wsPath, {
     handlers[frame.type]?.(frame);
   },
   onState(state) {
+    if (state !== "open") composer.unblock();
     // The session ended: the socket will not come back, so say so and offer to sign in,
     // returning here after.
     const signedOut = state === "unauthenticated";

@@ -1,0 +1,150 @@
+"""Limits hold exactly when sends race on two server processes sharing PostgreSQL."""
+
+import asyncio
+import json
+import os
+
+import pytest
+
+from tests.servers import (
+    FakeUpstreamServer,
+    site_prepared,
+    site_query,
+    site_socket,
+    start_site,
+    stop,
+)
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+    reason="several processes need PostgreSQL and Redis: the services pass (make test) runs it",
+)
+
+SENDS = 20
+
+
+def limits_set(env: dict[str, str], **limits: int) -> None:
+    fields = ", ".join(f"{name}={value}" for name, value in limits.items())
+    site_query(
+        env,
+        "from chat.models import User, UserLimits\n"
+        f"UserLimits.objects.create(user=User.objects.get(), {fields})\n"
+        "result = 1",
+    )
+
+
+async def first_reply(ws) -> dict:
+    """The send's outcome on its socket: the conversation it started, or the refusal."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if frame["type"] in ("conversation", "error"):
+            return frame
+
+
+async def burst(ports: list[int], cookie: str) -> list[dict]:
+    """SENDS new conversations at once, one socket each, spread over the processes."""
+
+    async def one(port: int) -> dict:
+        async with site_socket(port, cookie) as ws:
+            await ws.send(json.dumps({"type": "send", "content": "go"}))
+            return await first_reply(ws)
+
+    return await asyncio.gather(*(one(ports[i % len(ports)]) for i in range(SENDS)))
+
+
+async def two_sites(fake: FakeUpstreamServer, tmp_path, **limits: int):
+    env, cookie = await asyncio.to_thread(site_prepared, fake, tmp_path)
+    await asyncio.to_thread(limits_set, env, **limits)
+    sites = await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(2)))
+    return env, cookie, sites
+
+
+async def test_answers_at_once_hold_exactly_across_two_processes(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    for _ in range(SENDS):  # long answers: none ends during the burst
+        fake_upstream_server.plan(tokens=300, delay=0.05)
+    _, cookie, sites = await two_sites(fake_upstream_server, tmp_path, concurrent_generations=3)
+    try:
+        replies = await burst([port for _, port in sites], cookie)
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    started = [r for r in replies if r["type"] == "conversation"]
+    refused = [r for r in replies if r["type"] == "error"]
+    assert len(started) == 3, f"{len(started)} answers started with 3 allowed at once"
+    assert {r["code"] for r in refused} == {"limit_reached"}
+    assert len(refused) == SENDS - 3
+
+
+async def test_requests_per_minute_hold_exactly_across_two_processes(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    for _ in range(SENDS):
+        fake_upstream_server.plan(tokens=2, delay=0.0)
+    env, cookie, sites = await two_sites(fake_upstream_server, tmp_path, requests_per_minute=5)
+    try:
+        replies = await burst([port for _, port in sites], cookie)
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    started = [r for r in replies if r["type"] == "conversation"]
+    assert len(started) == 5, f"{len(started)} answers started with 5 a minute allowed"
+    assert {r["code"] for r in replies if r["type"] == "error"} == {"limit_reached"}
+    saved = await asyncio.to_thread(
+        site_query,
+        env,
+        "from chat.models import Message\n"
+        "result = Message.objects.filter(role='assistant').count()",
+    )
+    assert saved == 5
+
+
+ANSWERED = f"""
+from chat.models import Conversation, Message, User
+user = User.objects.get()
+result = []
+for i in range({SENDS}):
+    conversation = Conversation.objects.create(user=user, title=f"c{{i}}")
+    question = Message.objects.create(conversation=conversation, role="user", content="q")
+    answer = Message.objects.create(
+        conversation=conversation, parent=question, role="assistant", content="a",
+        status="complete",
+    )
+    result.append(answer.pk)
+"""
+
+
+async def test_regenerates_hold_answers_at_once_exactly_across_two_processes(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    for _ in range(SENDS):
+        fake_upstream_server.plan(tokens=300, delay=0.05)
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    answers = await asyncio.to_thread(site_query, env, ANSWERED)
+    await asyncio.to_thread(limits_set, env, concurrent_generations=3)
+    sites = await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(2)))
+    ports = [port for _, port in sites]
+
+    async def regenerate(i: int) -> dict:
+        async with site_socket(ports[i % 2], cookie) as ws:
+            await ws.send(json.dumps({"type": "regenerate", "message_id": answers[i]}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                if frame["type"] in ("branch", "error"):
+                    return frame
+
+    try:
+        replies = await asyncio.gather(*(regenerate(i) for i in range(SENDS)))
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    started = [r for r in replies if r["type"] == "branch"]
+    assert len(started) == 3, f"{len(started)} answers started with 3 allowed at once"
+    assert {r["code"] for r in replies if r["type"] == "error"} == {"limit_reached"}
