@@ -11,7 +11,12 @@ from pathlib import Path
 
 from tests.servers import free_port
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries, of the newest version installed (15 on bookworm).
+BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda p: int(p.parent.name),
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 
 
 class PostgresCluster:
