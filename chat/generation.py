@@ -59,7 +59,9 @@ logger = logging.getLogger(__name__)
 # answer per 1.5 s, whether or not text came: never a write per token.
 FLUSH_INTERVAL = 1.5
 HEARTBEAT_INTERVAL = 1.5
-SAVE_ATTEMPTS = 3
+# The final save is retried, 1 + 2 + 3 + 4 s apart: a database restart (a PostgreSQL
+# failover or upgrade takes seconds) must not cost the answer.
+SAVE_ATTEMPTS = 5
 
 _running: dict[int, "Generation"] = {}
 
