@@ -76,6 +76,9 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_FRAMES = 4429
 CLOSE_ACCOUNT_INACTIVE = 4403
+# The channel layer lost what it carried (Redis restarted): the page reconnects at once
+# and subscribes again, which brings snapshots (or the saved answers) with no gap.
+CLOSE_LAYER_RECOVERED = 4503
 NOT_FOUND = "Conversation not found."
 MESSAGE_NOT_FOUND = "Message not found."
 BUSY = "An answer is still being written in this conversation: stop it first."
@@ -285,10 +288,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # ORM calls here go through database_sync_to_async, which does that itself.
         if message["type"] == "chat.frame":
             await self.chat_frame(message)
+        elif message["type"] == "layer.recovered":
+            self.resubscribing = True
+            await self.close(code=CLOSE_LAYER_RECOVERED)
         else:
             await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
+        if getattr(self, "resubscribing", False):
+            return  # closed: the page reconnects and gets it all again
         frame = event["frame"]
         if frame["type"] == "snapshot":
             self.shown_answers.add(frame["message_id"])

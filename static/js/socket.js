@@ -34,7 +34,8 @@ export class ChatSocket {
         return;
       }
       this.onState("closed");
-      setTimeout(() => this.connect(), this.retryDelay);
+      // Spread out: after Redis returns, every page of a process is closed at once (4503).
+      setTimeout(() => this.connect(), this.retryDelay * (0.5 + Math.random()));
       this.retryDelay = Math.min(this.retryDelay * 2, 10000);
     });
   }
