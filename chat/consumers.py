@@ -33,6 +33,7 @@ from chat.protocol import (
     conversation_frame,
     done_frame_from_message,
     error_frame,
+    frame_texts,
     message_frame,
     parse_client_frame,
 )
@@ -278,6 +279,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if group not in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        # A long answer's done, snapshot or branch goes in parts (protocol.frame_texts).
+        for text in frame_texts(content):
+            await self.send(text_data=text)
+        if close:
+            await self.close()
 
     # --- channel-layer events -----------------------------------------------------------
 

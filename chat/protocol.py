@@ -3,6 +3,7 @@
 docs/websocket-protocol.md describes the same frames for people.
 """
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +164,29 @@ def _id(data: dict[str, Any], name: str, *, optional: bool) -> int | None:
 
 
 # --- frames the server sends ----------------------------------------------------------
+
+# A websocket message is at most 1 MiB for daphne (and for many clients): a frame whose
+# JSON text is longer goes as `part` frames, each carrying a slice of that text. JSON
+# escaping at most doubles a slice of JSON text, so every part stays far below the limit.
+FRAME_PART_CHARS = 256 * 1024
+
+
+def frame_texts(frame: dict[str, Any]) -> list[str]:
+    """What goes on the wire for a frame: its JSON text, or its parts if it is long."""
+    text = json.dumps(frame)
+    if len(text) <= FRAME_PART_CHARS:
+        return [text]
+    starts = range(0, len(text), FRAME_PART_CHARS)
+    return [
+        json.dumps(
+            {
+                "type": "part",
+                "data": text[start : start + FRAME_PART_CHARS],
+                "last": start + FRAME_PART_CHARS >= len(text),
+            }
+        )
+        for start in starts
+    ]
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ export class ChatSocket {
 
   connect() {
     this.ws = new WebSocket(this.url);
+    this.parts = []; // slices of a long frame's JSON text, until its last part
     this.ws.addEventListener("open", () => {
       this.retryDelay = 500;
       this.onState("open");
@@ -25,6 +26,18 @@ export class ChatSocket {
         frame = JSON.parse(event.data);
       } catch {
         return;
+      }
+      // A frame longer than a websocket message may be comes in parts, in order.
+      if (frame.type === "part") {
+        this.parts.push(frame.data);
+        if (!frame.last) return;
+        const text = this.parts.join("");
+        this.parts = [];
+        try {
+          frame = JSON.parse(text);
+        } catch {
+          return;
+        }
       }
       this.onFrame(frame);
     });
