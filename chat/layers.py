@@ -63,10 +63,12 @@ class RedisLayer(RedisChannelLayer):
     - A Redis that comes back empty has forgotten every group membership. The layer
       keeps the memberships this process made, and adds them all again before its first
       operation after an outage.
-    - Messages in Redis when it went down may be gone: after the memberships are back,
-      each local channel that is in a group gets a `layer.recovered` message, so its
-      consumer can have its page catch up (chatsite's closes the socket; the page
-      reconnects and subscribes: snapshots, or the saved answer).
+    - If Redis restarted (its run_id changed) or the outage outlasted the messages'
+      expiry, what waited in it may be gone: after the memberships are back, each local
+      channel that is in a group gets a `layer.recovered` message, so its consumer can
+      have its page catch up (chatsite's closes the socket; the page reconnects and
+      subscribes: snapshots, or the saved answer). Connections dropped by a Redis that
+      kept running lose nothing, and the sockets stay open.
     - Connections come from a blocking pool: at its size, callers wait for one (up to
       `timeout` s) instead of failing at once. redis-py's own retries are off, so every
       failure is seen here, including the first command on a connection Redis dropped.
@@ -77,6 +79,8 @@ class RedisLayer(RedisChannelLayer):
         self.retry_for = retry_for
         self.memberships: dict[str, set[str]] = {}  # group -> channels added by this process
         self.lost = False  # an operation failed to reach Redis: restore before the next one
+        self.lost_since = 0.0
+        self.run_ids: dict[int, str] = {}  # each host's run_id, to tell a restart
         self.recoveries = 0
         self._restore_lock: asyncio.Lock | None = None
 
@@ -99,7 +103,7 @@ class RedisLayer(RedisChannelLayer):
                 if _pool_exhausted(exc):
                     pass  # Redis answers; this process is busy: wait again, restore nothing
                 elif not self.lost:
-                    self.lost = True
+                    self.lost, self.lost_since = True, time.monotonic()
                     logger.warning("Redis unreachable (%s): retrying", exc)
                     await self._drop_connections()
                 if not forever and time.monotonic() + delay > deadline:
@@ -120,6 +124,9 @@ class RedisLayer(RedisChannelLayer):
         async with self._restore_lock:
             if not self.lost:
                 return  # another caller restored meanwhile
+            known = bool(self.run_ids)
+            restarted = await self._note_run_ids() or not known
+            restarted |= time.monotonic() - self.lost_since > self.expiry / 2
             now = time.time()
             for group, channels in list(self.memberships.items()):
                 if not channels:
@@ -133,13 +140,26 @@ class RedisLayer(RedisChannelLayer):
             self.lost = False
             self.recoveries += 1
             logger.warning(
-                "Redis reachable again: %s group memberships restored",
+                "Redis reachable again (%s): %s group memberships restored",
+                "restarted" if restarted else "same server",
                 sum(len(c) for c in self.memberships.values()),
             )
+            if not restarted:
+                return
             # Whatever waited in Redis may be gone: tell the local channels in groups.
             local = {c for cs in self.memberships.values() for c in cs if self._is_ours(c)}
             for channel in local:
                 self.receive_buffer[channel].put_nowait({"type": "layer.recovered"})
+
+    async def _note_run_ids(self) -> bool:
+        """Remember each host's run_id; whether any changed since last noted."""
+        changed = False
+        for index in range(self.ring_size):
+            info = await self.connection(index).info("server")
+            run_id = str(info["run_id"])
+            changed |= self.run_ids.get(index, run_id) != run_id
+            self.run_ids[index] = run_id
+        return changed
 
     def _is_ours(self, channel: str) -> bool:
         return "!" in channel and self.non_local_name(channel).endswith(self.client_prefix + "!")
@@ -154,6 +174,10 @@ class RedisLayer(RedisChannelLayer):
         await self._retrying(
             lambda: super(RedisLayer, self).group_add(group, channel), forever=False
         )
+        if len(self.run_ids) < self.ring_size:
+            # Once per process, to tell a restart from dropped connections later.
+            with contextlib.suppress(*REDIS_UNREACHABLE):
+                await self._note_run_ids()
 
     async def group_discard(self, group: str, channel: str) -> None:
         channels = self.memberships.get(group)

@@ -7,6 +7,7 @@ the browser's protocol rules (tests/pages.py).
 
 import asyncio
 import os
+import subprocess
 import time
 
 import httpx
@@ -177,3 +178,49 @@ async def test_health_is_200_beside_an_idle_socket_and_soon_after_redis_returns(
     assert beside_idle == [200, 200, 200], "an idle socket does not hold up the check"
     assert down == 503
     assert back < 3
+
+
+async def test_connections_dropped_by_a_running_redis_close_no_socket_and_lose_nothing(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake = fake_upstream_server
+    fake.reset()
+    redis = RedisServer(tmp_path)
+    env, cookie = await asyncio.to_thread(site_prepared, fake, tmp_path)
+    env["REDIS_URL"] = redis.url
+    site, port = await asyncio.to_thread(start_site, env)
+    until = time.monotonic() + 60
+    writer, watcher = Page(port, cookie), Page(port, cookie)
+    tasks = [asyncio.create_task(writer.run(until))]
+    try:
+        fake.plan(tokens=200, delay=DELAY)
+        await writer.send({"type": "send", "content": "go"})
+        await writer.wait_for(lambda: writer.answers, 10, "the answer starts")
+        watcher.conversation_id = writer.conversation_id
+        tasks.append(asyncio.create_task(watcher.run(until)))
+        await watcher.wait_for(lambda: watcher.answers, 10, "the watcher sees it")
+        for _ in range(3):
+            await asyncio.sleep(1)
+            killed = await asyncio.to_thread(
+                subprocess.run,
+                ["redis-cli", "-p", str(redis.port), "CLIENT", "KILL", "TYPE", "normal"],
+                capture_output=True,
+                check=True,
+            )
+            assert int(killed.stdout) > 0, "chatsite's connections were dropped"
+        (answer_id,) = writer.answers
+        await writer.wait_done(answer_id, 20)
+        await watcher.wait_done(answer_id, 5)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        stop(site)
+        redis.stop()
+
+    whole = expected(200)
+    for p in (writer, watcher):
+        assert p.closes == [], "Redis kept its data: the sockets stay open"
+        assert p.answers[answer_id].done["content"] == whole
+        assert p.answers[answer_id].built == whole, "no delta lost"
+        assert p.answers[answer_id].duplicates == 0
