@@ -34,7 +34,8 @@ class Page:
     cookie: str
     conversation_id: int | None = None
     answers: dict[int, Answer] = field(default_factory=dict)
-    closes: list[int] = field(default_factory=list)
+    closes: list[int] = field(default_factory=list)  # codes of sockets closed once open
+    refused: list[str] = field(default_factory=list)  # why connecting failed
     frames: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     ws: Any = None
@@ -65,8 +66,8 @@ class Page:
                     return
             except websockets.ConnectionClosed as exc:
                 self.closes.append(exc.rcvd.code if exc.rcvd else 1006)
-            except OSError:
-                self.closes.append(1006)
+            except (OSError, websockets.InvalidHandshake) as exc:
+                self.refused.append(repr(exc))  # the socket never opened
             self.opened.clear()
             await asyncio.sleep(0.5)
 
