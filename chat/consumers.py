@@ -263,6 +263,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._join(frame.conversation_id)
         streaming, ended = await self._streaming_state(frame)
         await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+        if frame.branch:
+            # A page back from a lost socket (or a lost Redis) may have missed messages.
+            await self.send_json(await self._branch_of(frame.conversation_id))
         for message, usage in ended:
             await self.send_json(done_frame_from_message(message, usage))
         for message_id in streaming:
@@ -348,6 +351,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _branch_select(self, frame: SelectBranch) -> tuple[int, dict[str, Any]]:
         conversation = branch_select(user=self.user, message_id=frame.message_id)
         return conversation.pk, self._branch_frame(conversation)
+
+    @database_sync_to_async
+    def _branch_of(self, conversation_id: int) -> dict[str, Any]:
+        return self._branch_frame(conversation_get(user=self.user, conversation_id=conversation_id))
 
     @staticmethod
     def _branch_frame(conversation: Conversation) -> dict[str, Any]:

@@ -53,6 +53,8 @@ class Subscribe:
     # Answers the page shows as still being written: each gets a snapshot, or its
     # final state if it ended while the page was not listening.
     streaming_ids: tuple[int, ...] = ()
+    # The page reconnected: it gets the selected branch first, whatever it missed.
+    branch: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,13 @@ def parse_client_frame(data: Any) -> ClientFrame:
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
+        branch = data.get("branch", False)
+        if not isinstance(branch, bool):
+            raise ProtocolError("invalid_field", "'branch' must be true or false.")
         return Subscribe(
             conversation_id=_required_id(data, "conversation_id"),
             streaming_ids=_ids(data, "streaming_ids"),
+            branch=branch,
         )
     if kind == "ping":
         return Ping()

@@ -49,18 +49,21 @@ class Page:
         await self.opened.wait()
         await self.ws.send(json.dumps(frame))
 
-    async def subscribe(self) -> None:
-        frame = {"type": "subscribe", "conversation_id": self.conversation_id}
+    async def subscribe(self, *, branch: bool = False) -> None:
+        frame = {"type": "subscribe", "conversation_id": self.conversation_id, "branch": branch}
         await self.ws.send(json.dumps({**frame, "streaming_ids": self.streaming_ids()}))
 
     async def run(self, until: float) -> None:
         """Stay connected (reconnecting like socket.js) until the monotonic time `until`."""
+        connected_before = False
         while time.monotonic() < until:
             try:
                 async with site_socket(self.port, self.cookie) as ws:
                     self.ws = ws
                     if self.conversation_id is not None:
-                        await self.subscribe()
+                        # After a reconnect, with the branch: messages missed meanwhile.
+                        await self.subscribe(branch=connected_before)
+                    connected_before = True
                     self.opened.set()
                     await self._read(ws, until)
                     return
@@ -98,6 +101,14 @@ class Page:
             self.conversation_id = frame["conversation"]["id"]
         elif kind == "message" and frame["message"]["role"] == "assistant":
             self.answers.setdefault(frame["message"]["id"], Answer())
+        elif kind == "branch":
+            for message in frame["messages"]:
+                if message["role"] != "assistant":
+                    continue
+                answer = self.answers.setdefault(message["id"], Answer())
+                if message["status"] != "streaming" and answer.done is None:
+                    answer.built = answer.text
+                    answer.done = {**message, "message_id": message["id"], "seq": 0}
         elif kind == "snapshot":
             answer = self.answers.setdefault(frame["message_id"], Answer())
             answer.text, answer.seq, answer.mending = frame["content"], frame["seq"], False

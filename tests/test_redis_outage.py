@@ -94,7 +94,11 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
         await asyncio.sleep(1.5)
 
         redis.stop()
-        await asyncio.sleep(5)
+        await asyncio.sleep(1)
+        during = page(12, port_a)  # a send while Redis is down is answered once it is back
+        fake.plan(tokens=40, delay=0.005)
+        await during.send({"type": "send", "content": "during"})
+        await asyncio.sleep(4)
         redis.start()
         back = time.monotonic()
 
@@ -110,10 +114,10 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
         for p in fresh:
             fake.plan(tokens=40, delay=0.005)
             await p.send({"type": "send", "content": "after"})
-        for p in [*streaming, *watchers, *fresh]:
+        for p in [*streaming, *watchers, *fresh, during]:
             await p.wait_for(lambda p=p: p.answers, 20, "the answer appears")
             await p.wait_done(next(iter(p.answers)), 40)
-        ids = [next(iter(p.answers)) for p in [*streaming, *fresh]]
+        ids = [next(iter(p.answers)) for p in [*streaming, *fresh, during]]
         saved = await asyncio.to_thread(
             site_query,
             env,
@@ -133,7 +137,7 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
     assert max(health) < 5, "/healthz works again within seconds"
     assert stopped["status"] == "stopped"
     assert stop_took < 6
-    for p in [long_page, *streaming, *watchers, *fresh]:
+    for p in [long_page, *streaming, *watchers, *fresh, during]:
         assert set(p.closes) <= {4503}, "sockets are told to resubscribe, never failed"
         assert not p.errors
     for p in [*streaming, *watchers]:
@@ -143,6 +147,9 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
         assert answer.done["content"] == expected(TOKENS)
         if answer.done["seq"]:  # the live done: the page had built the whole text itself
             assert answer.built == expected(TOKENS), "snapshots and deltas: no gap"
+    (answer_id,) = during.answers
+    assert during.answers[answer_id].done["status"] == "complete"
+    assert saved[str(answer_id)] == ["complete", expected(40)]
     for p in fresh:
         (answer_id,) = p.answers
         assert p.answers[answer_id].done["status"] == "complete"

@@ -171,12 +171,19 @@ composer.setStreaming(messages.streamingMessageIds().at(-1) ?? null);
 
 // On load and after every reconnect: live frames from now on, a snapshot of any answer
 // being written, and the final state of any that ended while this page was not listening.
-function subscribe() {
+function subscribe({ branch = false } = {}) {
   if (conversationId === null) return;
   socket.send({
     type: "subscribe",
     conversation_id: conversationId,
     streaming_ids: messages.streamingMessageIds(),
+    branch,
   });
 }
-socket.whenOpen(subscribe);
+// After a reconnect the page asks for the selected branch too: messages it missed while
+// the socket (or the server's Redis) was away are shown.
+let connectedBefore = false;
+socket.whenOpen(() => {
+  subscribe({ branch: connectedBefore });
+  connectedBefore = true;
+});
