@@ -1,4 +1,5 @@
-"""Redis stops for 5 s and starts again, empty, while answers stream on two processes.
+"""Redis stops for 5 s and starts again, empty, while answers stream on two processes;
+Redis drops every connection but keeps running; /healthz beside an idle socket.
 
 The real thing: our own redis-server (stopped and started by the test), two daphne
 processes on it and one PostgreSQL, the fake upstream over HTTP, and pages that follow
@@ -24,7 +25,7 @@ from tests.servers import (
     stop,
 )
 
-pytestmark = pytest.mark.skipif(
+several_processes = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL"),
     reason="several processes need PostgreSQL: the services pass (make test) runs it",
 )
@@ -51,6 +52,7 @@ async def healthy_after(port: int, since: float, timeout: float = 15.0) -> float
     raise AssertionError(f"/healthz on {port} not 200 within {timeout} s of Redis returning")
 
 
+@several_processes
 async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
     fake_upstream_server: FakeUpstreamServer, tmp_path
 ):
