@@ -126,7 +126,9 @@ class RedisLayer(RedisChannelLayer):
                 return  # another caller restored meanwhile
             known = bool(self.run_ids)
             restarted = await self._note_run_ids() or not known
-            restarted |= time.monotonic() - self.lost_since > self.expiry / 2
+            # Messages expire, and a sender gives up after retry_for: either way frames
+            # may be missing, as after a restart.
+            restarted |= time.monotonic() - self.lost_since > min(self.expiry / 2, self.retry_for)
             now = time.time()
             for group, channels in list(self.memberships.items()):
                 if not channels:
