@@ -29,15 +29,15 @@ def redis_site(
     fake_upstream_server: FakeUpstreamServer, tmp_path: Path
 ) -> Iterator[tuple[Site, RedisServer]]:
     redis = RedisServer(tmp_path)
+    # site_storage names the shared Redis on the services pass: this site has its own.
+    storage = {**site_storage(tmp_path), "REDIS_URL": redis.url}
     env = site_env(
-        **site_storage(tmp_path),
-        REDIS_URL=redis.url,
+        **storage,
         LLM_BASE_URL=fake_upstream_server.base_url,
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
-    env["REDIS_URL"] = redis.url  # site_storage names the shared one on the services pass
     site_manage(env, "migrate", "--noinput", "--verbosity", "0")
     site_manage(
         env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
