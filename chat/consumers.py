@@ -37,6 +37,7 @@ from chat.protocol import (
     conversation_frame,
     done_frame_from_message,
     error_frame,
+    frame_texts,
     message_frame,
     parse_client_frame,
 )
@@ -80,6 +81,9 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_FRAMES = 4429
 CLOSE_ACCOUNT_INACTIVE = 4403
+# The channel layer lost what it carried (Redis restarted): the page reconnects at once
+# and subscribes again, which brings snapshots (or the saved answers) with no gap.
+CLOSE_LAYER_RECOVERED = 4503
 NOT_FOUND = "Conversation not found."
 MESSAGE_NOT_FOUND = "Message not found."
 BUSY = "An answer is still being written in this conversation: stop it first."
@@ -313,6 +317,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._join(frame.conversation_id)
         streaming, ended = await self._streaming_state(frame)
         await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+        if frame.branch:
+            # A page back from a lost socket (or a lost Redis) may have missed messages.
+            await self.send_json(await self._branch_of(frame.conversation_id))
         for message, usage in ended:
             await self.send_json(done_frame_from_message(message, usage))
         for message_id in streaming:
@@ -331,6 +338,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        # A long answer's done, snapshot or branch goes in parts (protocol.frame_texts).
+        for text in frame_texts(content):
+            await self.send(text_data=text)
+        if close:
+            await self.close()
+
     # --- channel-layer events -----------------------------------------------------------
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -340,10 +354,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # ORM calls here go through database_sync_to_async, which does that itself.
         if message["type"] == "chat.frame":
             await self.chat_frame(message)
+        elif message["type"] == "layer.recovered":
+            self.resubscribing = True
+            await self.close(code=CLOSE_LAYER_RECOVERED)
         else:
             await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
+        if getattr(self, "resubscribing", False):
+            return  # closed: the page reconnects and gets it all again
         frame = event["frame"]
         liveness.observe(frame)  # answers written in another process: is it alive?
         if frame["type"] == "snapshot":
@@ -388,6 +407,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _branch_select(self, frame: SelectBranch) -> tuple[int, dict[str, Any]]:
         conversation = branch_select(user=self.user, message_id=frame.message_id)
         return conversation.pk, self._branch_frame(conversation)
+
+    @database_sync_to_async
+    def _branch_of(self, conversation_id: int) -> dict[str, Any]:
+        return self._branch_frame(conversation_get(user=self.user, conversation_id=conversation_id))
 
     @staticmethod
     def _branch_frame(conversation: Conversation) -> dict[str, Any]:

@@ -146,6 +146,8 @@ class Generation:
         self.seq = 0
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
+        # A delta built but not yet known to be published: sent again, same seq, until it is.
+        self._unsent: dict[str, Any] | None = None
         # How much text the deltas sent so far cover: what a snapshot may show.
         self._sent_content = 0
         self._sent_reasoning = 0
@@ -229,6 +231,8 @@ class Generation:
         try:
             await self._layer.send(self._control_channel, {"type": "generation.end"})
             await asyncio.wait({listener}, timeout=5)
+        except Exception:
+            logger.warning("generation %s: ending its listener failed", self.message_id)
         finally:
             listener.cancel()
 
@@ -367,29 +371,49 @@ class Generation:
 
     async def _publish_loop(self) -> None:
         # The first delta goes out at once (time to first token); after that at most one
-        # frame per interval, however fast the upstream is.
+        # frame per interval, however fast the upstream is. A send that fails (Redis out
+        # for longer than the layer waits) is tried again: the publisher never gives up
+        # while the answer is written, and the text that came meanwhile follows.
         while True:
             await self._has_pending.wait()
             if self._over:
                 return
-            await self._publish_pending()
+            sending = asyncio.create_task(self._publish_pending())
+            while not sending.done():
+                await asyncio.wait({sending}, timeout=0.1)
+                if self._over and not sending.done():
+                    # Redis is slow or away and the answer is over: the final save must
+                    # not wait for it. The frame stays unsent; _finish sends it again.
+                    sending.cancel()
+                    return
+            if sending.cancelled() or sending.exception() is not None:
+                logger.warning("generation %s: publishing failed, retrying", self.message_id)
+                self._has_pending.set()
             await asyncio.sleep(settings.CHAT_DELTA_INTERVAL)
 
     async def _publish_pending(self) -> None:
         self._has_pending.clear()
+        if self._unsent is not None:
+            # A frame whose send failed goes again first, with its seq: a viewer drops a
+            # second copy by its seq, and nothing after it overtakes it.
+            await self._send_to_viewers(self._unsent)
+            self._unsent = None
         if not self._pending_content and not self._pending_reasoning:
             return
         content = "".join(self._pending_content)
         reasoning = "".join(self._pending_reasoning)
         self._pending_content.clear()
         self._pending_reasoning.clear()
+        # A snapshot covers this delta from now on, sent or not: a viewer that gets it
+        # after the snapshot drops it by its seq.
         self._sent_content += len(content)
         self._sent_reasoning += len(reasoning)
         self.seq += 1
-        frame = delta_frame(
+        self._unsent = delta_frame(
             message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
         )
-        await self._send_to_viewers(frame)
+        await self._send_to_viewers(self._unsent)
+        self._unsent = None
 
     async def _flush_loop(self) -> None:
         flushed = (0, 0)
@@ -443,14 +467,18 @@ class Generation:
             result.duration_ms,
         )
         try:
-            await self._layer.group_discard(
-                generation_group(self.message_id), self._control_channel
-            )
             await self._publish_pending()
             self.seq += 1
             await self._send_to_viewers(done_frame_for(self.message_id, self.seq, result, usage))
         except Exception:
+            # Pages mend it when they subscribe again: the saved answer is their done.
             logger.exception("generation %s: telling the viewers failed", self.message_id)
+        try:
+            await self._layer.group_discard(
+                generation_group(self.message_id), self._control_channel
+            )
+        except Exception:
+            logger.warning("generation %s: leaving its Stop group failed", self.message_id)
 
     async def _save(self, result: GenerationResult) -> UsageCounts | None:
         """The final save, retried: a locked database must not lose the answer."""

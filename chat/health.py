@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import uuid
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -20,7 +21,9 @@ def _database() -> None:
 
 async def _channel_layer() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel("health.")
+    # A plain channel: on Redis, a process-specific one is read by the one blocking pop
+    # this process's consumers share, and would wait behind an idle socket's.
+    channel = f"health.{uuid.uuid4().hex}"
     await layer.send(channel, {"type": "health.ping"})
     await layer.receive(channel)
 

@@ -3,6 +3,7 @@
 docs/websocket-protocol.md describes the same frames for people.
 """
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ class Subscribe:
     # Answers the page shows as still being written: each gets a snapshot, or its
     # final state if it ended while the page was not listening.
     streaming_ids: tuple[int, ...] = ()
+    # The page reconnected: it gets the selected branch first, whatever it missed.
+    branch: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,13 @@ def parse_client_frame(data: Any) -> ClientFrame:
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
     if kind == "subscribe":
+        branch = data.get("branch", False)
+        if not isinstance(branch, bool):
+            raise ProtocolError("invalid_field", "'branch' must be true or false.")
         return Subscribe(
             conversation_id=_required_id(data, "conversation_id"),
             streaming_ids=_ids(data, "streaming_ids"),
+            branch=branch,
         )
     if kind == "ping":
         return Ping()
@@ -163,6 +170,29 @@ def _id(data: dict[str, Any], name: str, *, optional: bool) -> int | None:
 
 
 # --- frames the server sends ----------------------------------------------------------
+
+# A websocket message is at most 1 MiB for daphne (and for many clients): a frame whose
+# JSON text is longer goes as `part` frames, each carrying a slice of that text. JSON
+# escaping at most doubles a slice of JSON text, so every part stays far below the limit.
+FRAME_PART_CHARS = 256 * 1024
+
+
+def frame_texts(frame: dict[str, Any]) -> list[str]:
+    """What goes on the wire for a frame: its JSON text, or its parts if it is long."""
+    text = json.dumps(frame)
+    if len(text) <= FRAME_PART_CHARS:
+        return [text]
+    starts = range(0, len(text), FRAME_PART_CHARS)
+    return [
+        json.dumps(
+            {
+                "type": "part",
+                "data": text[start : start + FRAME_PART_CHARS],
+                "last": start + FRAME_PART_CHARS >= len(text),
+            }
+        )
+        for start in starts
+    ]
 
 
 def error_frame(code: str, message: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A subscriber joins the conversation's group, then asks each running generation for a
 snapshot. Deltas that reach it before the snapshot are covered by it, as are any with a
-seq at or below the snapshot's; the rest continue from it: no gap, no duplicate.
+seq at or below the snapshot's; the rest continue from it: no gap, no duplicate. A
+delta delivered twice (a send retried after Redis failed half-way) is dropped by its seq.
 """
 
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 class SnapshotGate:
     def __init__(self) -> None:
         self._awaiting: set[int] = set()
-        self._covered: dict[int, int] = {}  # message id -> seq its snapshot covers
+        # message id -> the highest seq forwarded (or covered by its snapshot)
+        self._covered: dict[int, int] = {}
 
     def expect(self, message_id: int) -> None:
         self._awaiting.add(message_id)
@@ -19,9 +21,10 @@ class SnapshotGate:
     def admit(self, frame: dict[str, Any]) -> bool:
         kind, message_id = frame["type"], frame.get("message_id")
         if kind == "delta":
-            if message_id in self._awaiting:
+            if message_id in self._awaiting or frame["seq"] <= self._covered.get(message_id, 0):
                 return False
-            return frame["seq"] > self._covered.get(message_id, 0)
+            self._covered[message_id] = frame["seq"]
+            return True
         if kind == "snapshot":
             self._awaiting.discard(message_id)
             self._covered[message_id] = frame["seq"]

@@ -102,11 +102,25 @@ if env_str("REDIS_URL"):
     # Several server processes share deltas, snapshots and Stop through Redis.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis that rides out a Redis restart (chat/layers.py).
+            "BACKEND": "chat.layers.RedisLayer",
             "CONFIG": {
-                # redis-py's default socket timeout (5 s) equals the layer's blocking-pop
-                # timeout, so an idle socket's read could time out: give it room.
-                "hosts": [{"address": env_str("REDIS_URL"), "socket_timeout": 15}],
+                "hosts": [
+                    {
+                        "address": env_str("REDIS_URL"),
+                        # redis-py's default socket timeout (5 s) equals the layer's
+                        # blocking-pop timeout, so an idle socket's read could time out.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
+                        # A blocking pool: at its size a caller waits for a connection
+                        # (up to `timeout` s) instead of failing. Each running answer
+                        # holds one (its Stop listener's blocking pop).
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 500, minimum=10),
+                        "timeout": env_float("REDIS_POOL_TIMEOUT", 10.0, minimum=0.1),
+                    }
+                ],
+                # How long an operation waits for an unreachable Redis before it fails.
+                "retry_for": env_float("REDIS_RETRY_FOR", 30.0, minimum=1.0),
                 "prefix": "chatsite",
                 # All sockets of one process share one Redis list, and group_send drops
                 # what does not fit: 100 (the default) lost frames under 20 streams.

@@ -214,3 +214,42 @@ def site_socket(port: int, cookie: str) -> websockets.connect:
         origin=f"http://127.0.0.1:{port}",
         additional_headers={"Cookie": f"sessionid={cookie}"},
     )
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, which the test stops and starts.
+
+    Nothing is saved between its runs: a restart forgets every group and message, the
+    worst case for chatsite.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "/usr/bin/redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None

@@ -128,3 +128,23 @@ async def test_recover_streams_without_all_marks_only_stale_answers(alice):
     assert (await Message.objects.aget(pk=old.assistant_message.pk)).status == "interrupted"
     assert (await Message.objects.aget(pk=fresh.assistant_message.pk)).status == "streaming"
     await generations_settle()
+
+
+async def test_a_page_back_after_a_lost_socket_gets_the_branch_it_may_have_missed(upstream, alice):
+    upstream.plan(tokens=2)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "hi"})
+    frames = await receive_until(ws, "done")
+    await ws.disconnect()
+    conversation_id = frames[0]["conversation"]["id"]
+
+    back = await connect(alice)  # it never saw the question nor the answer
+    await back.send_json_to(
+        {"type": "subscribe", "conversation_id": conversation_id, "branch": True}
+    )
+    seen = await receive_until(back, "branch")
+    await back.disconnect()
+
+    assert [f["type"] for f in seen] == ["subscribed", "branch"]
+    shown = [(m["role"], m["content"], m["status"]) for m in seen[-1]["messages"]]
+    assert shown == [("user", "hi", "complete"), ("assistant", "t0 t1 ", "complete")]

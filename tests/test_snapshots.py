@@ -40,3 +40,9 @@ def test_done_ends_the_wait_and_is_always_sent():
     gate.expect(7)
     done = {"type": "done", "message_id": 7, "seq": 9}
     assert admitted(gate, [delta(3), done]) == [("done", 9)]
+
+
+def test_a_delta_delivered_twice_is_forwarded_once():
+    gate = SnapshotGate()
+    frames = [delta(1), delta(2), delta(2), delta(3), delta(1)]
+    assert admitted(gate, frames) == [("delta", 1), ("delta", 2), ("delta", 3)]

@@ -17,6 +17,8 @@ const messages = new MessageList(document.getElementById("messages"), {
   announce(text) {
     announcer.textContent = text;
   },
+  // A delta's seq skipped some: a snapshot mends the answer at once.
+  onGap: () => subscribe(),
 });
 sidebarToggle(document.getElementById("sidebar-toggle"), document.getElementById("sidebar"));
 const tools = new MessageTools(document.getElementById("messages"), {
@@ -186,11 +188,19 @@ composer.setStreaming(messages.streamingMessageIds().at(-1) ?? null);
 
 // On load and after every reconnect: live frames from now on, a snapshot of any answer
 // being written, and the final state of any that ended while this page was not listening.
-socket.whenOpen(() => {
+function subscribe({ branch = false } = {}) {
   if (conversationId === null) return;
   socket.send({
     type: "subscribe",
     conversation_id: conversationId,
     streaming_ids: messages.streamingMessageIds(),
+    branch,
   });
+}
+// After a reconnect the page asks for the selected branch too: messages it missed while
+// the socket (or the server's Redis) was away are shown.
+let connectedBefore = false;
+socket.whenOpen(() => {
+  subscribe({ branch: connectedBefore });
+  connectedBefore = true;
 });

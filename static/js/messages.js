@@ -17,9 +17,12 @@ const CUT_TEXT = {
 };
 
 export class MessageList {
-  constructor(root, { announce = () => {} } = {}) {
+  constructor(root, { announce = () => {}, onGap = () => {} } = {}) {
     this.root = root;
     this.announce = announce; // tells screen readers, politely, that an answer is done
+    this.onGap = onGap; // asks for a snapshot: a delta's seq showed that some were missed
+    this.seqs = new Map(); // answer id -> seq of the last delta (or snapshot) drawn
+    this.mending = new Set(); // ids of answers waiting for the snapshot that mends a gap
     this.views = new Map(); // message id -> MarkdownView of its content
     this.dirty = new Set(); // ids of answers with text not drawn yet
     this.finishing = new Map(); // id -> what to do once an ended answer is all drawn
@@ -65,6 +68,9 @@ export class MessageList {
     content.className = "message-content";
     el.append(content);
     this.root.append(el);
+    if (message.role === "assistant" && message.status === "streaming") {
+      this.seqs.set(message.id, 0);
+    }
     this.view(el).set(message.content, { final: message.status !== "streaming" });
     this.renderStatus(el);
     this.scrollToEnd();
@@ -77,6 +83,8 @@ export class MessageList {
     }
     const el = this.element(frame.message_id);
     this.dirty.delete(frame.message_id);
+    this.seqs.set(frame.message_id, frame.seq);
+    this.mending.delete(frame.message_id);
     this.view(el).set(frame.content, { final: false });
     if (frame.reasoning) {
       const panel = ReasoningPanel.of(el);
@@ -96,9 +104,25 @@ export class MessageList {
     this.renderStatus(el);
   }
 
+  // Deltas continue the text only in order: a second copy is dropped, and a gap (a seq
+  // skipped) asks for a snapshot at once instead of waiting for the done frame to mend it.
+  inOrder(frame) {
+    const id = frame.message_id;
+    if (this.mending.has(id)) return false; // the snapshot asked for covers it
+    const last = this.seqs.get(id);
+    if (last !== undefined && frame.seq <= last) return false;
+    if (last !== undefined && frame.seq > last + 1) {
+      this.mending.add(id);
+      this.onGap(id);
+      return false;
+    }
+    this.seqs.set(id, frame.seq);
+    return true;
+  }
+
   delta(frame) {
     const el = this.element(frame.message_id);
-    if (!el || !(frame.content || frame.reasoning)) return;
+    if (!el || !this.inOrder(frame) || !(frame.content || frame.reasoning)) return;
     if (el.dataset.retry) {
       delete el.dataset.retry;
       this.renderStatus(el);
@@ -136,6 +160,8 @@ export class MessageList {
   }
 
   done(frame) {
+    this.seqs.delete(frame.message_id);
+    this.mending.delete(frame.message_id);
     const el = this.element(frame.message_id);
     if (!el) return;
     this.finishing.set(frame.message_id, {

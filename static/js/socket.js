@@ -13,6 +13,7 @@ export class ChatSocket {
 
   connect() {
     this.ws = new WebSocket(this.url);
+    this.parts = []; // slices of a long frame's JSON text, until its last part
     this.ws.addEventListener("open", () => {
       this.retryDelay = 500;
       this.onState("open");
@@ -26,6 +27,18 @@ export class ChatSocket {
       } catch {
         return;
       }
+      // A frame longer than a websocket message may be comes in parts, in order.
+      if (frame.type === "part") {
+        this.parts.push(frame.data);
+        if (!frame.last) return;
+        const text = this.parts.join("");
+        this.parts = [];
+        try {
+          frame = JSON.parse(text);
+        } catch {
+          return;
+        }
+      }
       this.onFrame(frame);
     });
     this.ws.addEventListener("close", (event) => {
@@ -34,7 +47,8 @@ export class ChatSocket {
         return;
       }
       this.onState("closed");
-      setTimeout(() => this.connect(), this.retryDelay);
+      // Spread out: after Redis returns, every page of a process is closed at once (4503).
+      setTimeout(() => this.connect(), this.retryDelay * (0.5 + Math.random()));
       this.retryDelay = Math.min(this.retryDelay * 2, 10000);
     });
   }
