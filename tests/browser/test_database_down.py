@@ -40,8 +40,10 @@ def site_on_own_database(fake_upstream_server: FakeUpstreamServer) -> Iterator[S
 
 
 def test_a_message_sent_while_the_database_is_down_stays_in_the_box(
-    page: Page, site_on_own_database: Site
+    site_on_own_database: Site, page: Page
 ):
+    # The site is asked for first so that it stops last: the page is closed before its
+    # server goes, or its reconnecting socket would log refused connections.
     site = site_on_own_database
     log_in(page, site)
     box = page.locator("#composer-input")
