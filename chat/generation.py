@@ -374,7 +374,9 @@ class Generation:
         # frame per interval, however fast the upstream is. A send that fails (Redis out
         # for longer than the layer waits) is tried again: the publisher never gives up
         # while the answer is written, and the text that came meanwhile follows.
-        while True:
+        # The sending task clears _has_pending when it starts, which may be after the
+        # stream ended and set it: so _over is read again before every wait.
+        while not self._over:
             await self._has_pending.wait()
             if self._over:
                 return
