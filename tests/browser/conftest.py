@@ -1,5 +1,6 @@
 """chatsite served by a real daphne process, driven by Playwright in Debian's chromium."""
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,13 +48,13 @@ class Site:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def site(
-    fake_upstream_server: FakeUpstreamServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
+@contextlib.contextmanager
+def site_serving(fake: FakeUpstreamServer, storage: dict[str, str]) -> Iterator[Site]:
+    """A migrated site on `storage` (site_storage's keys), with the admin alice, talking to
+    the fake upstream, served by one process until the block ends."""
     env = site_env(
-        **site_storage(Path(tmp_path_factory.mktemp("site"))),
-        LLM_BASE_URL=fake_upstream_server.base_url,
+        **storage,
+        LLM_BASE_URL=fake.base_url,
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
@@ -63,8 +64,19 @@ def site(
         env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
     )
     process, port = start_site(env)
-    yield Site(url=f"http://127.0.0.1:{port}", env=env)
-    stop(process)
+    try:
+        yield Site(url=f"http://127.0.0.1:{port}", env=env)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def site(
+    fake_upstream_server: FakeUpstreamServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    storage = site_storage(Path(tmp_path_factory.mktemp("site")))
+    with site_serving(fake_upstream_server, storage) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

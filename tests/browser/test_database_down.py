@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ASSISTANT, PASSWORD, Site, log_in
+from tests.browser.conftest import ASSISTANT, Site, log_in, site_serving
 from tests.pgcluster import PostgresCluster
-from tests.servers import FAKE_API_KEY, FakeUpstreamServer, site_env, site_manage, start_site, stop
+from tests.servers import FakeUpstreamServer
 
 pytestmark = pytest.mark.browser
 
@@ -16,40 +16,31 @@ TEXT = "Please keep this text: the database is down"
 
 
 @pytest.fixture
-def site_on_own_database(fake_upstream_server: FakeUpstreamServer) -> Iterator[Site]:
+def site_on_own_database(
+    fake_upstream_server: FakeUpstreamServer,
+) -> Iterator[tuple[Site, PostgresCluster]]:
     """One server process on a PostgreSQL cluster this test may stop and start."""
     cluster = PostgresCluster()
-    env = site_env(
-        DATABASE_URL=cluster.url,
-        REDIS_URL="",  # one process: the in-process channel layer
-        LLM_BASE_URL=fake_upstream_server.base_url,
-        LLM_API_KEY=FAKE_API_KEY,
-        LLM_MODEL="chatsite-demo",
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-    )
-    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
-    site_manage(
-        env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
-    )
-    process, port = start_site(env)
-    site = Site(url=f"http://127.0.0.1:{port}", env=env)
-    site.cluster = cluster  # type: ignore[attr-defined]
-    yield site
-    stop(process)
-    cluster.close()
+    # One process: the in-process channel layer.
+    storage = {"DATABASE_URL": cluster.url, "REDIS_URL": ""}
+    try:
+        with site_serving(fake_upstream_server, storage) as site:
+            yield site, cluster
+    finally:
+        cluster.close()
 
 
 def test_a_message_sent_while_the_database_is_down_stays_in_the_box(
-    site_on_own_database: Site, page: Page
+    site_on_own_database: tuple[Site, PostgresCluster], page: Page
 ):
     # The site is asked for first so that it stops last: the page is closed before its
     # server goes, or its reconnecting socket would log refused connections.
-    site = site_on_own_database
+    site, cluster = site_on_own_database
     log_in(page, site)
     box = page.locator("#composer-input")
     page.wait_for_load_state("networkidle")  # the model list and the socket are in
 
-    site.cluster.stop()  # type: ignore[attr-defined]
+    cluster.stop()
     try:
         box.fill(TEXT)
         box.press("Enter")
@@ -59,7 +50,7 @@ def test_a_message_sent_while_the_database_is_down_stays_in_the_box(
         expect(box).to_have_value(TEXT)
         expect(page.locator('.message[data-role="user"]')).to_have_count(0)
     finally:
-        site.cluster.start()  # type: ignore[attr-defined]
+        cluster.start()
 
     box.press("Enter")  # the same text, sent again
     expect(page.locator('.message[data-role="user"] .message-content')).to_have_text(TEXT)

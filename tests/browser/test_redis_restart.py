@@ -7,17 +7,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ASSISTANT, CONTENT, PASSWORD, STREAMING_WITH_TEXT, Site, log_in
-from tests.servers import (
-    FAKE_API_KEY,
-    FakeUpstreamServer,
-    RedisServer,
-    site_env,
-    site_manage,
-    site_storage,
-    start_site,
-    stop,
+from tests.browser.conftest import (
+    ASSISTANT,
+    CONTENT,
+    STREAMING_WITH_TEXT,
+    Site,
+    log_in,
+    site_serving,
 )
+from tests.servers import FakeUpstreamServer, RedisServer, site_storage
 
 pytestmark = pytest.mark.browser
 
@@ -31,21 +29,11 @@ def redis_site(
     redis = RedisServer(tmp_path)
     # site_storage names the shared Redis on the services pass: this site has its own.
     storage = {**site_storage(tmp_path), "REDIS_URL": redis.url}
-    env = site_env(
-        **storage,
-        LLM_BASE_URL=fake_upstream_server.base_url,
-        LLM_API_KEY=FAKE_API_KEY,
-        LLM_MODEL="chatsite-demo",
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-    )
-    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
-    site_manage(
-        env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
-    )
-    process, port = start_site(env)
-    yield Site(url=f"http://127.0.0.1:{port}", env=env), redis
-    stop(process)
-    redis.stop()
+    try:
+        with site_serving(fake_upstream_server, storage) as site:
+            yield site, redis
+    finally:
+        redis.stop()
 
 
 def test_an_answer_written_across_a_redis_restart_is_shown_whole_without_a_gap(
