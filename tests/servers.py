@@ -1,6 +1,7 @@
 """Real servers on loopback for the tests and the benchmark: the fake upstream and
 chatsite as it is served."""
 
+import asyncio
 import json
 import os
 import socket
@@ -214,6 +215,22 @@ def site_socket(port: int, cookie: str) -> websockets.connect:
         origin=f"http://127.0.0.1:{port}",
         additional_headers={"Cookie": f"sessionid={cookie}"},
     )
+
+
+async def socket_frames_until(ws: Any, kind: str, timeout: float = 10) -> list[dict[str, Any]]:
+    """Every frame a site socket receives up to and including the first of this kind."""
+    frames: list[dict[str, Any]] = []
+    while not frames or frames[-1]["type"] != kind:
+        frames.append(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
+    return frames
+
+
+async def socket_next_frame(ws: Any, kinds: set[str], timeout: float = 20) -> dict[str, Any]:
+    """The next frame of one of these kinds a site socket receives; others are skipped."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if frame["type"] in kinds:
+            return dict(frame)
 
 
 class RedisServer:

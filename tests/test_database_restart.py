@@ -19,6 +19,7 @@ from tests.servers import (
     site_query,
     site_sessions,
     site_socket,
+    socket_next_frame,
     start_site,
     stop,
 )
@@ -56,13 +57,6 @@ def sites_on(cluster: PostgresCluster, fake: FakeUpstreamServer) -> tuple[dict[s
     return env, site_sessions(env, 1)[0]
 
 
-async def next_frame(ws, kinds: set[str], timeout: float = 20) -> dict:
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if frame["type"] in kinds:
-            return frame
-
-
 async def open_while_down(port: int, cookie: str) -> str:
     """What a socket opened now gets: 'open', 'closed <code>' or 'http <status>'."""
     try:
@@ -88,7 +82,7 @@ async def test_a_restart_loses_nothing_and_a_send_meanwhile_waits_and_succeeds(
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
-            await next_frame(on_a, {"delta"})
+            await socket_next_frame(on_a, {"delta"})
             await asyncio.sleep(1.6)  # flushed once
 
             await asyncio.to_thread(cluster.stop)
@@ -101,11 +95,11 @@ async def test_a_restart_loses_nothing_and_a_send_meanwhile_waits_and_succeeds(
             await asyncio.sleep(max(0.0, 2 - (time.monotonic() - down)))
             await asyncio.to_thread(cluster.start)
 
-            reply = await next_frame(on_b, {"conversation", "error"})
-            done_b = await next_frame(on_b, {"done"})
-            done_a = await next_frame(on_a, {"done"})
+            reply = await socket_next_frame(on_b, {"conversation", "error"})
+            done_b = await socket_next_frame(on_b, {"done"})
+            done_a = await socket_next_frame(on_a, {"done"})
             await on_b.send(json.dumps({"type": "ping"}))
-            pong = await next_frame(on_b, {"pong"})
+            pong = await socket_next_frame(on_b, {"pong"})
         saved = await asyncio.to_thread(site_query, env, SAVED)
     finally:
         stop(a)
@@ -137,18 +131,18 @@ async def test_a_send_while_the_database_stays_down_gets_an_error_and_the_socket
             await asyncio.to_thread(cluster.stop)
             sent = time.monotonic()
             await ws.send(json.dumps({"type": "send", "content": "nobody saves this"}))
-            refused = await next_frame(ws, {"error", "conversation"})
+            refused = await socket_next_frame(ws, {"error", "conversation"})
             waited = time.monotonic() - sent
             await ws.send(json.dumps({"type": "stop", "message_id": 1}))
-            stop_refused = await next_frame(ws, {"error"})
+            stop_refused = await socket_next_frame(ws, {"error"})
             await ws.send(json.dumps({"type": "subscribe", "conversation_id": 1}))
-            subscribe_refused = await next_frame(ws, {"error"})
+            subscribe_refused = await socket_next_frame(ws, {"error"})
             await ws.send(json.dumps({"type": "ping"}))
-            pong = await next_frame(ws, {"pong"})
+            pong = await socket_next_frame(ws, {"pong"})
             await asyncio.to_thread(cluster.start)
             await ws.send(json.dumps({"type": "send", "content": "and now?"}))
-            started = await next_frame(ws, {"error", "conversation"})
-            done = await next_frame(ws, {"done"})
+            started = await socket_next_frame(ws, {"error", "conversation"})
+            done = await socket_next_frame(ws, {"done"})
         saved = await asyncio.to_thread(site_query, env, SAVED)
     finally:
         stop(site)

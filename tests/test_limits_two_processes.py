@@ -11,6 +11,7 @@ from tests.servers import (
     site_prepared,
     site_query,
     site_socket,
+    socket_next_frame,
     start_site,
     stop,
 )
@@ -33,21 +34,13 @@ def limits_set(env: dict[str, str], **limits: int) -> None:
     )
 
 
-async def first_reply(ws) -> dict:
-    """The send's outcome on its socket: the conversation it started, or the refusal."""
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
-        if frame["type"] in ("conversation", "error"):
-            return frame
-
-
 async def burst(ports: list[int], cookie: str) -> list[dict]:
     """SENDS new conversations at once, one socket each, spread over the processes."""
 
     async def one(port: int) -> dict:
         async with site_socket(port, cookie) as ws:
             await ws.send(json.dumps({"type": "send", "content": "go"}))
-            return await first_reply(ws)
+            return await socket_next_frame(ws, {"conversation", "error"})
 
     return await asyncio.gather(*(one(ports[i % len(ports)]) for i in range(SENDS)))
 

@@ -17,6 +17,7 @@ from tests.servers import (
     site_prepared,
     site_query,
     site_socket,
+    socket_frames_until,
     start_site,
     stop,
 )
@@ -36,13 +37,6 @@ services = pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
     reason="several processes need PostgreSQL and Redis: the services pass (make test) runs it",
 )
-
-
-async def frames_until(ws, kind: str, timeout: float = 10) -> list[dict]:
-    frames = []
-    while not frames or frames[-1]["type"] != kind:
-        frames.append(json.loads(await asyncio.wait_for(ws.recv(), timeout)))
-    return frames
 
 
 def recover(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -67,7 +61,7 @@ async def test_sockets_on_another_process_learn_within_seconds_that_a_killed_pro
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
-            started = await frames_until(on_a, "delta")
+            started = await socket_frames_until(on_a, "delta")
             conversation_id = started[0]["conversation"]["id"]
             message_id = started[-1]["message_id"]
             await on_b.send(
@@ -79,11 +73,11 @@ async def test_sockets_on_another_process_learn_within_seconds_that_a_killed_pro
                     }
                 )
             )
-            await frames_until(on_b, "snapshot")
+            await socket_frames_until(on_b, "snapshot")
             await asyncio.sleep(2)  # the answer has been flushed at least once
             a.kill()
             killed = time.monotonic()
-            seen = await frames_until(on_b, "done", timeout=30)
+            seen = await socket_frames_until(on_b, "done", timeout=30)
             waited = time.monotonic() - killed
         # Another sweep after the watcher's (as at the next start) changes nothing.
         rerun = await asyncio.to_thread(recover(env).communicate, timeout=60)
@@ -119,7 +113,7 @@ async def test_recover_streams_at_start_marks_a_killed_process_s_answer_with_one
     try:
         async with site_socket(port, cookie) as ws:
             await ws.send(json.dumps({"type": "send", "content": "write for a long time"}))
-            await frames_until(ws, "delta")
+            await socket_frames_until(ws, "delta")
         # The answer outlives its socket (closing one to a killed server would take 10 s).
         await asyncio.sleep(2)  # flushed at least once
         site.kill()
@@ -167,7 +161,7 @@ async def test_answers_silent_for_longer_than_the_threshold_but_alive_are_not_ta
     async def one(i: int) -> list[dict]:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": f"pause {i}"}))
-            started = await frames_until(on_a, "delta")
+            started = await socket_frames_until(on_a, "delta")
             await on_b.send(
                 json.dumps(
                     {
@@ -177,7 +171,7 @@ async def test_answers_silent_for_longer_than_the_threshold_but_alive_are_not_ta
                     }
                 )
             )
-            return await frames_until(on_b, "done", timeout=30)
+            return await socket_frames_until(on_b, "done", timeout=30)
 
     try:
         seen = await asyncio.gather(*(one(i) for i in range(answers)))

@@ -12,6 +12,7 @@ from tests.servers import (
     FakeUpstreamServer,
     site_prepared,
     site_socket,
+    socket_frames_until,
     start_site,
     stop,
 )
@@ -27,13 +28,6 @@ ASSISTANT_ON_PAGE = re.compile(
 )
 
 
-async def frames_until(ws, kind: str) -> list[dict]:
-    frames = []
-    while not frames or frames[-1]["type"] != kind:
-        frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
-    return frames
-
-
 async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
     fake_upstream_server: FakeUpstreamServer, tmp_path
 ):
@@ -46,7 +40,7 @@ async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
-            started = await frames_until(on_a, "delta")
+            started = await socket_frames_until(on_a, "delta")
             conversation_id = started[0]["conversation"]["id"]
             message_id = started[-1]["message_id"]
 
@@ -59,11 +53,11 @@ async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
                     }
                 )
             )
-            snapshot = (await frames_until(on_b, "snapshot"))[-1]
-            live = [await frames_until(on_b, "delta") for _ in range(3)]
+            snapshot = (await socket_frames_until(on_b, "snapshot"))[-1]
+            live = [await socket_frames_until(on_b, "delta") for _ in range(3)]
             await on_b.send(json.dumps({"type": "stop", "message_id": message_id}))
-            seen_by_b = await frames_until(on_b, "done")
-            done_on_a = (await frames_until(on_a, "done"))[-1]
+            seen_by_b = await socket_frames_until(on_b, "done")
+            done_on_a = (await socket_frames_until(on_a, "done"))[-1]
 
         pages = []
         async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http:
