@@ -49,7 +49,7 @@ def seed(rows: int, users: int, days: int) -> float:
     from django.db import connection
 
     from chat.models import User
-    from chat.services.usage import usage_daily_rebuild
+    from chat.services.usage.ledger import usage_daily_rebuild
 
     began = time.monotonic()
     User.objects.bulk_create(

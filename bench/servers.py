@@ -52,7 +52,7 @@ def site_env(*, storage: dict[str, str], base_url: str, write_log: Path) -> dict
 
 
 def start_site(
-    env: dict[str, str], app: str = "chatsite.asgi:application"
+    env: dict[str, str], app: str = "bench.logged_site:application"
 ) -> tuple[subprocess.Popen[bytes], int]:
     return serve(env, app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -7,11 +7,4 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         from chat import signals  # noqa: F401 - connects the receivers
-
-        if settings.CHAT_DB_WRITE_LOG:
-            from chat import dbwrites
-
-            dbwrites.install(settings.CHAT_DB_WRITE_LOG)

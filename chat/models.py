@@ -26,7 +26,7 @@ class Conversation(models.Model):
     model = models.CharField(max_length=200, blank=True)
     system_prompt = models.TextField(blank=True)
     # Request parameters the user set for this conversation, validated by
-    # chat.services.conversation_settings; only these are sent upstream.
+    # chat.services.conversations.parameters; only these are sent upstream.
     parameters = models.JSONField(default=dict, blank=True)
     # The end of the branch the user looks at: what the page shows, what a new message
     # follows and what is sent upstream. Empty means the newest message (as before branches).

@@ -8,8 +8,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from chat.models import ModelPrice, SiteSettings
-from chat.services.limits import site_settings_forget
-from chat.services.usage import prices_forget
+from chat.services.usage.ledger import prices_forget
+from chat.services.usage.limits import site_settings_forget
 
 
 @receiver([post_save, post_delete], sender=ModelPrice)

@@ -12,8 +12,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from chat.middleware import DatabaseUnavailableWebsocket  # noqa: E402
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.realtime.routing import websocket_urlpatterns  # noqa: E402
+from chat.web.middleware import DatabaseUnavailableWebsocket  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

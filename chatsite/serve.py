@@ -26,7 +26,7 @@ def main() -> None:
 
 
 def _interrupt_generations() -> "Deferred[None]":
-    from chat.generation import generations_interrupt
+    from chat.realtime.generation import generations_interrupt
 
     return Deferred.fromFuture(asyncio.ensure_future(generations_interrupt(SHUTDOWN_GRACE)))
 

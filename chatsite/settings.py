@@ -40,14 +40,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files are not logged; it sees the user via the request.
-    "chat.middleware.request_log_middleware",
+    "chat.web.middleware.request_log_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "chat.middleware.ContentSecurityPolicyMiddleware",
+    "chat.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -63,7 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "chat.context_processors.site",
+                "chat.web.context_processors.site",
             ],
         },
     },
@@ -102,8 +102,8 @@ if env_str("REDIS_URL"):
     # Several server processes share deltas, snapshots and Stop through Redis.
     CHANNEL_LAYERS = {
         "default": {
-            # channels-redis that rides out a Redis restart (chat/layers.py).
-            "BACKEND": "chat.layers.RedisLayer",
+            # channels-redis that rides out a Redis restart (chat/realtime/layers.py).
+            "BACKEND": "chat.realtime.layers.RedisLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -129,7 +129,7 @@ if env_str("REDIS_URL"):
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "chat.layers.InProcessChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "chat.realtime.layers.InProcessChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -245,8 +245,6 @@ CHAT_DELTA_INTERVAL = env_float("CHAT_DELTA_INTERVAL", 0.05)
 CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
 CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
 CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
-# For the benchmark only: a file to log each database write to (see chat/dbwrites.py).
-CHAT_DB_WRITE_LOG = env_str("CHAT_DB_WRITE_LOG")
 # The longest user message accepted, in characters.
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 # After a new conversation's first answer, ask the model for a short title (one small

@@ -6,10 +6,10 @@ import pytest
 from channels.layers import channel_layers
 from django.test import Client
 
-from chat.generation import generations_running
 from chat.models import Conversation, Usage, User
-from chat.services.limits import site_settings_forget
-from chat.services.usage import Price, UsageCounts, prices_forget, usage_record
+from chat.realtime.generation import generations_running
+from chat.services.usage.ledger import Price, UsageCounts, prices_forget, usage_record
+from chat.services.usage.limits import site_settings_forget
 from chat.upstream.client import forget_refusals
 from chat.upstream.models import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer

@@ -18,7 +18,7 @@ from chat.models import (
     UserLimits,
 )
 from chat.services.providers import provider_key_set
-from chat.services.usage import Price
+from chat.services.usage.ledger import Price
 from tests.conftest import usage_spent
 
 pytestmark = pytest.mark.django_db
@@ -333,7 +333,7 @@ def test_the_csv_keeps_formulas_as_text(admin_client, bob):
 
 @pytest.fixture
 def one_of_each(alice) -> dict[type, int]:
-    """One row of every model chat/admin.py registers: model -> its id."""
+    """One row of every model chat/admin/registrations.py registers: model -> its id."""
     conversation = Conversation.objects.create(user=alice)
     return {
         User: alice.pk,
@@ -353,7 +353,11 @@ HISTORY_MODELS = [User, Invite, SiteSettings, Provider, ModelPrice, Conversation
 def test_the_history_tests_cover_every_model_registered_in_chat_admin():
     from django.contrib import admin
 
-    registered = {m for m, a in admin.site._registry.items() if type(a).__module__ == "chat.admin"}
+    registered = {
+        m
+        for m, a in admin.site._registry.items()
+        if type(a).__module__ == "chat.admin.registrations"
+    }
     assert registered == set(HISTORY_MODELS)
 
 

@@ -13,9 +13,13 @@ from django.urls import reverse
 from PIL import Image
 
 from chat.models import Attachment, Message
-from chat.services.attachments import AttachmentInvalid, AttachmentNotFound, attachment_create
-from chat.services.branches import message_edit
-from chat.services.messages import message_send
+from chat.services.answers.branches import message_edit
+from chat.services.answers.sending import message_send
+from chat.services.conversations.attachments import (
+    AttachmentInvalid,
+    AttachmentNotFound,
+    attachment_create,
+)
 from tests.websocket import connect, receive_until
 
 

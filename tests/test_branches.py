@@ -8,15 +8,16 @@ from django.urls import reverse
 
 from chat.models import Conversation, Message, SiteSettings, UserLimits
 from chat.selectors import branch_siblings, conversation_branch
-from chat.services.branches import (
+from chat.services.answers.branches import (
     NotBranchable,
     branch_select,
     message_edit,
     message_regenerate,
 )
-from chat.services.limits import LimitReached
-from chat.services.messages import GenerationInProgress, message_send
+from chat.services.answers.sending import message_send
+from chat.services.conversations.lifecycle import GenerationInProgress
 from chat.services.providers import ModelNotAllowed
+from chat.services.usage.limits import LimitReached
 from tests.conftest import generations_settle, usage_spent
 from tests.websocket import connect, receive_until
 

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 
 from chat.models import Message, Usage
-from chat.services.messages import streams_interrupt_stale
+from chat.services.answers.interruptions import streams_interrupt_stale
 from tests.conftest import generations_settle
 from tests.servers import free_port
 from tests.websocket import connect, receive_until
@@ -414,9 +414,9 @@ def _refusal_sql(*, on: str, table: str, when: str) -> tuple[list[str], list[str
 
 @pytest.fixture
 def database_refuses(monkeypatch) -> Iterator[DatabaseRefusals]:
-    import chat.generation
+    import chat.realtime.generation
 
-    monkeypatch.setattr(chat.generation, "SAVE_ATTEMPTS", 2)  # one retry is enough here
+    monkeypatch.setattr(chat.realtime.generation, "SAVE_ATTEMPTS", 2)  # one retry is enough here
     refusals = DatabaseRefusals()
     yield refusals
     refusals.lift_now()

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chat.models import Message
-from chat.services.messages import message_send
+from chat.services.answers.sending import message_send
 from tests.conftest import generations_settle
 from tests.websocket import connect, receive_until
 

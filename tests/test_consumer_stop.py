@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from chat.models import Message, Usage
-from chat.services.messages import message_send
+from chat.services.answers.sending import message_send
 from tests.conftest import generations_settle
 from tests.websocket import connect, receive_until
 

@@ -157,7 +157,7 @@ async def test_deltas_are_coalesced_rather_than_sent_per_token(upstream, alice, 
 
 
 async def test_partial_text_reaches_the_database_while_streaming(upstream, alice, monkeypatch):
-    monkeypatch.setattr("chat.generation.FLUSH_INTERVAL", 0.1)
+    monkeypatch.setattr("chat.realtime.generation.FLUSH_INTERVAL", 0.1)
     upstream.plan(tokens=100, delay=0.02)
     ws = await connect(alice)
     await ws.send_json_to({"type": "send", "content": "slow"})

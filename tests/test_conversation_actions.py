@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Conversation, Message, Usage
-from chat.services.branches import message_regenerate
+from chat.services.answers.branches import message_regenerate
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-from chat.generation import Generation
+from chat.realtime.generation import Generation
 
 
 async def test_a_snapshot_holds_exactly_the_text_its_seq_covers():

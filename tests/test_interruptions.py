@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from chat.models import Message, Usage, UsageDaily
-from chat.services.generations import GenerationResult, assistant_message_finalize
-from chat.services.messages import message_send, streams_interrupt, streams_interrupt_stale
-from chat.services.usage import UsageCounts
+from chat.services.answers.interruptions import streams_interrupt, streams_interrupt_stale
+from chat.services.answers.saving import GenerationResult, assistant_message_finalize
+from chat.services.answers.sending import message_send
+from chat.services.usage.ledger import UsageCounts
 
 
 def _left_by_a_dead_process(user, content: str = "q") -> Message:

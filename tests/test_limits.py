@@ -9,14 +9,14 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from chat.models import Conversation, Message, SiteSettings, UsageDaily, UserLimits
-from chat.services.limits import (
+from chat.services.usage.ledger import Price
+from chat.services.usage.limits import (
     AccountInactive,
     LimitReached,
     limits_check,
     month_resets_at,
     usage_summary,
 )
-from chat.services.usage import Price
 from tests.conftest import generations_settle, usage_spent
 from tests.websocket import connect, receive_until
 
@@ -87,7 +87,7 @@ class TestLimitsCheck:
 
     def test_a_free_model_may_be_used_under_a_cost_budget(self, upstream, alice):
         from chat.models import ModelPrice
-        from chat.services.messages import message_send
+        from chat.services.answers.sending import message_send
 
         UserLimits.objects.create(user=alice, monthly_cost=Decimal(5))
         ModelPrice.objects.create(model="chatsite-demo", input_per_million=0)

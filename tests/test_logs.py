@@ -36,7 +36,9 @@ async def test_a_generation_and_its_socket_are_logged_without_contents(upstream,
         done = (await receive_until(ws, "done"))[-1]
         await ws.disconnect()
 
-    generation = next(r.getMessage() for r in caplog.records if r.name == "chat.generation")
+    generation = next(
+        r.getMessage() for r in caplog.records if r.name == "chat.realtime.generation"
+    )
     assert f"message={done['message_id']} " in generation
     assert f"user={alice.pk} " in generation
     assert "status=complete" in generation

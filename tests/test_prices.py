@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from chat.models import ModelPrice
-from chat.services import usage
-from chat.services.usage import Price, price_get
+from chat.services.usage import ledger as usage
+from chat.services.usage.ledger import Price, price_get
 
 pytestmark = pytest.mark.django_db
 

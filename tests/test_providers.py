@@ -127,7 +127,7 @@ class TestSendingToAProvider:
 @pytest.mark.django_db
 class TestAllowedModelsOnEverySend:
     def test_a_new_conversation_on_the_default_model_needs_it_allowed(self, upstream, alice):
-        from chat.services.messages import message_send
+        from chat.services.answers.sending import message_send
         from chat.services.providers import ModelNotAllowed
 
         UserLimits.objects.create(user=alice, allowed_models=["chatsite-demo-large"])
@@ -136,7 +136,7 @@ class TestAllowedModelsOnEverySend:
         assert not Conversation.objects.filter(user=alice).exists()
 
     def test_a_model_withdrawn_from_a_user_is_refused_in_an_old_conversation(self, upstream, alice):
-        from chat.services.messages import message_send
+        from chat.services.answers.sending import message_send
         from chat.services.providers import ModelNotAllowed
 
         conversation = Conversation.objects.create(user=alice, model="chatsite-demo-large")
@@ -151,7 +151,7 @@ class TestModelsWithdrawnOrUnpriced:
     def test_a_model_the_admin_stops_offering_is_refused_in_old_conversations(
         self, upstream, alice
     ):
-        from chat.services.messages import message_send
+        from chat.services.answers.sending import message_send
         from chat.services.providers import ModelNotAllowed
 
         _provider(upstream.base_url, enabled_models=["acme-1"])
@@ -163,7 +163,7 @@ class TestModelsWithdrawnOrUnpriced:
         from decimal import Decimal
 
         from chat.models import ModelPrice
-        from chat.services.messages import message_send
+        from chat.services.answers.sending import message_send
         from chat.services.providers import ModelNotAllowed
 
         UserLimits.objects.create(user=alice, monthly_cost=Decimal(5))

@@ -1,4 +1,4 @@
-from chat.ratelimit import TokenBucket
+from chat.realtime.ratelimit import TokenBucket
 
 
 class Clock:

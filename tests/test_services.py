@@ -5,15 +5,16 @@ import pytest
 from django.utils import timezone
 
 from chat.models import Conversation, Message, Usage
-from chat.services.conversations import conversation_title_from
-from chat.services.generations import (
+from chat.services.answers.interruptions import streams_interrupt_stale
+from chat.services.answers.requests import chat_request_build
+from chat.services.answers.saving import (
     GenerationResult,
     assistant_message_finalize,
     assistant_message_flush,
-    chat_request_build,
 )
-from chat.services.messages import GenerationInProgress, message_send, streams_interrupt_stale
-from chat.services.usage import UsageCounts, tokens_estimate, usage_estimate
+from chat.services.answers.sending import message_send
+from chat.services.conversations.lifecycle import GenerationInProgress, conversation_title_from
+from chat.services.usage.ledger import UsageCounts, tokens_estimate, usage_estimate
 
 pytestmark = pytest.mark.django_db
 

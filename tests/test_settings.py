@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Conversation, Message
-from chat.services.conversation_settings import (
+from chat.services.conversations.parameters import (
     SettingsInvalid,
     request_parameters,
     settings_clean,

@@ -1,4 +1,4 @@
-from chat.snapshots import SnapshotGate
+from chat.realtime.snapshots import SnapshotGate
 
 
 def delta(seq: int, message_id: int = 7) -> dict:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from chat.models import Conversation, ModelPrice, Usage, UsageDaily
-from chat.services.titles import (
+from chat.services.conversations.titles import (
     TITLE_INSTRUCTION,
     TitleRequest,
     conversation_title_save,

@@ -5,10 +5,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from chat.forms import SignupForm
 from chat.models import Conversation, Invite, Message, SiteSettings, User
 from chat.services.accounts import InviteInvalid, account_create
-from chat.services.limits import site_settings_forget
+from chat.services.usage.limits import site_settings_forget
+from chat.web.forms import SignupForm
 
 pytestmark = pytest.mark.django_db
 

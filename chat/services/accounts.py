@@ -4,9 +4,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from chat.forms import SignupForm
 from chat.models import Invite, SiteSettings, User
-from chat.services.limits import site_settings
+from chat.services.usage.limits import site_settings
+from chat.web.forms import SignupForm
 
 
 class SignupClosed(Exception):

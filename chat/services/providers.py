@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from chat.crypto import SecretUnreadable, secret_decrypt, secret_encrypt, secret_hint
 from chat.models import Provider as ProviderRow
 from chat.models import User, UserLimits
-from chat.services.limits import Allowance
-from chat.services.usage import price_find
+from chat.services.usage.ledger import price_find
+from chat.services.usage.limits import Allowance
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.models import models_list

@@ -4,9 +4,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from chat.generation import HEARTBEAT_INTERVAL
 from chat.models import Message
-from chat.services.messages import STALE_STREAM_AFTER, streams_interrupt_stale
+from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL, STALE_STREAM_AFTER
+from chat.services.answers.interruptions import streams_interrupt_stale
 
 
 class Command(BaseCommand):

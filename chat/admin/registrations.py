@@ -18,7 +18,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from chat.admin_dashboard import usage_dashboard
+from chat.admin.dashboard import usage_dashboard
+from chat.admin.reports import usage_models_seen
 from chat.models import (
     Conversation,
     Invite,
@@ -31,9 +32,8 @@ from chat.models import (
     User,
     UserLimits,
 )
-from chat.services.limits import month_start, site_settings
 from chat.services.providers import provider_key_set
-from chat.usage_reports import usage_models_seen
+from chat.services.usage.limits import month_start, site_settings
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
 COUNT_CAP = 10_000

@@ -16,11 +16,7 @@ from django.utils.formats import date_format
 
 from chat.caching import Expiring
 from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
-
-# A streaming answer not flushed for this long belongs to a process that died: a live
-# generation touches it at least every HEARTBEAT_INTERVAL (1.5 s, chat/generation.py),
-# so this is four heartbeats missed. Clocks of the server machines must agree (NTP).
-STALE_STREAM_AFTER = datetime.timedelta(seconds=6)
+from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 
 
 class LimitReached(Exception):

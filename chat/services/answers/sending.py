@@ -2,25 +2,21 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from chat.models import Attachment, Conversation, Message, Usage, User
+from chat.models import Attachment, Conversation, Message, User
 from chat.selectors import conversation_get, conversation_leaf
-from chat.services.attachments import attachments_bind
-from chat.services.conversation_settings import ConversationSettings
-from chat.services.conversations import conversation_create
-from chat.services.generations import ChatRequest, chat_request_build, chat_request_first
-from chat.services.interruptions import interrupted_request_id
-from chat.services.limits import STALE_STREAM_AFTER, limits_check
-from chat.services.providers import ModelNotAllowed, model_choice_check
-from chat.services.usage import usage_estimate, usage_record
-
-
-class GenerationInProgress(Exception):
-    """The conversation already has an answer streaming."""
+from chat.services.answers.requests import ChatRequest, chat_request_build, chat_request_first
+from chat.services.conversations.attachments import attachments_bind
+from chat.services.conversations.lifecycle import (
+    GenerationInProgress,
+    conversation_create,
+    conversation_ensure_idle,
+)
+from chat.services.conversations.parameters import ConversationSettings
+from chat.services.providers import model_choice_check
+from chat.services.usage.limits import limits_check
 
 
 @dataclass(frozen=True)
@@ -133,13 +129,6 @@ def _message_send(
     return SentMessage(conversation, created, user_message, assistant_message, request, attachments)
 
 
-def conversation_ensure_idle(conversation: Conversation) -> None:
-    """Raise GenerationInProgress while an answer streams in the conversation."""
-    streams_interrupt_stale(conversation=conversation)
-    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
-        raise GenerationInProgress
-
-
 def answer_start(
     *,
     conversation: Conversation,
@@ -162,90 +151,3 @@ def answer_start(
         conversation.current_leaf = answer
         conversation.save(update_fields=["current_leaf", "updated_at", *(also_save or [])])
     return answer
-
-
-def message_is_stale(message: Message) -> bool:
-    """A streaming answer its process no longer touches."""
-    return (
-        message.status == Message.Status.STREAMING
-        and message.updated_at < timezone.now() - STALE_STREAM_AFTER
-    )
-
-
-def streams_interrupt_stale(
-    *, conversation: Conversation | None = None, older_than: timedelta | None = STALE_STREAM_AFTER
-) -> int:
-    """Mark answers left streaming by a dead process as interrupted; returns how many.
-
-    Called on every send, page load, subscribe and Stop, so an answer whose process died
-    unlocks its conversation within STALE_STREAM_AFTER; `older_than=None` marks every
-    streaming answer (at the start of a single-process site).
-    """
-    return len(streams_interrupt(conversation=conversation, older_than=older_than))
-
-
-def streams_interrupt(
-    *,
-    conversation: Conversation | None = None,
-    message_ids: Sequence[int] | None = None,
-    older_than: timedelta | None = STALE_STREAM_AFTER,
-) -> list[Message]:
-    """Mark the answers left streaming by a dead process as interrupted, each with an
-    estimated usage row for its request (it reached the provider, which bills it);
-    returns them as saved.
-
-    Each is marked by a conditional update in its own transaction and only the sweep
-    whose update changed the row records the usage: sweeps running at once in several
-    processes (or `recover_streams` beside them) record exactly one row.
-    """
-    cutoff = timezone.now() - older_than if older_than is not None else None
-    stale = Message.objects.filter(status=Message.Status.STREAMING)
-    if cutoff is not None:
-        stale = stale.filter(updated_at__lt=cutoff)
-    if conversation is not None:
-        stale = stale.filter(conversation=conversation)
-    if message_ids is not None:
-        stale = stale.filter(pk__in=list(message_ids))
-    marked = []
-    for pk in list(stale.values_list("pk", flat=True)):
-        with transaction.atomic():
-            still = Message.objects.filter(pk=pk, status=Message.Status.STREAMING)
-            if cutoff is not None:
-                still = still.filter(updated_at__lt=cutoff)
-            if not still.update(
-                status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=timezone.now()
-            ):
-                continue  # touched meanwhile by its live process, or marked by another sweep
-            message = Message.objects.select_related("conversation").get(pk=pk)
-            _interrupted_usage_record(message)
-        marked.append(message)
-    return marked
-
-
-INTERRUPTED = "The server stopped while this answer was being written."
-
-
-def _interrupted_usage_record(message: Message) -> None:
-    """The estimated usage row of an answer whose process died before its final save."""
-    conversation = message.conversation
-    try:
-        request = chat_request_build(message_id=message.pk)
-        provider, prompt = request.provider.name, request.prompt_text
-        model = message.model or request.model or request.provider.default_model
-    except ModelNotAllowed:  # its provider was withdrawn since: still accounted for
-        provider, prompt, model = conversation.provider, "", message.model
-    counts = usage_estimate(
-        prompt_text=prompt, completion_text=message.reasoning + message.content, model=model
-    )
-    usage_record(
-        request_id=interrupted_request_id(message.pk),
-        user_id=conversation.user_id,
-        conversation_id=conversation.pk,
-        message_id=message.pk,
-        purpose=Usage.Purpose.ANSWER,
-        provider=provider,
-        model=model,
-        status=Message.Status.INTERRUPTED,
-        counts=counts,
-        latency_ms=max(0, round((message.updated_at - message.created_at).total_seconds() * 1000)),
-    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.consumers import ChatConsumer
+from chat.realtime.consumer import ChatConsumer
 
 websocket_urlpatterns = [
     path("ws/chat/", ChatConsumer.as_asgi()),

@@ -13,17 +13,17 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 
-from chat import liveness
-from chat.generation import (
-    conversation_group,
-    conversation_publish,
-    generation_group,
-    generation_prepare,
-    generation_stop,
-)
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Conversation, Message, Usage
-from chat.protocol import (
+from chat.realtime import groups, liveness
+from chat.realtime.generation import generation_prepare
+from chat.realtime.groups import (
+    conversation_group,
+    conversation_publish,
+    generation_stop,
+    snapshot_request,
+)
+from chat.realtime.protocol import (
     ClientFrame,
     Edit,
     Ping,
@@ -41,7 +41,8 @@ from chat.protocol import (
     message_frame,
     parse_client_frame,
 )
-from chat.ratelimit import TokenBucket
+from chat.realtime.ratelimit import TokenBucket
+from chat.realtime.snapshots import SnapshotGate
 from chat.selectors import (
     answers_ended,
     answers_streaming,
@@ -51,30 +52,25 @@ from chat.selectors import (
     message_get,
     message_usage,
 )
-from chat.services.attachments import (
-    AttachmentInvalid,
-    AttachmentNotFound,
-    attachment_summary,
-    attachments_of,
-)
-from chat.services.branches import (
+from chat.services.answers.branches import (
     BranchStarted,
     NotBranchable,
     branch_select,
     message_edit,
     message_regenerate,
 )
-from chat.services.conversation_settings import SettingsInvalid, settings_clean
-from chat.services.limits import AccountInactive, LimitReached
-from chat.services.messages import (
-    GenerationInProgress,
-    SentMessage,
-    message_is_stale,
-    message_send,
-    streams_interrupt_stale,
+from chat.services.answers.interruptions import message_is_stale, streams_interrupt_stale
+from chat.services.answers.sending import SentMessage, message_send
+from chat.services.conversations.attachments import (
+    AttachmentInvalid,
+    AttachmentNotFound,
+    attachment_summary,
+    attachments_of,
 )
+from chat.services.conversations.lifecycle import GenerationInProgress
+from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 from chat.services.providers import ModelNotAllowed
-from chat.snapshots import SnapshotGate
+from chat.services.usage.limits import AccountInactive, LimitReached
 
 logger = logging.getLogger(__name__)
 
@@ -327,10 +323,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             # then are dropped, since the snapshot covers them.
             self.snapshots.expect(message_id)
             liveness.watch(message_id, frame.conversation_id)  # its process may have died
-            await self.channel_layer.group_send(
-                generation_group(message_id),
-                {"type": "generation.snapshot", "reply_channel": self.channel_name},
-            )
+            await snapshot_request(message_id=message_id, reply_channel=self.channel_name)
 
     async def _join(self, conversation_id: int) -> None:
         group = conversation_group(conversation_id)
@@ -352,7 +345,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # database thread for each forwarded delta, which under 100 streams queued them
         # behind the sends (docs/benchmarks.md). Forwarding touches no database, and the
         # ORM calls here go through database_sync_to_async, which does that itself.
-        if message["type"] == "chat.frame":
+        if message["type"] == groups.FRAME:
             await self.chat_frame(message)
         elif message["type"] == "layer.recovered":
             self.resubscribing = True

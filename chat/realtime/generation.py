@@ -19,24 +19,26 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from chat.models import Message
-from chat.protocol import (
+from chat.realtime import groups
+from chat.realtime.groups import conversation_publish, frame_event, generation_group
+from chat.realtime.protocol import (
     delta_frame,
     done_frame_for,
     retrying_frame,
     snapshot_frame,
     title_frame,
 )
-from chat.services.generations import (
-    ChatRequest,
+from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
+from chat.services.answers.requests import ChatRequest, chat_request_build
+from chat.services.answers.saving import (
     FailedAttempt,
     GenerationResult,
     assistant_message_fail,
     assistant_message_finalize,
     assistant_message_flush,
-    chat_request_build,
 )
-from chat.services.usage import UsageCounts
-from chat.titles import title_generate
+from chat.services.conversations.titles import title_generate
+from chat.services.usage.ledger import UsageCounts
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -52,36 +54,17 @@ from chat.upstream.provider import Provider, default_provider
 
 logger = logging.getLogger(__name__)
 
-# Partial text reaches the database this often while streaming, and at least this
-# often the row is touched even when nothing new came: the heartbeat that says its
-# process lives. Another process calls an answer dead after STALE_STREAM_AFTER (6 s,
-# four heartbeats) without a touch and without a frame (chat/liveness.py). One write per
-# answer per 1.5 s, whether or not text came: never a write per token.
-FLUSH_INTERVAL = 1.5
-HEARTBEAT_INTERVAL = 1.5
+# Partial text reaches the database this often while streaming, and at least every
+# HEARTBEAT_INTERVAL the row is touched even when nothing new came: the heartbeat that
+# says its process lives (chat/services/answers/heartbeat.py; watched from other
+# processes by chat/realtime/liveness.py). One write per answer per 1.5 s, whether or not
+# text came: never a write per token.
+FLUSH_INTERVAL = HEARTBEAT_INTERVAL
 # The final save is retried, 1 + 2 + 3 + 4 s apart: a database restart (a PostgreSQL
 # failover or upgrade takes seconds) must not cost the answer.
 SAVE_ATTEMPTS = 5
 
 _running: dict[int, "Generation"] = {}
-
-
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
-
-
-def generation_group(message_id: int) -> str:
-    return f"generation.{message_id}"
-
-
-def frame_event(frame: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer event that carries a frame to the sockets that receive it."""
-    return {"type": "chat.frame", "frame": frame}
-
-
-async def conversation_publish(conversation_id: int, frame: dict[str, Any]) -> None:
-    """Send a frame to every socket watching the conversation, in any process."""
-    await get_channel_layer().group_send(conversation_group(conversation_id), frame_event(frame))
 
 
 async def generation_prepare(
@@ -99,11 +82,6 @@ async def generation_prepare(
         generation.provider = request.provider
     await generation.listen()
     return generation
-
-
-async def generation_stop(*, message_id: int) -> None:
-    """Ask the generation to stop, in whichever process it runs."""
-    await get_channel_layer().group_send(generation_group(message_id), {"type": "generation.stop"})
 
 
 def generations_running() -> list["Generation"]:
@@ -229,7 +207,7 @@ class Generation:
     async def _end_listening(self, listener: asyncio.Task[None]) -> None:
         """Ask the listener to return rather than cancel it in the middle of a read."""
         try:
-            await self._layer.send(self._control_channel, {"type": "generation.end"})
+            await self._layer.send(self._control_channel, {"type": groups.END})
             await asyncio.wait({listener}, timeout=5)
         except Exception:
             logger.warning("generation %s: ending its listener failed", self.message_id)
@@ -346,15 +324,15 @@ class Generation:
         while True:
             try:
                 message = await self._layer.receive(self._control_channel)
-                if message.get("type") == "generation.end":
+                if message.get("type") == groups.END:
                     return
-                if message.get("type") == "generation.stop":
+                if message.get("type") == groups.STOP:
                     self.stop_requested = True
                     # Cancelling the stream leaves the httpx response context: the
                     # upstream connection is closed, not just ignored.
                     if self._stream_task is not None:
                         self._stream_task.cancel()
-                elif message.get("type") == "generation.snapshot":
+                elif message.get("type") == groups.SNAPSHOT:
                     await self._layer.send(message["reply_channel"], frame_event(self._snapshot()))
             except Exception:
                 logger.exception("generation %s: its control channel failed", self.message_id)

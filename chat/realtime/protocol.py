@@ -12,8 +12,8 @@ from django.conf import settings
 from chat.models import Message, Usage
 
 if TYPE_CHECKING:
-    from chat.services.generations import GenerationResult
-    from chat.services.usage import UsageCounts
+    from chat.services.answers.saving import GenerationResult
+    from chat.services.usage.ledger import UsageCounts
 
 
 class ProtocolError(Exception):

@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat.forms import SignupForm
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation, User
 from chat.selectors import (
@@ -28,29 +27,35 @@ from chat.selectors import (
     conversation_search,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
-from chat.services.attachments import (
+from chat.services.answers.interruptions import streams_interrupt_stale
+from chat.services.conversations.attachments import (
     AttachmentInvalid,
     allowed_types,
     attachment_create,
     attachment_summary,
     attachments_of,
 )
-from chat.services.conversation_actions import (
+from chat.services.conversations.export import (
+    conversation_json,
+    conversation_markdown,
+    export_filename,
+)
+from chat.services.conversations.lifecycle import (
+    GenerationInProgress,
     TitleInvalid,
     conversation_delete,
     conversation_rename,
 )
-from chat.services.conversation_settings import (
+from chat.services.conversations.parameters import (
     SettingsInvalid,
     conversation_settings,
     conversation_settings_save,
     settings_clean,
 )
-from chat.services.export import conversation_json, conversation_markdown, export_filename
-from chat.services.limits import usage_summary
-from chat.services.messages import GenerationInProgress, streams_interrupt_stale
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
+from chat.services.usage.limits import usage_summary
 from chat.upstream.provider import Provider
+from chat.web.forms import SignupForm
 
 SIDEBAR_LIMIT = 200
 

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, User
 from chat.selectors import branch_leaf_under, message_get, message_lineage
-from chat.services.attachments import attachments_copy
-from chat.services.generations import ChatRequest, chat_request_build
-from chat.services.limits import Allowance, limits_check
-from chat.services.messages import GenerationInProgress, answer_start, conversation_ensure_idle
+from chat.services.answers.requests import ChatRequest, chat_request_build
+from chat.services.answers.sending import answer_start
+from chat.services.conversations.attachments import attachments_copy
+from chat.services.conversations.lifecycle import GenerationInProgress, conversation_ensure_idle
 from chat.services.providers import model_choice_check
+from chat.services.usage.limits import Allowance, limits_check
 
 
 class NotBranchable(Exception):

@@ -15,8 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from chat.models import User
-from chat.usage_reports import (
+from chat.admin.reports import (
     CSV_COLUMNS,
     PERIODS,
     UsageFilter,
@@ -27,6 +26,7 @@ from chat.usage_reports import (
     usage_rows,
     usage_totals,
 )
+from chat.models import User
 
 CHART_HEIGHT = 160
 CHART_BAR_GAP = 2

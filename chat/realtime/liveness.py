@@ -12,7 +12,7 @@ Both signs must agree before an answer is called dead: its frames (which come th
 channel layer) and its heartbeat (through the database). An answer that is slow to
 flush under load but still sends deltas is left alone, and so is one that waits for its
 provider's first token but still touches its row. If a sweep does take a live process
-for a dead one, that generation's own final save wins (chat/services/generations.py).
+for a dead one, that generation's own final save wins (chat/services/answers/saving.py).
 """
 
 import asyncio
@@ -22,12 +22,13 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from chat.generation import conversation_publish, generations_running
 from chat.models import Message, Usage
-from chat.protocol import done_frame_from_message
+from chat.realtime.generation import generations_running
+from chat.realtime.groups import conversation_publish
+from chat.realtime.protocol import done_frame_from_message
 from chat.selectors import message_usage
-from chat.services.limits import STALE_STREAM_AFTER
-from chat.services.messages import streams_interrupt
+from chat.services.answers.heartbeat import STALE_STREAM_AFTER
+from chat.services.answers.interruptions import streams_interrupt
 
 logger = logging.getLogger(__name__)
 

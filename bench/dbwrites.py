@@ -1,7 +1,7 @@
 """For the benchmark: log every statement that writes to the database, one line each.
 
-Off unless CHAT_DB_WRITE_LOG names a file; then `bench/` counts the lines to report
-database writes per generation, as the real server makes them.
+Installed by bench/logged_site.py, the benchmark's entry point into the site; `bench/`
+counts the lines to report database writes per generation, as the real server makes them.
 """
 
 from collections.abc import Callable

@@ -1,0 +1,81 @@
+"""The request for an answer: its branch after the system prompt, with the conversation's
+provider, model and parameters."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.models import Attachment, Conversation, Message
+from chat.selectors import message_lineage
+from chat.services.conversations.attachments import attachments_of, user_content
+from chat.services.conversations.parameters import request_parameters
+from chat.services.providers import provider_get
+from chat.upstream.provider import Provider, default_provider
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    user_id: int
+    conversation_id: int
+    model: str
+    messages: list[dict[str, Any]]
+    provider: Provider = field(default_factory=default_provider)
+    # The parameters the user set for the conversation, as the request body spells them.
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # The first answer of a new conversation: once it is complete, a title is asked for.
+    wants_title: bool = False
+
+    def body(self, model: str) -> dict[str, Any]:
+        """The request body: what the user set, then the model and the messages."""
+        return {**self.parameters, "model": model, "messages": self.messages}
+
+    @property
+    def prompt_text(self) -> str:
+        """The text of every message sent: what a token estimate of the prompt counts."""
+        return "\n".join(_text_of(message) for message in self.messages)
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def chat_request_build(*, message_id: int) -> ChatRequest:
+    """The messages to send for a streaming answer: its branch, after the system prompt."""
+    message = Message.objects.select_related("conversation").get(pk=message_id)
+    branch = message_lineage(message=message)[:-1]
+    with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
+    images = attachments_of(with_images) if with_images else {}
+    messages = [
+        {"role": past.role, "content": user_content(past.content, images.get(past.pk, []))}
+        for past in branch
+        # an answer that produced nothing has nothing to tell the model
+        if not (past.role == Message.Role.ASSISTANT and not past.content)
+    ]
+    return _chat_request(message.conversation, messages)
+
+
+def chat_request_first(
+    *, conversation: Conversation, question: Message, attachments: list[Attachment] | None = None
+) -> ChatRequest:
+    """The request for the first answer of a new conversation, without a query."""
+    content = user_content(question.content, attachments or [])
+    messages = [{"role": question.role, "content": content}]
+    return _chat_request(conversation, messages, wants_title=True)
+
+
+def _chat_request(
+    conversation: Conversation, messages: list[dict[str, Any]], *, wants_title: bool = False
+) -> ChatRequest:
+    """The conversation's system prompt, provider, model and parameters around `messages`."""
+    system = [{"role": "system", "content": conversation.system_prompt}]
+    return ChatRequest(
+        user_id=conversation.user_id,
+        conversation_id=conversation.pk,
+        model=conversation.model,
+        messages=(system if conversation.system_prompt else []) + messages,
+        provider=provider_get(conversation.provider),
+        parameters=request_parameters(conversation.parameters),
+        wants_title=wants_title,
+    )

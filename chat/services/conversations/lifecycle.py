@@ -1,0 +1,71 @@
+"""A conversation as a whole: created with its first message, renamed, deleted; and the
+rule that nothing changes it while an answer is being written in it."""
+
+from chat.models import Conversation, Message, User
+from chat.selectors import conversation_get
+from chat.services.conversations.parameters import ConversationSettings
+from chat.services.conversations.titles import TITLE_MAX_CHARS, conversation_title_from
+
+
+class GenerationInProgress(Exception):
+    """The conversation already has an answer streaming."""
+
+
+class TitleInvalid(Exception):
+    """The new name is empty or too long; the message says which."""
+
+
+def conversation_create(
+    *,
+    user: User,
+    first_message: str,
+    provider: str = "",
+    model: str = "",
+    settings: ConversationSettings | None = None,
+) -> Conversation:
+    """A new conversation, with the settings the user chose before its first message."""
+    settings = settings or ConversationSettings()
+    return Conversation.objects.create(
+        user=user,
+        title=conversation_title_from(first_message),
+        provider=provider,
+        model=model,
+        system_prompt=settings.system_prompt,
+        parameters=settings.parameters or {},
+    )
+
+
+def conversation_ensure_idle(conversation: Conversation) -> None:
+    """Raise GenerationInProgress while an answer streams in the conversation."""
+    # Imported here: marking stale streams belongs to the answers, which create
+    # conversations through this module.
+    from chat.services.answers.interruptions import streams_interrupt_stale
+
+    streams_interrupt_stale(conversation=conversation)
+    if conversation.messages.filter(status=Message.Status.STREAMING).exists():
+        raise GenerationInProgress
+
+
+def conversation_rename(*, user: User, conversation_id: int, title: str) -> Conversation:
+    """Raises Conversation.DoesNotExist for another user's conversation, TitleInvalid for
+    a blank or overlong name. A model title never replaces a name given here."""
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    title = " ".join(str(title).split())
+    if not title:
+        raise TitleInvalid("The name is empty.")
+    if len(title) > TITLE_MAX_CHARS:
+        raise TitleInvalid(f"The name is {len(title)} characters; the limit is {TITLE_MAX_CHARS}.")
+    conversation.title = title
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, user: User, conversation_id: int) -> None:
+    """Delete the conversation with its messages; its usage rows stay in the ledger.
+
+    Raises GenerationInProgress while an answer is written in it: its final save and usage
+    row would have nothing to belong to. Stop it first.
+    """
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    conversation_ensure_idle(conversation)
+    conversation.delete()
