@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 
+from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Conversation, Message, Usage
 from chat.realtime import groups, liveness
@@ -80,14 +81,6 @@ CLOSE_ACCOUNT_INACTIVE = 4403
 # The channel layer lost what it carried (Redis restarted): the page reconnects at once
 # and subscribes again, which brings snapshots (or the saved answers) with no gap.
 CLOSE_LAYER_RECOVERED = 4503
-NOT_FOUND = "Conversation not found."
-MESSAGE_NOT_FOUND = "Message not found."
-BUSY = "An answer is still being written in this conversation: stop it first."
-UNAVAILABLE = (
-    "The database is not answering, so your message was not saved. "
-    "It is still in the box: try again in a moment."
-)
-UNAVAILABLE_OTHER = "The database is not answering: try again in a moment."
 # Waited out before `unavailable`: about 5.5 s, more than a PostgreSQL restart takes.
 DATABASE_RETRY_DELAYS = (0.5, 1.0, 2.0, 2.0)
 T = TypeVar("T")
@@ -97,7 +90,7 @@ R = TypeVar("R")
 def _refused(exc: GenerationInProgress | LimitReached | ModelNotAllowed) -> ProtocolError:
     """Why a send, a regenerate or an edit was turned away, as the page is told it."""
     if isinstance(exc, GenerationInProgress):
-        return ProtocolError("busy", BUSY)
+        return ProtocolError("busy", texts.BUSY)
     if isinstance(exc, LimitReached):
         return ProtocolError("limit_reached", exc.message)
     return ProtocolError("model_not_allowed", str(exc))
@@ -188,7 +181,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except (OperationalError, InterfaceError) as exc:
             # The database is down (a stop, a subscribe…): refused, and the socket stays open.
             logger.warning("a %s frame met an unavailable database: %s", type(frame).__name__, exc)
-            raise ProtocolError("unavailable", UNAVAILABLE_OTHER) from None
+            raise ProtocolError("unavailable", texts.UNAVAILABLE) from None
 
     async def _handle_frame(self, frame: ClientFrame) -> None:
         if isinstance(frame, Send):
@@ -214,7 +207,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except (OperationalError, InterfaceError) as exc:
                 if delay is None:
                     logger.warning("the database is unavailable: %s", exc)
-                    raise ProtocolError("unavailable", UNAVAILABLE) from None
+                    raise ProtocolError("unavailable", texts.UNAVAILABLE_SEND) from None
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
@@ -222,7 +215,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             sent = await self._database(self._message_send, frame)
         except Conversation.DoesNotExist:
-            raise ProtocolError("not_found", NOT_FOUND) from None
+            raise ProtocolError("not_found", texts.CONVERSATION_NOT_FOUND) from None
         except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
             raise _refused(exc) from None
         except AccountInactive:
@@ -231,7 +224,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except SettingsInvalid as exc:
             raise ProtocolError("invalid_settings", str(exc)) from None
         except AttachmentNotFound:
-            raise ProtocolError("not_found", "Image not found: attach it again.") from None
+            raise ProtocolError("not_found", texts.IMAGE_NOT_FOUND) from None
         except AttachmentInvalid as exc:
             raise ProtocolError("invalid_field", str(exc)) from None
         conversation = sent.conversation
@@ -262,7 +255,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             started, frame_out = await self._database(self._branch_start, frame)
         except Message.DoesNotExist:
-            raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
+            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND) from None
         except NotBranchable as exc:
             raise ProtocolError("invalid_field", str(exc)) from None
         except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
@@ -286,7 +279,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         try:
             conversation_id, frame_out = await self._branch_select(frame)
         except Message.DoesNotExist:
-            raise ProtocolError("not_found", MESSAGE_NOT_FOUND) from None
+            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND) from None
         await self._join(conversation_id)
         # Every open page of the conversation follows: the selection is the conversation's.
         await conversation_publish(conversation_id, frame_out)
@@ -296,7 +289,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await generation_stop(message_id=frame.message_id)
         found = await self._message_for_stop(frame.message_id)
         if found is None:
-            raise ProtocolError("not_found", MESSAGE_NOT_FOUND)
+            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND)
         message, usage = found
         if message.status == Message.Status.STREAMING:
             if message.pk not in self.shown_answers:
@@ -308,7 +301,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _subscribe(self, frame: Subscribe) -> None:
         if not await self._owns_conversation(frame.conversation_id):
-            raise ProtocolError("not_found", NOT_FOUND)
+            raise ProtocolError("not_found", texts.CONVERSATION_NOT_FOUND)
         # Join first, then read: whatever happens after the read reaches this socket.
         await self._join(frame.conversation_id)
         streaming, ended = await self._streaming_state(frame)

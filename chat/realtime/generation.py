@@ -18,6 +18,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from chat import texts
 from chat.models import Message
 from chat.realtime import groups
 from chat.realtime.groups import conversation_publish, frame_event, generation_group
@@ -173,7 +174,7 @@ class Generation:
         finally:
             if not self._stream_task.done():
                 self._stream_task.cancel()  # run() itself was cancelled: the server stops
-                self.error = "The server stopped while this answer was being written."
+                self.error = texts.ANSWER_INTERRUPTED
             flusher.cancel()  # the final save carries the text
             # Asked, not cancelled: on Redis a group_send cancelled half-way loses its frame.
             self._over = True
@@ -230,7 +231,7 @@ class Generation:
             self.error = "chatsite failed while writing this answer."
             return Message.Status.ERROR
         if not self.finish_reason:
-            self.error = "The provider ended the answer before it was finished."
+            self.error = texts.ANSWER_CUT_SHORT
             return Message.Status.INCOMPLETE
         return Message.Status.COMPLETE
 
@@ -429,7 +430,7 @@ class Generation:
         saved = await self._save(result)
         if saved is None:
             result.status = await self._save_failed()
-            result.error = "chatsite could not save this answer."
+            result.error = texts.ANSWER_NOT_SAVED
         usage = saved or UsageCounts()
         logger.info(
             "generation message=%s conversation=%s user=%s status=%s model=%s prompt=%s "
@@ -485,7 +486,7 @@ class Generation:
         streaming until the stale-stream sweep marks it `interrupted`."""
         try:
             await database_sync_to_async(assistant_message_fail)(
-                message_id=self.message_id, error="chatsite could not save this answer."
+                message_id=self.message_id, error=texts.ANSWER_NOT_SAVED
             )
             return Message.Status.ERROR
         except Exception:

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation, User
 from chat.selectors import (
@@ -231,9 +232,7 @@ def conversation_delete_view(request: HttpRequest, conversation_id: int) -> Json
     except Conversation.DoesNotExist:
         raise Http404("No such conversation.") from None
     except GenerationInProgress:
-        return JsonResponse(
-            {"ok": False, "error": "An answer is still being written here: stop it first."}
-        )
+        return JsonResponse({"ok": False, "error": texts.BUSY})
     return JsonResponse({"ok": True, "url": reverse("chat:home")})
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from chat import texts
 from chat.models import Conversation, Message, Usage, UsageDaily, UsageDailyModel
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 from chat.services.answers.requests import chat_request_build
@@ -97,16 +98,15 @@ def streams_interrupt(
             if cutoff is not None:
                 still = still.filter(updated_at__lt=cutoff)
             if not still.update(
-                status=Message.Status.INTERRUPTED, error=INTERRUPTED, updated_at=timezone.now()
+                status=Message.Status.INTERRUPTED,
+                error=texts.ANSWER_INTERRUPTED,
+                updated_at=timezone.now(),
             ):
                 continue  # touched meanwhile by its live process, or marked by another sweep
             message = Message.objects.select_related("conversation").get(pk=pk)
             _interrupted_usage_record(message)
         marked.append(message)
     return marked
-
-
-INTERRUPTED = "The server stopped while this answer was being written."
 
 
 def _interrupted_usage_record(message: Message) -> None:

@@ -1,0 +1,26 @@
+"""What the site tells people when something is refused or goes wrong, said in one place.
+
+Every text here is shown by more than one part of the site (the websocket and the HTTP
+views, a generation and the sweep that finishes its work for a dead process), or is a
+status an answer is saved with; each part imports it instead of writing its own copy.
+"""
+
+# Lookups: another user's object answers exactly like a missing one.
+CONVERSATION_NOT_FOUND = "Conversation not found."
+MESSAGE_NOT_FOUND = "Message not found."
+IMAGE_NOT_FOUND = "Image not found: attach it again."
+
+# A conversation is changed by one thing at a time.
+BUSY = "An answer is still being written in this conversation: stop it first."
+
+# The database did not answer (a restart, a failover).
+UNAVAILABLE_SEND = (
+    "The database is not answering, so your message was not saved. "
+    "It is still in the box: try again in a moment."
+)
+UNAVAILABLE = "The database is not answering: try again in a moment."
+
+# Why an answer ended without being complete, saved with it and shown under it.
+ANSWER_INTERRUPTED = "The server stopped while this answer was being written."
+ANSWER_CUT_SHORT = "The provider ended the answer before it was finished."
+ANSWER_NOT_SAVED = "chatsite could not save this answer."
