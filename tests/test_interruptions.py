@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from chat.models import Message, Usage, UsageDaily
 from chat.services.answers.interruptions import streams_interrupt, streams_interrupt_stale
+from chat.services.answers.outcome import AnswerOutcome
 from chat.services.answers.saving import GenerationResult, assistant_message_finalize
 from chat.services.answers.sending import message_send
 from chat.services.usage.ledger import UsageCounts
@@ -41,7 +42,10 @@ def test_a_live_process_s_own_save_replaces_the_sweep_s_estimate_in_the_daily_to
     assert streams_interrupt_stale() == 1  # a slow process taken for a dead one
 
     result = GenerationResult(
-        status="complete", content="all of it", provider="p", model="m", usage=UsageCounts(5, 9)
+        AnswerOutcome(status="complete", content="all of it"),
+        provider="p",
+        model="m",
+        usage=UsageCounts(5, 9),
     )
     assistant_message_finalize(
         request=None, message_id=answer.pk, request_id=uuid.uuid4(), result=result

@@ -178,3 +178,58 @@ class TestModelsWithdrawnOrUnpriced:
         )
         data = alice_client.get(reverse("chat:models")).json()
         assert [m["model"] for m in data["models"]] == ["chatsite-demo", "chatsite-demo-large"]
+
+
+@pytest.mark.django_db
+class TestTheProviderIsResolvedOncePerSend:
+    """Resolving a provider reads its row and decrypts its key: the check of the model and
+    the request upstream share one resolution, for a send and for a regenerate."""
+
+    @pytest.fixture
+    def decryptions(self, monkeypatch) -> list[str]:
+        import chat.services.providers as providers
+
+        seen: list[str] = []
+        decrypt = providers.secret_decrypt
+
+        def counted(token: str) -> str:
+            seen.append(token)
+            return decrypt(token)
+
+        monkeypatch.setattr(providers, "secret_decrypt", counted)
+        return seen
+
+    def test_a_first_message_to_a_chosen_provider_decrypts_its_key_once(
+        self, upstream, alice, decryptions
+    ):
+        from chat.services.answers.sending import message_send
+
+        _provider(upstream.base_url)
+        sent = message_send(
+            user=alice, conversation_id=None, content="hi", provider="acme", model="acme-1"
+        )
+        assert sent.request.provider.api_key == FAKE_API_KEY
+        assert len(decryptions) == 1
+
+    def test_a_follow_up_decrypts_its_key_once(self, upstream, alice, decryptions):
+        from chat.services.answers.sending import message_send
+
+        _provider(upstream.base_url)
+        conversation = Conversation.objects.create(user=alice, provider="acme", model="acme-1")
+        sent = message_send(user=alice, conversation_id=conversation.pk, content="hi")
+        assert sent.request.provider.slug == "acme"
+        assert len(decryptions) == 1
+
+    def test_a_regenerate_decrypts_its_key_once(self, upstream, alice, decryptions):
+        from chat.models import Message
+        from chat.services.answers.branches import message_regenerate
+
+        _provider(upstream.base_url)
+        conversation = Conversation.objects.create(user=alice, provider="acme", model="acme-1")
+        question = conversation.messages.create(role=Message.Role.USER, content="hi")
+        answer = conversation.messages.create(
+            role=Message.Role.ASSISTANT, parent=question, content="hello", status="complete"
+        )
+        started = message_regenerate(user=alice, message_id=answer.pk)
+        assert started.request.provider.api_key == FAKE_API_KEY
+        assert len(decryptions) == 1

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Message, Usage
 from chat.services.answers.interruptions import streams_interrupt_stale
+from chat.services.answers.outcome import AnswerOutcome
 from chat.services.answers.requests import chat_request_build
 from chat.services.answers.saving import (
     GenerationResult,
@@ -101,7 +102,7 @@ def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):
         request=None,
         message_id=message_id,
         request_id=uuid.uuid4(),
-        result=GenerationResult(status="complete", content="whole"),
+        result=GenerationResult(AnswerOutcome(status="complete", content="whole")),
     )
     assistant_message_flush(message_id=message_id, content="late", reasoning="")
     assert Message.objects.get(pk=message_id).content == "whole"
@@ -110,9 +111,7 @@ def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):
 def test_finalizing_saves_the_answer_and_one_usage_row_exactly_once(alice):
     sent = message_send(user=alice, conversation_id=None, content="q")
     result = GenerationResult(
-        status="complete",
-        content="answer",
-        finish_reason="stop",
+        AnswerOutcome(status="complete", content="answer", finish_reason="stop"),
         provider="p",
         model="m",
         usage=UsageCounts(prompt_tokens=10, completion_tokens=3, cached_tokens=4),
@@ -146,7 +145,9 @@ def test_the_generations_own_outcome_replaces_a_mistaken_interrupted_mark(alice)
     )
     assert streams_interrupt_stale() == 1  # a slow process taken for a dead one
 
-    result = GenerationResult(status="complete", content="all of it", usage=UsageCounts(5, 9))
+    result = GenerationResult(
+        AnswerOutcome(status="complete", content="all of it"), usage=UsageCounts(5, 9)
+    )
     assistant_message_finalize(
         request=None, message_id=sent.assistant_message.pk, request_id=uuid.uuid4(), result=result
     )

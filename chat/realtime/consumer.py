@@ -17,6 +17,18 @@ from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Conversation, Message, Usage
 from chat.realtime import groups, liveness
+from chat.realtime.frames import (
+    BranchFrame,
+    ServerFrame,
+    branch_frame,
+    conversation_frame,
+    done_frame_from_message,
+    error_frame,
+    frame_texts,
+    message_frame,
+    pong_frame,
+    subscribed_frame,
+)
 from chat.realtime.generation import generation_prepare
 from chat.realtime.groups import (
     conversation_group,
@@ -34,12 +46,6 @@ from chat.realtime.protocol import (
     Send,
     Stop,
     Subscribe,
-    branch_frame,
-    conversation_frame,
-    done_frame_from_message,
-    error_frame,
-    frame_texts,
-    message_frame,
     parse_client_frame,
 )
 from chat.realtime.ratelimit import TokenBucket
@@ -87,13 +93,41 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _refused(exc: GenerationInProgress | LimitReached | ModelNotAllowed) -> ProtocolError:
-    """Why a send, a regenerate or an edit was turned away, as the page is told it."""
-    if isinstance(exc, GenerationInProgress):
-        return ProtocolError("busy", texts.BUSY)
-    if isinstance(exc, LimitReached):
-        return ProtocolError("limit_reached", exc.message)
-    return ProtocolError("model_not_allowed", str(exc))
+# Why a send, a regenerate, an edit or a branch choice may be turned away; each is told
+# to the page by `_refused`, the socket stays open and nothing was saved.
+REFUSALS = (
+    Conversation.DoesNotExist,
+    Message.DoesNotExist,
+    AttachmentNotFound,
+    AttachmentInvalid,
+    NotBranchable,
+    SettingsInvalid,
+    GenerationInProgress,
+    LimitReached,
+    ModelNotAllowed,
+)
+
+
+def _refused(exc: Exception) -> ProtocolError:
+    """A refusal as the page is told it: a code it acts on, and a text for the person."""
+    match exc:
+        case Conversation.DoesNotExist():
+            return ProtocolError("not_found", texts.CONVERSATION_NOT_FOUND)
+        case Message.DoesNotExist():
+            return ProtocolError("not_found", texts.MESSAGE_NOT_FOUND)
+        case AttachmentNotFound():
+            return ProtocolError("not_found", texts.IMAGE_NOT_FOUND)
+        case AttachmentInvalid() | NotBranchable():
+            return ProtocolError("invalid_field", str(exc))
+        case SettingsInvalid():
+            return ProtocolError("invalid_settings", str(exc))
+        case GenerationInProgress():
+            return ProtocolError("busy", texts.BUSY)
+        case LimitReached():
+            return ProtocolError("limit_reached", exc.message)
+        case ModelNotAllowed():
+            return ProtocolError("model_not_allowed", str(exc))
+    raise TypeError(f"not a refusal: {exc!r}")
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -191,7 +225,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(frame, Subscribe):
             await self._subscribe(frame)
         elif isinstance(frame, Ping):
-            await self.send_json({"type": "pong"})
+            await self.send_json(pong_frame())
         elif isinstance(frame, Regenerate | Edit):
             await self._start_branch(frame)
         elif isinstance(frame, SelectBranch):
@@ -214,19 +248,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _send_message(self, frame: Send) -> None:
         try:
             sent = await self._database(self._message_send, frame)
-        except Conversation.DoesNotExist:
-            raise ProtocolError("not_found", texts.CONVERSATION_NOT_FOUND) from None
-        except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
+        except REFUSALS as exc:
             raise _refused(exc) from None
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
             return
-        except SettingsInvalid as exc:
-            raise ProtocolError("invalid_settings", str(exc)) from None
-        except AttachmentNotFound:
-            raise ProtocolError("not_found", texts.IMAGE_NOT_FOUND) from None
-        except AttachmentInvalid as exc:
-            raise ProtocolError("invalid_field", str(exc)) from None
         conversation = sent.conversation
         # Join before the generation starts, so no delta can go out before we listen.
         await self._join(conversation.pk)
@@ -254,11 +280,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """A regenerated answer or an edited question: a new branch, shown whole, streaming."""
         try:
             started, frame_out = await self._database(self._branch_start, frame)
-        except Message.DoesNotExist:
-            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND) from None
-        except NotBranchable as exc:
-            raise ProtocolError("invalid_field", str(exc)) from None
-        except (GenerationInProgress, LimitReached, ModelNotAllowed) as exc:
+        except REFUSALS as exc:
             raise _refused(exc) from None
         except AccountInactive:
             await self.close(code=CLOSE_ACCOUNT_INACTIVE)
@@ -278,8 +300,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _select_branch(self, frame: SelectBranch) -> None:
         try:
             conversation_id, frame_out = await self._branch_select(frame)
-        except Message.DoesNotExist:
-            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND) from None
+        except REFUSALS as exc:
+            raise _refused(exc) from None
         await self._join(conversation_id)
         # Every open page of the conversation follows: the selection is the conversation's.
         await conversation_publish(conversation_id, frame_out)
@@ -305,7 +327,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Join first, then read: whatever happens after the read reaches this socket.
         await self._join(frame.conversation_id)
         streaming, ended = await self._streaming_state(frame)
-        await self.send_json({"type": "subscribed", "conversation_id": frame.conversation_id})
+        await self.send_json(subscribed_frame(frame.conversation_id))
         if frame.branch:
             # A page back from a lost socket (or a lost Redis) may have missed messages.
             await self.send_json(await self._branch_of(frame.conversation_id))
@@ -324,8 +346,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
 
-    async def send_json(self, content: Any, close: bool = False) -> None:
-        # A long answer's done, snapshot or branch goes in parts (protocol.frame_texts).
+    async def send_json(self, content: ServerFrame, close: bool = False) -> None:
+        # A long answer's done, snapshot or branch goes in parts (frames.frame_texts).
         for text in frame_texts(content):
             await self.send(text_data=text)
         if close:
@@ -349,7 +371,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if getattr(self, "resubscribing", False):
             return  # closed: the page reconnects and gets it all again
-        frame = event["frame"]
+        frame: ServerFrame = event["frame"]
         liveness.observe(frame)  # answers written in another process: is it alive?
         if frame["type"] == "snapshot":
             self.shown_answers.add(frame["message_id"])
@@ -380,7 +402,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     @database_sync_to_async
-    def _branch_start(self, frame: Regenerate | Edit) -> tuple[BranchStarted, dict[str, Any]]:
+    def _branch_start(self, frame: Regenerate | Edit) -> tuple[BranchStarted, BranchFrame]:
         if isinstance(frame, Regenerate):
             started = message_regenerate(user=self.user, message_id=frame.message_id)
         else:
@@ -390,16 +412,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return started, self._branch_frame(started.conversation)
 
     @database_sync_to_async
-    def _branch_select(self, frame: SelectBranch) -> tuple[int, dict[str, Any]]:
+    def _branch_select(self, frame: SelectBranch) -> tuple[int, BranchFrame]:
         conversation = branch_select(user=self.user, message_id=frame.message_id)
         return conversation.pk, self._branch_frame(conversation)
 
     @database_sync_to_async
-    def _branch_of(self, conversation_id: int) -> dict[str, Any]:
+    def _branch_of(self, conversation_id: int) -> BranchFrame:
         return self._branch_frame(conversation_get(user=self.user, conversation_id=conversation_id))
 
     @staticmethod
-    def _branch_frame(conversation: Conversation) -> dict[str, Any]:
+    def _branch_frame(conversation: Conversation) -> BranchFrame:
         branch = conversation_branch(conversation=conversation)
         images = attachments_of(m.pk for m in branch if m.role == Message.Role.USER)
         return branch_frame(

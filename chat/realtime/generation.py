@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from contextlib import aclosing
-from typing import Any
+from dataclasses import replace
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -21,15 +21,19 @@ from django.db import InterfaceError, OperationalError
 from chat import texts
 from chat.models import Message
 from chat.realtime import groups
-from chat.realtime.groups import conversation_publish, frame_event, generation_group
-from chat.realtime.protocol import (
+from chat.realtime.frames import (
+    DeltaFrame,
+    ServerFrame,
+    SnapshotFrame,
     delta_frame,
-    done_frame_for,
+    done_frame,
     retrying_frame,
     snapshot_frame,
     title_frame,
 )
+from chat.realtime.groups import conversation_publish, frame_event, generation_group
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
+from chat.services.answers.outcome import AnswerOutcome, ToolCall
 from chat.services.answers.requests import ChatRequest, chat_request_build
 from chat.services.answers.saving import (
     FailedAttempt,
@@ -115,7 +119,7 @@ class Generation:
         self._client: UpstreamClient | None = None
         self.content: list[str] = []
         self.reasoning: list[str] = []
-        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.tool_calls: dict[int, ToolCall] = {}
         self.finish_reason = ""
         self.usage: UsageReport | None = None
         self.failed_attempts: list[FailedAttempt] = []
@@ -126,7 +130,7 @@ class Generation:
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
         # A delta built but not yet known to be published: sent again, same seq, until it is.
-        self._unsent: dict[str, Any] | None = None
+        self._unsent: DeltaFrame | None = None
         # How much text the deltas sent so far cover: what a snapshot may show.
         self._sent_content = 0
         self._sent_reasoning = 0
@@ -167,7 +171,7 @@ class Generation:
         flusher = asyncio.create_task(self._flush_loop())
         for helper in (listener, publisher, flusher):
             helper.add_done_callback(_log_failure)
-        status = Message.Status.INTERRUPTED
+        status: str = Message.Status.INTERRUPTED
         try:
             await asyncio.wait({self._stream_task})
             status = self._status()
@@ -339,7 +343,7 @@ class Generation:
                 logger.exception("generation %s: its control channel failed", self.message_id)
                 await asyncio.sleep(1)
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self) -> SnapshotFrame:
         # Exactly the text the deltas up to seq carry: the deltas after it add the rest.
         return snapshot_frame(
             message_id=self.message_id,
@@ -374,10 +378,11 @@ class Generation:
 
     async def _publish_pending(self) -> None:
         self._has_pending.clear()
-        if self._unsent is not None:
+        unsent = self._unsent
+        if unsent is not None:
             # A frame whose send failed goes again first, with its seq: a viewer drops a
             # second copy by its seq, and nothing after it overtakes it.
-            await self._send_to_viewers(self._unsent)
+            await self._send_to_viewers(unsent)
             self._unsent = None
         if not self._pending_content and not self._pending_reasoning:
             return
@@ -390,10 +395,10 @@ class Generation:
         self._sent_content += len(content)
         self._sent_reasoning += len(reasoning)
         self.seq += 1
-        self._unsent = delta_frame(
+        self._unsent = frame = delta_frame(
             message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
         )
-        await self._send_to_viewers(self._unsent)
+        await self._send_to_viewers(frame)
         self._unsent = None
 
     async def _flush_loop(self) -> None:
@@ -420,7 +425,7 @@ class Generation:
                     continue
                 flushed, last_write = sizes, now
 
-    async def _send_to_viewers(self, frame: dict[str, Any]) -> None:
+    async def _send_to_viewers(self, frame: ServerFrame) -> None:
         await conversation_publish(self.conversation_id, frame)
 
     # --- the end ----------------------------------------------------------------------
@@ -429,8 +434,8 @@ class Generation:
         result = self._result(status)
         saved = await self._save(result)
         if saved is None:
-            result.status = await self._save_failed()
-            result.error = texts.ANSWER_NOT_SAVED
+            status = await self._save_failed()
+            result.outcome = replace(result.outcome, status=status, error=texts.ANSWER_NOT_SAVED)
         usage = saved or UsageCounts()
         logger.info(
             "generation message=%s conversation=%s user=%s status=%s model=%s prompt=%s "
@@ -438,7 +443,7 @@ class Generation:
             self.message_id,
             self.conversation_id,
             self.request.user_id if self.request else "-",
-            result.status,
+            result.outcome.status,
             result.model,
             usage.prompt_tokens,
             usage.completion_tokens,
@@ -450,7 +455,11 @@ class Generation:
         try:
             await self._publish_pending()
             self.seq += 1
-            await self._send_to_viewers(done_frame_for(self.message_id, self.seq, result, usage))
+            await self._send_to_viewers(
+                done_frame(
+                    message_id=self.message_id, seq=self.seq, outcome=result.outcome, usage=usage
+                )
+            )
         except Exception:
             # Pages mend it when they subscribe again: the saved answer is their done.
             logger.exception("generation %s: telling the viewers failed", self.message_id)
@@ -503,13 +512,15 @@ class Generation:
         # Stopped before the request went out, or while waiting to retry: no usage row.
         sent = self._client is not None and self._client.request_sent
         return GenerationResult(
-            status=status,
-            content="".join(self.content),
-            reasoning="".join(self.reasoning),
-            reasoning_ms=self.reasoning_ms,
-            tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
-            finish_reason=self.finish_reason,
-            error=self.error,
+            outcome=AnswerOutcome(
+                status=status,
+                content="".join(self.content),
+                reasoning="".join(self.reasoning),
+                reasoning_ms=self.reasoning_ms,
+                tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
+                finish_reason=self.finish_reason,
+                error=self.error,
+            ),
             provider=self.provider.name,
             model=self.model,
             usage=None if usage is None else UsageCounts.from_report(usage),

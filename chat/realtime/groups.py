@@ -8,9 +8,10 @@ one owner.
 """
 
 from typing import Any
-from typing import Any as ServerFrame  # replaced by the typed frames
 
 from channels.layers import get_channel_layer
+
+from chat.realtime.frames import ServerFrame
 
 # The channel-layer event types (Channels turns `chat.frame` into the consumer's handler).
 FRAME = "chat.frame"  # a frame for the sockets: {"type", "frame"}

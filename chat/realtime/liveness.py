@@ -18,14 +18,13 @@ for a dead one, that generation's own final save wins (chat/services/answers/sav
 import asyncio
 import logging
 import time
-from typing import Any
 
 from channels.db import database_sync_to_async
 
 from chat.models import Message, Usage
+from chat.realtime.frames import ServerFrame, done_frame_from_message
 from chat.realtime.generation import generations_running
 from chat.realtime.groups import conversation_publish
-from chat.realtime.protocol import done_frame_from_message
 from chat.selectors import message_usage
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 from chat.services.answers.interruptions import streams_interrupt
@@ -45,20 +44,19 @@ def watch(message_id: int, conversation_id: int) -> None:
     _ensure_running()
 
 
-def observe(frame: dict[str, Any]) -> None:
+def observe(frame: ServerFrame) -> None:
     """A frame forwarded to a socket of this process: its answer shows signs of life."""
-    kind = frame["type"]
-    if kind == "delta" or kind == "retrying":
+    if frame["type"] == "delta" or frame["type"] == "retrying":
         seen = _watched.get(frame["message_id"])
         if seen is not None:
             _watched[frame["message_id"]] = (seen[0], time.monotonic())
-    elif kind == "done":
+    elif frame["type"] == "done":
         _watched.pop(frame["message_id"], None)
-    elif kind == "message":
+    elif frame["type"] == "message":
         message = frame["message"]
         if message["role"] == Message.Role.ASSISTANT and message["status"] == "streaming":
             watch(message["id"], message["conversation_id"])
-    elif kind == "branch":
+    elif frame["type"] == "branch":
         for message in frame["messages"]:
             if message["role"] == Message.Role.ASSISTANT and message["status"] == "streaming":
                 watch(message["id"], frame["conversation_id"])

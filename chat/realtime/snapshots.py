@@ -6,7 +6,7 @@ seq at or below the snapshot's; the rest continue from it: no gap, no duplicate.
 delta delivered twice (a send retried after Redis failed half-way) is dropped by its seq.
 """
 
-from typing import Any
+from chat.realtime.frames import ServerFrame
 
 
 class SnapshotGate:
@@ -18,17 +18,17 @@ class SnapshotGate:
     def expect(self, message_id: int) -> None:
         self._awaiting.add(message_id)
 
-    def admit(self, frame: dict[str, Any]) -> bool:
-        kind, message_id = frame["type"], frame.get("message_id")
-        if kind == "delta":
-            if message_id in self._awaiting or frame["seq"] <= self._covered.get(message_id, 0):
+    def admit(self, frame: ServerFrame) -> bool:
+        if frame["type"] == "delta":
+            message_id, seq = frame["message_id"], frame["seq"]
+            if message_id in self._awaiting or seq <= self._covered.get(message_id, 0):
                 return False
-            self._covered[message_id] = frame["seq"]
+            self._covered[message_id] = seq
             return True
-        if kind == "snapshot":
-            self._awaiting.discard(message_id)
-            self._covered[message_id] = frame["seq"]
-        elif kind == "done":
-            self._awaiting.discard(message_id)
-            self._covered.pop(message_id, None)
+        if frame["type"] == "snapshot":
+            self._awaiting.discard(frame["message_id"])
+            self._covered[frame["message_id"]] = frame["seq"]
+        elif frame["type"] == "done":
+            self._awaiting.discard(frame["message_id"])
+            self._covered.pop(frame["message_id"], None)
         return True

@@ -80,11 +80,12 @@ def user_allowed_models(user: User) -> list[str]:
     return list(limits.allowed_models) if limits else []
 
 
-def model_choice_check(*, provider: str, model: str, allowance: Allowance) -> None:
-    """Raises ModelNotAllowed unless the user may send to this provider and model ("" is
-    the provider's configured default model): offered by the admin's list, among the
-    user's allowed models, and priced when the user's budget is counted in cost."""
-    config = provider_get(provider)
+def model_choice_check(*, provider: Provider, model: str, allowance: Allowance) -> None:
+    """Raises ModelNotAllowed unless the user may send to this provider (as provider_get
+    resolved it, once per send) and model ("" is the provider's configured default model):
+    offered by the admin's list, among the user's allowed models, and priced when the
+    user's budget is counted in cost."""
+    config = provider
     model = model or config.default_model
     allowed = allowance.allowed_models
     if not model:

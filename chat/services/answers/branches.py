@@ -17,8 +17,9 @@ from chat.services.answers.requests import ChatRequest, chat_request_build
 from chat.services.answers.sending import answer_start
 from chat.services.conversations.attachments import attachments_copy
 from chat.services.conversations.lifecycle import GenerationInProgress, conversation_ensure_idle
-from chat.services.providers import model_choice_check
+from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import Allowance, limits_check
+from chat.upstream.provider import Provider
 
 
 class NotBranchable(Exception):
@@ -47,11 +48,12 @@ def message_regenerate(*, user: User, message_id: int) -> BranchStarted:
         if old.role != Message.Role.ASSISTANT or old.parent_id is None:
             raise NotBranchable("Only an answer can be regenerated.")
         conversation = old.conversation
-        _model_check(conversation, allowance)
+        provider = _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)
         question = Message.objects.get(pk=old.parent_id)
         answer = answer_start(conversation=conversation, question=question)
-        return BranchStarted(conversation, answer, chat_request_build(message_id=answer.pk))
+        request = chat_request_build(message_id=answer.pk, provider=provider)
+        return BranchStarted(conversation, answer, request)
 
     return _atomically(start)
 
@@ -70,14 +72,15 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
         if old.role != Message.Role.USER:
             raise NotBranchable("Only your own messages can be edited.")
         conversation = old.conversation
-        _model_check(conversation, allowance)
+        provider = _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)
         question = Message.objects.create(
             conversation=conversation, parent_id=old.parent_id, role=old.role, content=content
         )
         attachments_copy(source=old, target=question)
         answer = answer_start(conversation=conversation, question=question)
-        return BranchStarted(conversation, answer, chat_request_build(message_id=answer.pk))
+        request = chat_request_build(message_id=answer.pk, provider=provider)
+        return BranchStarted(conversation, answer, request)
 
     return _atomically(start)
 
@@ -95,11 +98,12 @@ def branch_select(*, user: User, message_id: int) -> Conversation:
     return conversation
 
 
-def _model_check(conversation: Conversation, allowance: Allowance) -> None:
-    # The conversation's model may have been withdrawn since.
-    model_choice_check(
-        provider=conversation.provider, model=conversation.model, allowance=allowance
-    )
+def _model_check(conversation: Conversation, allowance: Allowance) -> Provider:
+    """The conversation's provider, resolved once for the check and the request; its model
+    may have been withdrawn since it was chosen."""
+    provider = provider_get(conversation.provider)
+    model_choice_check(provider=provider, model=conversation.model, allowance=allowance)
+    return provider
 
 
 def _atomically(start: Callable[[], BranchStarted]) -> BranchStarted:

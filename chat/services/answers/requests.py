@@ -41,8 +41,9 @@ def _text_of(message: dict[str, Any]) -> str:
     return str(content or "")
 
 
-def chat_request_build(*, message_id: int) -> ChatRequest:
-    """The messages to send for a streaming answer: its branch, after the system prompt."""
+def chat_request_build(*, message_id: int, provider: Provider | None = None) -> ChatRequest:
+    """The messages to send for a streaming answer: its branch, after the system prompt.
+    `provider`: the conversation's, when the caller has resolved it already."""
     message = Message.objects.select_related("conversation").get(pk=message_id)
     branch = message_lineage(message=message)[:-1]
     with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
@@ -53,20 +54,28 @@ def chat_request_build(*, message_id: int) -> ChatRequest:
         # an answer that produced nothing has nothing to tell the model
         if not (past.role == Message.Role.ASSISTANT and not past.content)
     ]
-    return _chat_request(message.conversation, messages)
+    return _chat_request(message.conversation, messages, provider=provider)
 
 
 def chat_request_first(
-    *, conversation: Conversation, question: Message, attachments: list[Attachment] | None = None
+    *,
+    conversation: Conversation,
+    question: Message,
+    attachments: list[Attachment] | None = None,
+    provider: Provider | None = None,
 ) -> ChatRequest:
     """The request for the first answer of a new conversation, without a query."""
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
-    return _chat_request(conversation, messages, wants_title=True)
+    return _chat_request(conversation, messages, provider=provider, wants_title=True)
 
 
 def _chat_request(
-    conversation: Conversation, messages: list[dict[str, Any]], *, wants_title: bool = False
+    conversation: Conversation,
+    messages: list[dict[str, Any]],
+    *,
+    provider: Provider | None,
+    wants_title: bool = False,
 ) -> ChatRequest:
     """The conversation's system prompt, provider, model and parameters around `messages`."""
     system = [{"role": "system", "content": conversation.system_prompt}]
@@ -75,7 +84,8 @@ def _chat_request(
         conversation_id=conversation.pk,
         model=conversation.model,
         messages=(system if conversation.system_prompt else []) + messages,
-        provider=provider_get(conversation.provider),
+        # Resolving reads the provider's row and decrypts its key: once per send.
+        provider=provider or provider_get(conversation.provider),
         parameters=request_parameters(conversation.parameters),
         wants_title=wants_title,
     )

@@ -1,14 +1,15 @@
 """What a generation writes in the database: flushes of the text so far, the final save."""
 
+import functools
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat.models import Message, Usage
 from chat.services.answers.interruptions import interrupted_usage_withdraw
+from chat.services.answers.outcome import AnswerOutcome, ToolCall
 from chat.services.answers.requests import ChatRequest, chat_request_build
 from chat.services.usage.ledger import UsageCounts, price_get, usage_estimate, usage_record
 
@@ -26,13 +27,9 @@ class FailedAttempt:
 
 @dataclass
 class GenerationResult:
-    status: str
-    content: str
-    reasoning: str = ""
-    reasoning_ms: int | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    finish_reason: str = ""
-    error: str = ""
+    """What a generation ends with: the answer's final state, and what its usage rows need."""
+
+    outcome: AnswerOutcome
     provider: str = ""
     model: str = ""
     # The provider's counts; None when no usage chunk came.
@@ -59,14 +56,15 @@ class GenerationResult:
             return self.usage
         if not self.billable:
             return UsageCounts()
+        answer = self.outcome
         return usage_estimate(
             prompt_text=self.prompt_text,
-            completion_text=self.reasoning + self.content + _tool_call_text(self.tool_calls),
+            completion_text=answer.reasoning + answer.content + _tool_call_text(answer.tool_calls),
             model=self.model,
         )
 
 
-def _tool_call_text(tool_calls: list[dict[str, Any]]) -> str:
+def _tool_call_text(tool_calls: list[ToolCall]) -> str:
     return "".join(c["function"]["name"] + c["function"]["arguments"] for c in tool_calls)
 
 
@@ -97,44 +95,37 @@ def assistant_message_finalize(
     if request is None:  # stopped before it was ever read
         request = chat_request_build(message_id=message_id)
     counts = result.usage_counts()
-    common = {
-        # Every attempt at the price in force when the answer was asked for and recorded.
-        "price": price_get(provider=result.provider, model=result.model),
-        "user_id": request.user_id,
-        "conversation_id": request.conversation_id,
-        "message_id": message_id,
-        "purpose": Usage.Purpose.ANSWER,
-        "provider": result.provider,
-        "model": result.model,
-    }
+    # Every row of the answer: each attempt at the price in force when it was asked for.
+    record = functools.partial(
+        usage_record,
+        price=price_get(provider=result.provider, model=result.model),
+        user_id=request.user_id,
+        conversation_id=request.conversation_id,
+        message_id=message_id,
+        purpose=Usage.Purpose.ANSWER,
+        provider=result.provider,
+        model=result.model,
+    )
     try:
         with transaction.atomic():
             # A sweep took this live process for a dead one: its estimate gives way.
             interrupted_usage_withdraw(message_id=message_id)
             for attempt in result.failed_attempts:
-                usage_record(
+                record(
                     request_id=attempt.request_id,
                     status=Message.Status.ERROR,
                     counts=result.failed_attempt_counts(attempt),
-                    **common,
                 )
             if result.sent:
-                usage_record(
+                record(
                     request_id=request_id,
-                    status=result.status,
+                    status=result.outcome.status,
                     counts=counts,
                     latency_ms=result.duration_ms,
                     time_to_first_token_ms=result.time_to_first_token_ms,
-                    **common,
                 )
             Message.objects.filter(pk=message_id).update(
-                status=result.status,
-                content=result.content,
-                reasoning=result.reasoning,
-                reasoning_ms=result.reasoning_ms,
-                tool_calls=result.tool_calls,
-                finish_reason=result.finish_reason,
-                error=result.error,
+                **result.outcome.columns(),
                 model=result.model,
                 time_to_first_token_ms=result.time_to_first_token_ms,
                 duration_ms=result.duration_ms,

@@ -15,8 +15,9 @@ from chat.services.conversations.lifecycle import (
     conversation_ensure_idle,
 )
 from chat.services.conversations.parameters import ConversationSettings
-from chat.services.providers import model_choice_check
+from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import limits_check
+from chat.upstream.provider import Provider
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,19 @@ def _message_send(
     # Checked in the transaction that saves the answer, under a lock on the user's row:
     # two sends of one user on two processes cannot both take the last place.
     allowance = limits_check(user, lock=True)
+    # The provider the answer goes to, resolved once (its row read, its key decrypted).
+    chosen: Provider | None = None
     if model is not None:
-        model_choice_check(provider=provider, model=model, allowance=allowance)
+        chosen = provider_get(provider)
+        model_choice_check(provider=chosen, model=model, allowance=allowance)
     # A new conversation, the common case under load, costs three inserts and nothing
     # else; every query saved here shortens the queue in front of the first token.
     parent = None
     changed: list[str] = []  # conversation fields to save with the new branch end
     if conversation_id is None:
         if model is None:  # the site's default model: is it one this user may use?
-            model_choice_check(provider="", model="", allowance=allowance)
+            chosen = provider_get("")
+            model_choice_check(provider=chosen, model="", allowance=allowance)
         conversation = conversation_create(
             user=user,
             first_message=content,
@@ -106,9 +111,8 @@ def _message_send(
             conversation.provider, conversation.model = provider, model
             changed = ["provider", "model"]
         else:  # the conversation's model may have been withdrawn since
-            model_choice_check(
-                provider=conversation.provider, model=conversation.model, allowance=allowance
-            )
+            chosen = provider_get(conversation.provider)
+            model_choice_check(provider=chosen, model=conversation.model, allowance=allowance)
     user_message = Message.objects.create(
         conversation=conversation, parent=parent, role=Message.Role.USER, content=content
     )
@@ -121,10 +125,13 @@ def _message_send(
     )
     request = (
         chat_request_first(
-            conversation=conversation, question=user_message, attachments=attachments
+            conversation=conversation,
+            question=user_message,
+            attachments=attachments,
+            provider=chosen,
         )
         if created
-        else chat_request_build(message_id=assistant_message.pk)
+        else chat_request_build(message_id=assistant_message.pk, provider=chosen)
     )
     return SentMessage(conversation, created, user_message, assistant_message, request, attachments)
 
