@@ -9,9 +9,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_format
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,7 +57,7 @@ from chat.services.conversations.parameters import (
     settings_clean,
 )
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
-from chat.services.usage.limits import usage_summary
+from chat.services.usage.limits import UsageSummary, usage_summary
 from chat.upstream.provider import Provider
 from chat.web.forms import SignupForm
 
@@ -73,38 +76,76 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
     branch = conversation_branch(conversation=conversation) if conversation else []
     siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
     images = attachments_of(m.pk for m in branch if m.role == "user")
+    summary = usage_summary(request.user)
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
         "messages": branch,
-        "usage": usage_summary(request.user),
+        "usage_line": usage_line(summary),
         "chat_config": {
-            "wsPath": "/ws/chat/",
             "conversationId": conversation.pk if conversation else None,
             "conversationModel": (
                 {"provider": conversation.provider, "model": conversation.model}
                 if conversation and conversation.model
                 else None
             ),
-            "modelsUrl": reverse("chat:models"),
-            "usageUrl": reverse("chat:usage"),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
             "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
             "settings": conversation_settings(conversation).as_dict() if conversation else {},
-            "settingsUrl": reverse("chat:conversation_settings", args=[conversation.pk])
-            if conversation
-            else reverse("chat:settings_check"),
             "csrfToken": get_token(request),
             "conversationTitle": conversation.title if conversation else "",
-            "searchUrl": reverse("chat:search"),
             # Message id -> its images, shown as thumbnails.
             "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
-            "attachmentUrl": reverse("chat:attachment_upload"),
             "imageTypes": sorted(allowed_types().values()),
             "imageMaxBytes": settings.CHAT_IMAGE_MAX_BYTES,
+            # Every URL the page's scripts use; those of a conversation have "{id}" in
+            # place of its id.
+            "urls": {
+                "socket": "/ws/chat/",
+                "models": reverse("chat:models"),
+                "usage": reverse("chat:usage"),
+                "search": reverse("chat:search"),
+                "settingsCheck": reverse("chat:settings_check"),
+                "attachmentUpload": reverse("chat:attachment_upload"),
+                "conversation": {
+                    "page": _url_template("chat:conversation"),
+                    "settings": _url_template("chat:conversation_settings"),
+                    "rename": _url_template("chat:rename"),
+                    "delete": _url_template("chat:delete"),
+                    "exportMarkdown": _url_template("chat:export", fmt="md"),
+                    "exportJson": _url_template("chat:export", fmt="json"),
+                },
+            },
         },
     }
+
+
+# A conversation id no real URL holds, reversed and then replaced by "{id}".
+_ID_STAND_IN = 987654321
+
+
+def _url_template(name: str, **kwargs: str) -> str:
+    """The URL of a conversation's view, with "{id}" where its id goes (static/js/urls.js
+    fills it in)."""
+    url = reverse(name, kwargs={"conversation_id": _ID_STAND_IN, **kwargs})
+    return url.replace(str(_ID_STAND_IN), "{id}")
+
+
+def usage_line(summary: UsageSummary) -> str:
+    """The user's usage this month, in one line: on the page, and in /usage/'s answer
+    for the page to show after each answer."""
+    line = f"{intcomma(summary.tokens)} tokens"
+    if summary.token_limit is not None:
+        line += f", {intcomma(summary.tokens_left)} of {intcomma(summary.token_limit)} left"
+    if summary.cost_limit is not None:
+        line += (
+            f"; budget {floatformat(summary.cost_left, 2)} of {floatformat(summary.cost_limit, 2)}"
+            " left"
+        )
+    if summary.token_limit is not None or summary.cost_limit is not None:
+        line += f" (resets {date_format(summary.resets_at, 'j M')})"
+    return f"{line}."
 
 
 @require_GET
@@ -151,7 +192,8 @@ def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
 @login_required
 def usage(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own usage this month, and what is left of their limits."""
-    return JsonResponse(usage_summary(request.user).as_json())
+    summary = usage_summary(request.user)
+    return JsonResponse({**summary.as_json(), "line": usage_line(summary)})
 
 
 def _json_body(request: HttpRequest) -> Any:

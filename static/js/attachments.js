@@ -2,6 +2,8 @@
 // uploaded at once (the server checks it really is an allowed image) and previewed from
 // its owner-only URL; the send names their ids. A refused image says why and leaves the
 // typed text alone.
+import { postForm } from "./http.js";
+
 export class AttachmentTray {
   constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes }) {
     this.form = form;
@@ -77,22 +79,15 @@ export class AttachmentTray {
       return;
     }
     this.uploading += 1;
-    let reply;
-    try {
-      const body = new FormData();
-      body.append("file", file, file.name || "pasted-image");
-      const response = await fetch(this.url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": this.csrfToken },
-        body,
-      });
-      reply = response.ok ? await response.json() : { ok: false, error: `The server refused (${response.status}).` };
-    } catch {
-      reply = { ok: false, error: "The upload failed: the server did not answer." };
-    } finally {
-      this.uploading -= 1;
-    }
+    const body = new FormData();
+    body.append("file", file, file.name || "pasted-image");
+    const answer = await postForm(this.url, body, this.csrfToken);
+    this.uploading -= 1;
+    const reply = !answer.answered
+      ? { ok: false, error: "The upload failed: the server did not answer." }
+      : answer.ok
+        ? answer.data
+        : { ok: false, error: `The server refused (${answer.status}).` };
     if (!reply.ok) {
       this.showError(`${file.name || "The pasted image"}: ${reply.error}`);
       return;

@@ -2,11 +2,11 @@
 // stops the answer being written. What was sent stays in the box until the server saved it. Focus goes back to the box after a send or a stop,
 // but an answer that ends never pulls focus away from where the person is reading.
 export class Composer {
-  constructor(form, { onSend, onStop }) {
+  constructor({ form, input, sendButton, stopButton, dialogs = [] }, { onSend, onStop }) {
     this.form = form;
-    this.input = form.querySelector("textarea");
-    this.sendButton = form.querySelector("#send-button");
-    this.stopButton = form.querySelector("#stop-button");
+    this.input = input;
+    this.sendButton = sendButton;
+    this.stopButton = stopButton;
     this.streamingId = null;
     this.sent = null; // the text of the last send, until the server saved or refused it
     this.awaiting = false;
@@ -26,10 +26,10 @@ export class Composer {
       }
     });
     document.addEventListener("keydown", (event) => {
-      // Escape closes an open dialog first; a control that used Escape itself (closing a
+      // Escape closes an open dialog (one of `dialogs`) first; a control that used Escape itself (closing a
       // menu, say) has prevented its default.
       if (event.key !== "Escape" || event.defaultPrevented || this.streamingId === null) return;
-      if (document.querySelector("dialog[open]")) return;
+      if (dialogs.some((dialog) => dialog.open)) return;
       stop();
     });
     this.stopButton.addEventListener("click", stop);

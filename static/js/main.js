@@ -1,27 +1,82 @@
+// The chat page: finds its elements once, reads its config (every URL the scripts use
+// comes from there), and wires the modules together.
 import { AttachmentTray, showThumbnails } from "./attachments.js";
 import { Composer } from "./composer.js";
-import { ConversationActions, ConversationSearch, addCopyButton } from "./conversation-actions.js";
+import { CurrentConversation } from "./conversation.js";
+import { DeleteDialog, RenameDialog } from "./conversation-dialogs.js";
+import { addCopyButton } from "./copy-button.js";
+import { showExportLinks } from "./export-links.js";
+import { copyCodeOnClick } from "./markdown.js";
 import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
+import { ModelPicker } from "./models.js";
+import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
-import { ModelPicker } from "./models.js";
 import { ChatSocket } from "./socket.js";
 import { refreshUsage } from "./usage.js";
 
-const config = JSON.parse(document.getElementById("chat-config").textContent);
-let conversationId = config.conversationId;
+const byId = (id) => document.getElementById(id);
+const config = JSON.parse(byId("chat-config").textContent);
+const { urls } = config;
 
-const announcer = document.getElementById("announcer");
-const messages = new MessageList(document.getElementById("messages"), {
+const el = {
+  announcer: byId("announcer"),
+  messages: byId("messages"),
+  emptyHint: byId("empty-hint"),
+  sidebar: byId("sidebar"),
+  sidebarToggle: byId("sidebar-toggle"),
+  conversationList: byId("conversation-list"),
+  search: byId("conversation-search"),
+  searchResults: byId("search-results"),
+  usage: byId("my-usage"),
+  conversationTools: byId("conversation-tools"),
+  exportMarkdown: byId("export-md"),
+  exportJson: byId("export-json"),
+  renameButton: byId("rename-button"),
+  renameDialog: byId("rename-dialog"),
+  renameForm: byId("rename-form"),
+  renameInput: byId("rename-input"),
+  renameError: byId("rename-error"),
+  renameCancel: byId("rename-cancel"),
+  deleteButton: byId("delete-button"),
+  deleteDialog: byId("delete-dialog"),
+  deleteName: byId("delete-name"),
+  deleteError: byId("delete-error"),
+  deleteConfirm: byId("delete-confirm"),
+  deleteCancel: byId("delete-cancel"),
+  settingsButton: byId("settings-button"),
+  settingsDialog: byId("settings-dialog"),
+  settingsForm: byId("settings-form"),
+  settingsErrors: byId("settings-errors"),
+  settingsCancel: byId("settings-cancel"),
+  modelPicker: byId("model-picker"),
+  modelRefresh: byId("model-refresh"),
+  composer: byId("composer"),
+  composerInput: byId("composer-input"),
+  sendButton: byId("send-button"),
+  stopButton: byId("stop-button"),
+  attachInput: byId("attach-input"),
+  attachButton: byId("attach-button"),
+  attachmentTray: byId("attachment-tray"),
+  attachmentError: byId("attachment-error"),
+  notice: byId("notice"),
+  connection: byId("connection-status"),
+  signedOut: byId("signed-out"),
+  signInLink: byId("sign-in-link"),
+};
+
+const messages = new MessageList(el.messages, {
+  emptyHint: el.emptyHint,
   announce(text) {
-    announcer.textContent = text;
+    el.announcer.textContent = text;
   },
   // A delta's seq skipped some: a snapshot mends the answer at once.
   onGap: () => subscribe(),
 });
-sidebarToggle(document.getElementById("sidebar-toggle"), document.getElementById("sidebar"));
-const tools = new MessageTools(document.getElementById("messages"), {
+copyCodeOnClick(el.messages);
+sidebarToggle(el.sidebarToggle, el.sidebar);
+const tools = new MessageTools(el.messages, {
   messages,
   branches: config.branches,
   onRegenerate(messageId) {
@@ -36,54 +91,78 @@ const tools = new MessageTools(document.getElementById("messages"), {
     socket.send({ type: "select_branch", message_id: messageId });
   },
   extraTools: [addCopyButton],
-  onShown(el, message) {
-    showThumbnails(el, message.attachments);
+  onShown(article, message) {
+    showThumbnails(article, message.attachments);
   },
 });
 for (const [id, attachments] of Object.entries(config.attachments || {})) {
   showThumbnails(messages.element(id), attachments);
 }
 const tray = new AttachmentTray({
-  form: document.getElementById("composer"),
-  input: document.getElementById("composer-input"),
-  fileInput: document.getElementById("attach-input"),
-  button: document.getElementById("attach-button"),
-  tray: document.getElementById("attachment-tray"),
-  error: document.getElementById("attachment-error"),
-  url: config.attachmentUrl,
+  form: el.composer,
+  input: el.composerInput,
+  fileInput: el.attachInput,
+  button: el.attachButton,
+  tray: el.attachmentTray,
+  error: el.attachmentError,
+  url: urls.attachmentUpload,
   csrfToken: config.csrfToken,
   maxBytes: config.imageMaxBytes,
 });
-const conversationList = document.getElementById("conversation-list");
-const actions = new ConversationActions({
-  csrfToken: config.csrfToken,
-  conversationId: config.conversationId,
-  title: config.conversationTitle,
-  list: conversationList,
-});
-new ConversationSearch(
-  document.getElementById("conversation-search"),
-  document.getElementById("search-results"),
-  conversationList,
-  config.searchUrl,
-);
+// Until a conversation exists its settings are only checked; then saved to it.
 const settingsPanel = new SettingsPanel(
-  document.getElementById("settings-dialog"),
-  document.getElementById("settings-button"),
-  { url: config.settingsUrl, csrfToken: config.csrfToken, initial: config.settings },
+  {
+    dialog: el.settingsDialog,
+    form: el.settingsForm,
+    errors: el.settingsErrors,
+    cancel: el.settingsCancel,
+    opener: el.settingsButton,
+  },
+  { url: urls.settingsCheck, csrfToken: config.csrfToken, initial: config.settings },
 );
-const notice = document.getElementById("notice");
-const connection = document.getElementById("connection-status");
-const signedOutNotice = document.getElementById("signed-out");
-const signInLink = document.getElementById("sign-in-link");
+const conversation = new CurrentConversation({
+  list: el.conversationList,
+  urlTemplates: urls.conversation,
+  onStarted({ urls: own }) {
+    showExportLinks({ tools: el.conversationTools, markdown: el.exportMarkdown, json: el.exportJson }, own);
+    settingsPanel.conversationStarted(own.settings);
+  },
+});
+if (config.conversationId !== null) {
+  conversation.start({ id: config.conversationId, title: config.conversationTitle });
+}
+new RenameDialog(
+  {
+    opener: el.renameButton,
+    dialog: el.renameDialog,
+    form: el.renameForm,
+    input: el.renameInput,
+    error: el.renameError,
+    cancel: el.renameCancel,
+  },
+  { conversation, csrfToken: config.csrfToken },
+);
+new DeleteDialog(
+  {
+    opener: el.deleteButton,
+    dialog: el.deleteDialog,
+    name: el.deleteName,
+    error: el.deleteError,
+    confirm: el.deleteConfirm,
+    cancel: el.deleteCancel,
+  },
+  { conversation, csrfToken: config.csrfToken },
+);
+new ConversationSearch(
+  { input: el.search, results: el.searchResults, list: el.conversationList },
+  { url: urls.search },
+);
 
-const picker = new ModelPicker(
-  document.getElementById("model-picker"),
-  document.getElementById("model-refresh"),
-  { url: config.modelsUrl, current: config.conversationModel },
-);
+const picker = new ModelPicker(el.modelPicker, el.modelRefresh, {
+  url: urls.models,
+  current: config.conversationModel,
+});
 picker.load();
-const myUsage = document.getElementById("my-usage");
 // Refused sends give the text back to the composer: nothing typed is lost.
 const REFUSED = new Set([
   "busy",
@@ -95,21 +174,19 @@ const REFUSED = new Set([
 ]);
 
 function showNotice(text) {
-  notice.textContent = text;
-  notice.hidden = !text;
+  el.notice.textContent = text;
+  el.notice.hidden = !text;
 }
 
 const handlers = {
-  conversation({ conversation }) {
+  conversation({ conversation: started }) {
     composer.saved(); // only the socket that sent it gets this frame
-    conversationId = conversation.id;
-    settingsPanel.conversationStarted(conversation.url);
-    actions.started(conversation);
-    history.pushState({}, "", conversation.url);
-    addConversation(conversationList, conversation);
+    conversation.start(started);
+    history.pushState({}, "", started.url);
+    addConversation(el.conversationList, started);
   },
-  title({ conversation }) {
-    actions.setTitle(conversation);
+  title({ conversation: titled }) {
+    conversation.setTitle(titled);
   },
   message({ message }) {
     if (message.role === "user") composer.saved(message.content);
@@ -120,7 +197,7 @@ const handlers = {
     }
   },
   branch(frame) {
-    if (frame.conversation_id !== conversationId) return;
+    if (frame.conversation_id !== conversation.id) return;
     tools.showBranch(frame);
     const streaming = frame.messages.find((m) => m.role === "assistant" && m.status === "streaming");
     if (streaming) composer.setStreaming(streaming.id);
@@ -138,7 +215,7 @@ const handlers = {
   done(frame) {
     messages.done(frame);
     if (composer.streamingId === frame.message_id) composer.setStreaming(null);
-    refreshUsage(myUsage);
+    refreshUsage(el.usage, urls.usage);
   },
   error(frame) {
     showNotice(frame.message);
@@ -150,7 +227,7 @@ const handlers = {
   },
 };
 
-const socket = new ChatSocket(config.wsPath, {
+const socket = new ChatSocket(urls.socket, {
   onFrame(frame) {
     handlers[frame.type]?.(frame);
   },
@@ -159,25 +236,33 @@ const socket = new ChatSocket(config.wsPath, {
     // The session ended: the socket will not come back, so say so and offer to sign in,
     // returning here after.
     const signedOut = state === "unauthenticated";
-    signedOutNotice.hidden = !signedOut;
-    signInLink.search = new URLSearchParams({ next: location.pathname }).toString();
-    connection.textContent = state === "open" || signedOut ? "" : "Reconnecting…";
+    el.signedOut.hidden = !signedOut;
+    el.signInLink.search = new URLSearchParams({ next: location.pathname }).toString();
+    el.connection.textContent = state === "open" || signedOut ? "" : "Reconnecting…";
   },
 });
 
-const composer = new Composer(document.getElementById("composer"), {
+const composer = new Composer(
+  {
+    form: el.composer,
+    input: el.composerInput,
+    sendButton: el.sendButton,
+    stopButton: el.stopButton,
+    dialogs: [el.settingsDialog, el.renameDialog, el.deleteDialog],
+  },
+  {
   onSend(content) {
     if (tray.busy) {
       showNotice("An image is still uploading: send again in a moment.");
       return false;
     }
     showNotice("");
-    const frame = { type: "send", conversation_id: conversationId, content, ...picker.selected() };
+    const frame = { type: "send", conversation_id: conversation.id, content, ...picker.selected() };
     const attachmentIds = tray.ids();
     if (attachmentIds.length) frame.attachment_ids = attachmentIds;
     tray.clear();
     // Settings chosen before the first message apply to the new conversation.
-    if (conversationId === null) frame.settings = settingsPanel.forNewConversation();
+    if (conversation.id === null) frame.settings = settingsPanel.forNewConversation();
     socket.send(frame);
   },
   onStop(messageId) {
@@ -189,10 +274,10 @@ composer.setStreaming(messages.streamingMessageIds().at(-1) ?? null);
 // On load and after every reconnect: live frames from now on, a snapshot of any answer
 // being written, and the final state of any that ended while this page was not listening.
 function subscribe({ branch = false } = {}) {
-  if (conversationId === null) return;
+  if (conversation.id === null) return;
   socket.send({
     type: "subscribe",
-    conversation_id: conversationId,
+    conversation_id: conversation.id,
     streaming_ids: messages.streamingMessageIds(),
     branch,
   });

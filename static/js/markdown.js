@@ -127,19 +127,21 @@ const SANITIZE = {
   RETURN_DOM_FRAGMENT: true,
 };
 
-// The copy button of code blocks: one listener for the whole page.
-document.addEventListener("click", async (event) => {
-  const button = event.target instanceof Element ? event.target.closest(".copy-code") : null;
-  const code = button?.closest(".code-block")?.querySelector("code");
-  if (!code) return;
-  try {
-    await navigator.clipboard.writeText(code.textContent);
-    button.textContent = "Copied";
-  } catch {
-    button.textContent = "Copy failed";
-  }
-  setTimeout(() => (button.textContent = "Copy code"), 1500);
-});
+/** The copy buttons of the code blocks rendered inside `root`: one listener for them all. */
+export function copyCodeOnClick(root) {
+  root.addEventListener("click", async (event) => {
+    const button = event.target instanceof Element ? event.target.closest(".copy-code") : null;
+    const code = button?.closest(".code-block")?.querySelector("code");
+    if (!code) return;
+    try {
+      await navigator.clipboard.writeText(code.textContent);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Copy failed";
+    }
+    setTimeout(() => (button.textContent = "Copy code"), 1500);
+  });
+}
 
 function decorateCodeBlocks(fragment) {
   for (const pre of fragment.querySelectorAll("pre")) {

@@ -17,8 +17,9 @@ const CUT_TEXT = {
 };
 
 export class MessageList {
-  constructor(root, { announce = () => {}, onGap = () => {} } = {}) {
+  constructor(root, { emptyHint = null, announce = () => {}, onGap = () => {} } = {}) {
     this.root = root;
+    this.emptyHint = emptyHint; // "Ask anything…" on a page with no messages yet
     this.announce = announce; // tells screen readers, politely, that an answer is done
     this.onGap = onGap; // asks for a snapshot: a delta's seq showed that some were missed
     this.seqs = new Map(); // answer id -> seq of the last delta (or snapshot) drawn
@@ -57,7 +58,8 @@ export class MessageList {
 
   add(message) {
     if (this.element(message.id)) return;
-    document.getElementById("empty-hint")?.remove();
+    this.emptyHint?.remove();
+    this.emptyHint = null;
     const el = document.createElement("article");
     el.className = `message message-${message.role}`;
     el.dataset.messageId = String(message.id);

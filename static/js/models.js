@@ -1,5 +1,7 @@
-// The model picker: choices from the server's /models/ (the providers' lists, cached
+// The model picker: choices from the server's models view (the providers' lists, cached
 // there), the conversation's model selected, or the site's default.
+import { getJson } from "./http.js";
+
 export class ModelPicker {
   constructor(select, refreshButton, { url, current }) {
     this.select = select;
@@ -11,18 +13,21 @@ export class ModelPicker {
 
   async load(refresh = false) {
     this.select.disabled = true;
-    try {
-      const response = await fetch(refresh ? `${this.url}?refresh=1` : this.url, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const data = await response.json();
-      this.fill(data);
-    } catch (error) {
-      this.select.replaceChildren(new Option("Models unavailable", ""));
-      this.select.title = String(error);
+    const reply = await getJson(this.url, refresh ? { refresh: "1" } : {});
+    if (!reply.ok) {
+      this.unavailable(reply.answered ? `Error: HTTP ${reply.status}` : "The server did not answer.");
+      return;
     }
+    try {
+      this.fill(reply.data);
+    } catch (error) {
+      this.unavailable(String(error));
+    }
+  }
+
+  unavailable(why) {
+    this.select.replaceChildren(new Option("Models unavailable", ""));
+    this.select.title = why;
   }
 
   fill({ models, default: fallback, errors }) {

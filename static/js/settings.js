@@ -13,16 +13,16 @@ const NUMBER_FIELDS = [
 ];
 
 export class SettingsPanel {
-  constructor(dialog, opener, { url, csrfToken, initial }) {
+  constructor({ dialog, form, errors, cancel, opener }, { url, csrfToken, initial }) {
     this.dialog = dialog;
-    this.form = dialog.querySelector("form");
-    this.errors = dialog.querySelector("#settings-errors");
+    this.form = form;
+    this.errors = errors;
     this.url = url;
     this.csrfToken = csrfToken;
     this.current = initial || {};
     opener.addEventListener("click", () => this.open());
-    dialog.querySelector("#settings-cancel").addEventListener("click", () => dialog.close());
-    this.form.addEventListener("submit", (event) => {
+    cancel.addEventListener("click", () => dialog.close());
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save();
     });
@@ -34,8 +34,9 @@ export class SettingsPanel {
     return set.length ? Object.fromEntries(set) : null;
   }
 
-  conversationStarted(conversationUrl) {
-    this.url = `${conversationUrl}settings/`;
+  // The conversation exists now: its settings are saved at this URL.
+  conversationStarted(settingsUrl) {
+    this.url = settingsUrl;
   }
 
   open() {
@@ -64,10 +65,8 @@ export class SettingsPanel {
 
   async save() {
     this.errors.replaceChildren();
-    let reply;
-    try {
-      reply = await postJson(this.url, this.read(), this.csrfToken);
-    } catch {
+    const reply = await postJson(this.url, this.read(), this.csrfToken);
+    if (!reply.answered) {
       this.showErrors(["The settings could not be saved: the server did not answer."]);
       return;
     }

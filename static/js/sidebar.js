@@ -12,6 +12,12 @@ export function addConversation(list, { id, title, url }) {
   list.prepend(item);
 }
 
+// A conversation's new title, on its link in the list (if the list shows it).
+export function setConversationTitle(list, { id, title }) {
+  const link = list.querySelector(`a[data-conversation-id="${Number(id)}"]`);
+  if (link) link.textContent = title;
+}
+
 // On a narrow screen the list folds away behind a button.
 export function sidebarToggle(button, sidebar) {
   const setOpen = (open) => {
