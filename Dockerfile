@@ -5,7 +5,7 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /venv
 COPY requirements.lock /tmp/requirements.lock
-RUN /venv/bin/pip install -r /tmp/requirements.lock
+RUN /venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.lock
 
 # The browser libraries, exactly as package-lock.json pins them; only the files that
 # chatsite/vendor.py names reach the image, through collectstatic below.

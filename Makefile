@@ -21,12 +21,14 @@ NODE_MODULES := node_modules/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The locks pin every package with the sha256 of its files: pip installs exactly those files,
+# and refuses any other (and anything unpinned).
 $(VENV)/.runtime: requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
 	touch $@
 
 $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime
 
 # The browser libraries (markdown, sanitiser, highlighting, math), exactly as the lockfile
@@ -97,13 +99,20 @@ admin: $(VENV)/.runtime
 packages:
 	CHROMIUM=$(CHROMIUM) scripts/install-packages test
 
-## Re-pin every dependency from pyproject.toml in a clean virtualenv.
+# The locks are made by uv, pinned, in a throwaway virtualenv, for Python 3.11 on Linux,
+# with the hashes of every file of each pinned release and the markers that still matter
+# (Debian's Python 3.11.2 needs async-timeout, 3.11.3 and later do not).
+UV_COMPILE = .lockvenv/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform linux --no-strip-markers --custom-compile-command 'make lock' $(ARGS)
+
+## Re-pin every dependency from pyproject.toml, with its hashes. Present pins are kept wherever
+## pyproject.toml allows; the dev lock is resolved within the runtime lock, so both pin the
+## same versions. Upgrade: make lock ARGS=--upgrade (one package: ARGS='-P django').
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet .
-	.lockvenv/bin/pip freeze --exclude chatsite > requirements.lock
-	.lockvenv/bin/pip install --quiet '.[dev]'
-	.lockvenv/bin/pip freeze --exclude chatsite > requirements-dev.lock
+	.lockvenv/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV_COMPILE) pyproject.toml -o requirements.lock
+	$(UV_COMPILE) pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock
 	rm -rf .lockvenv
 
 clean:
