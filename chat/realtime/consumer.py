@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
-from chat.models import Conversation, Message, Usage
+from chat.models import Conversation, Message, Usage, User
 from chat.realtime import groups, liveness
 from chat.realtime.frames import (
     BranchFrame,
@@ -132,7 +132,7 @@ def _refused(exc: Exception) -> ProtocolError:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        self.user = self.scope.get("user")
+        user = self.scope.get("user")
         self.groups_joined: set[str] = set()
         self.snapshots = SnapshotGate()
         # Answers this socket was shown, all in conversations whose ownership was checked
@@ -145,7 +145,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.opened = time.monotonic()
         self.frames_in = 0
         self.closing = False
-        if self.user is None or not self.user.is_authenticated:
+        # Signed out, the scope holds an AnonymousUser; signed in, a lazy object standing
+        # for the User, which isinstance sees through.
+        if not isinstance(user, User):
             # Closed before it is accepted, daphne answers the handshake with HTTP 403 and
             # the browser sees only 1006, so the page would retry forever. Accepted, then
             # closed: the page gets 4401 and knows to stop and offer to sign in.
@@ -153,13 +155,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user: User = user
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        user = getattr(self, "user", None)
+        user: User | None = getattr(self, "user", None)  # None: refused in connect()
         logger.info(
             "websocket user=%s code=%s frames_in=%s ms=%.0f",
-            user.pk if user is not None and user.is_authenticated else "-",
+            user.pk if user is not None else "-",
             code,
             getattr(self, "frames_in", 0),
             (time.monotonic() - getattr(self, "opened", time.monotonic())) * 1000,
@@ -168,7 +171,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         # A flood leaves frames queued behind the close: they are not read, nor logged.
         if self.closing:
             return

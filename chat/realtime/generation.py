@@ -14,7 +14,6 @@ from contextlib import aclosing
 from dataclasses import replace
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -141,7 +140,7 @@ class Generation:
         self._first_token_at: float | None = None
         self._reasoning_started_at: float | None = None
         self.reasoning_ms: int | None = None
-        self._layer = get_channel_layer()
+        self._layer = groups.channel_layer()
         self._control_channel = ""
         # One id per upstream request: the usage row is written for it exactly once.
         self.request_id = uuid.uuid4()

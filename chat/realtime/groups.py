@@ -9,7 +9,8 @@ one owner.
 
 from typing import Any
 
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 
 from chat.realtime.frames import ServerFrame
 
@@ -18,6 +19,14 @@ FRAME = "chat.frame"  # a frame for the sockets: {"type", "frame"}
 STOP = "generation.stop"  # Stop pressed on any socket
 SNAPSHOT = "generation.snapshot"  # a socket asks for the answer so far: {"reply_channel"}
 END = "generation.end"  # the generation tells its own listener to finish
+
+
+def channel_layer() -> BaseChannelLayer:
+    """The site's channel layer (settings.CHANNEL_LAYERS always configures one)."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("CHANNEL_LAYERS has no default layer.")
+    return layer
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -35,16 +44,16 @@ def frame_event(frame: ServerFrame) -> dict[str, Any]:
 
 async def conversation_publish(conversation_id: int, frame: ServerFrame) -> None:
     """Send a frame to every socket watching the conversation, in any process."""
-    await get_channel_layer().group_send(conversation_group(conversation_id), frame_event(frame))
+    await channel_layer().group_send(conversation_group(conversation_id), frame_event(frame))
 
 
 async def generation_stop(*, message_id: int) -> None:
     """Ask the generation to stop, in whichever process it runs."""
-    await get_channel_layer().group_send(generation_group(message_id), {"type": STOP})
+    await channel_layer().group_send(generation_group(message_id), {"type": STOP})
 
 
 async def snapshot_request(*, message_id: int, reply_channel: str) -> None:
     """Ask the generation for the answer so far, to be sent to `reply_channel` alone."""
-    await get_channel_layer().group_send(
+    await channel_layer().group_send(
         generation_group(message_id), {"type": SNAPSHOT, "reply_channel": reply_channel}
     )
