@@ -208,12 +208,13 @@ def site_prepared(fake: FakeUpstreamServer, workdir: Path) -> tuple[dict[str, st
     return env, site_sessions(env, 1)[0]
 
 
-def site_socket(port: int, cookie: str) -> websockets.connect:
-    """The chat websocket of a site process, logged in with that session."""
+def site_socket(port: int, cookie: str | None) -> websockets.connect:
+    """The chat websocket of a site process, logged in with that session (None: with no
+    session cookie at all)."""
     return websockets.connect(
         f"ws://127.0.0.1:{port}/ws/chat/",
         origin=f"http://127.0.0.1:{port}",
-        additional_headers={"Cookie": f"sessionid={cookie}"},
+        additional_headers={"Cookie": f"sessionid={cookie}"} if cookie is not None else None,
     )
 
 
@@ -270,3 +271,57 @@ class RedisServer:
         if self.process is not None:
             stop(self.process)
             self.process = None
+
+
+class ScriptedUpstream:
+    """An OpenAI-compatible upstream on loopback, in the test's own event loop, that
+    streams exactly the chunks it is given: for what the fake upstream's plans cannot
+    say (tool call pieces out of order, say). Use it with `async with`; point
+    LLM_BASE_URL at base_url. Every chat request gets the same chunks, then [DONE]."""
+
+    def __init__(self, chunks: list[dict[str, Any]]) -> None:
+        self.chunks = chunks
+        self.requests: list[dict[str, Any]] = []
+        self.base_url = ""
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> "ScriptedUpstream":
+        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            method, path, _ = head.split("\r\n", 1)[0].split(" ", 2)
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            body = await reader.readexactly(length) if length else b""
+            if method == "POST" and path.endswith("/chat/completions"):
+                self.requests.append(json.loads(body))
+                events = [json.dumps(chunk) for chunk in self.chunks] + ["[DONE]"]
+                stream = "".join(f"data: {event}\n\n" for event in events).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Connection: close\r\n\r\n" + stream
+                )
+            else:
+                models = {"object": "list", "data": [{"id": "chatsite-demo", "object": "model"}]}
+                payload = json.dumps(models).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                    + payload
+                )
+            await writer.drain()
+        finally:
+            writer.close()

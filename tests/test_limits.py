@@ -12,6 +12,7 @@ from chat.models import Conversation, Message, SiteSettings, UsageDaily, UserLim
 from chat.services.usage.ledger import Price
 from chat.services.usage.limits import (
     AccountInactive,
+    Allowance,
     LimitReached,
     limits_check,
     month_resets_at,
@@ -34,7 +35,8 @@ def _used(user, prompt: int, completion: int, cost: str = "0") -> None:
 class TestLimitsCheck:
     def test_a_user_without_limits_may_always_send(self, alice):
         _used(alice, 10**9, 10**9)
-        limits_check(alice)
+        assert limits_check(alice) == Allowance(allowed_models=[], cost_limited=False)
+        assert usage_summary(alice).tokens == 2 * 10**9, "the usage was counted, not lost"
 
     def test_the_site_default_monthly_tokens_refuse_once_used_up(self, alice):
         _site_limits(monthly_tokens=1000)
@@ -72,9 +74,12 @@ class TestLimitsCheck:
     def test_usage_of_last_month_does_not_count(self, alice):
         _site_limits(monthly_tokens=100)
         _used(alice, 500, 0)
+        with pytest.raises(LimitReached):
+            limits_check(alice)  # this month, it counts
         last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
         UsageDaily.objects.update(day=last_month)
-        limits_check(alice)
+        assert limits_check(alice) == Allowance(allowed_models=[])
+        assert usage_summary(alice).tokens == 0
 
     def test_a_monthly_cost_budget(self, alice):
         UserLimits.objects.create(user=alice, monthly_cost=Decimal("2.50"))
@@ -181,5 +186,7 @@ def test_an_answer_left_by_a_dead_process_does_not_count_as_running(alice):
     _site_limits(concurrent_generations=1)
     conversation = Conversation.objects.create(user=alice)
     Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+    with pytest.raises(LimitReached):
+        limits_check(alice)  # while its process lives, it counts
     Message.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
-    limits_check(alice)
+    assert limits_check(alice) == Allowance(allowed_models=[])
