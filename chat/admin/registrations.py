@@ -2,9 +2,8 @@
 prices; the read-only ledger and its dashboard. Built to stay fast with millions of rows:
 no full counts, filters whose choices come from small tables, totals from daily sums."""
 
-from datetime import datetime, time, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,10 +14,10 @@ from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from chat.admin.dashboard import usage_dashboard
+from chat.admin.periods import PERIODS, midnight
 from chat.admin.reports import usage_models_seen
 from chat.models import (
     Conversation,
@@ -34,6 +33,7 @@ from chat.models import (
 )
 from chat.services.providers import provider_key_set
 from chat.services.usage.limits import month_start, site_settings
+from chat.web.requests import AuthenticatedHttpRequest
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
 COUNT_CAP = 10_000
@@ -44,8 +44,10 @@ class CappedCountPaginator(Paginator):
     COUNT_CAP + 1 (a bounded subquery) and let the pages beyond be reached by filters."""
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        ids = self.object_list.values("pk")[: COUNT_CAP + 1]  # no joins, no columns
+    def count(self) -> int:
+        # Admin changelists page querysets only.
+        rows = cast(QuerySet[Any], self.object_list)
+        ids = rows.values("pk")[: COUNT_CAP + 1]  # no joins, no columns
         return min(ids.count(), COUNT_CAP)
 
 
@@ -67,7 +69,7 @@ class FastChangeList(PermissionBeforeLookup):
     show_full_result_count = False
 
 
-class LinesField(forms.CharField):
+class LinesField(forms.Field):
     """A list of ids edited as one per line."""
 
     widget = forms.Textarea(attrs={"rows": 4})
@@ -167,7 +169,7 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
         self.message_user(request, f"{count} users activated.", messages.SUCCESS)
 
     @admin.action(description="Deactivate the selected users (they cannot log in or send)")
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, f"{count} users deactivated.", messages.SUCCESS)
 
@@ -187,8 +189,9 @@ class InviteAdmin(FastChangeList):
         return format_html("<code>{}?invite={}</code>", reverse("signup"), invite.code)
 
     def save_model(self, request: HttpRequest, obj: Invite, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
+        # The admin lets signed-in staff only in: never AnonymousUser.
+        if not change and isinstance(request.user, User):
+            obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
 
@@ -327,16 +330,14 @@ class PeriodFilter(admin.SimpleListFilter):
     parameter_name = "period"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+        return [(key, period.filter_label) for key, period in PERIODS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Usage]) -> QuerySet[Usage]:
-        days = {"today": 0, "7d": 6, "30d": 29}.get(self.value() or "")
-        if days is None:
+        period = PERIODS.get(self.value() or "")
+        if period is None:
             return queryset
-        start = timezone.localdate() - timedelta(days=days)
-        # A bound on the column itself, so the created_at index serves it.
-        since = timezone.make_aware(datetime.combine(start, time()))
-        return queryset.filter(created_at__gte=since)
+        start, _ = period.span()
+        return queryset.filter(created_at__gte=midnight(start))
 
 
 class ModelFilter(admin.SimpleListFilter):

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 Scope = dict[str, Any]
+# What GET /models lists; the offline demo provider's default model is the first.
 MODELS = ["chatsite-demo", "chatsite-demo-large"]
 _WORD = re.compile(r"\S+\s*|\s+")
 
@@ -254,7 +255,7 @@ class UsageEvent:
 
 
 def demo_answer(messages: list[dict[str, Any]]) -> str:
-    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     said = " ".join(_text_of(last).split())
     excerpt = said if len(said) <= 80 else said[:77] + "..."
     return (
