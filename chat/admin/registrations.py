@@ -2,8 +2,9 @@
 prices; the read-only ledger and its dashboard. Built to stay fast with millions of rows:
 no full counts, filters whose choices come from small tables, totals from daily sums."""
 
+from decimal import Decimal
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -96,6 +97,22 @@ def _this_month(field: str, output: Any) -> Coalesce:
     return Coalesce(Subquery(per_user, output_field=output), Value(0), output_field=output)
 
 
+class MonthTotals(TypedDict):
+    """What UserAdmin.get_queryset annotates each user with."""
+
+    prompt_month: int
+    completion_month: int
+    requests_month: int
+    cost_month: Decimal
+
+
+if TYPE_CHECKING:
+    # django_stubs_ext is a type checker's package, not the site's.
+    from django_stubs_ext import WithAnnotations
+
+    UserWithMonth = WithAnnotations[User, MonthTotals]
+
+
 class UserLimitsForm(forms.ModelForm):
     allowed_models = LinesField(
         required=False, help_text="One model id per line; empty allows every offered model."
@@ -140,28 +157,26 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                prompt_month=_this_month("prompt_tokens", IntegerField()),
-                completion_month=_this_month("completion_tokens", IntegerField()),
-                requests_month=_this_month("requests", IntegerField()),
-                cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
-            )
+        users: QuerySet[User] = super().get_queryset(request)
+        # MonthTotals, which the list's columns read.
+        return users.annotate(
+            prompt_month=_this_month("prompt_tokens", IntegerField()),
+            completion_month=_this_month("completion_tokens", IntegerField()),
+            requests_month=_this_month("requests", IntegerField()),
+            cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
         )
 
     @admin.display(description="requests this month", ordering="requests_month")
-    def month_requests(self, user: User) -> int:
-        return user.requests_month  # type: ignore[attr-defined]
+    def month_requests(self, user: "UserWithMonth") -> int:
+        return user.requests_month
 
     @admin.display(description="tokens this month")
-    def month_tokens(self, user: User) -> int:
-        return user.prompt_month + user.completion_month  # type: ignore[attr-defined]
+    def month_tokens(self, user: "UserWithMonth") -> int:
+        return user.prompt_month + user.completion_month
 
     @admin.display(description="cost this month", ordering="cost_month")
-    def month_cost(self, user: User) -> str:
-        return f"{user.cost_month:.4f}"  # type: ignore[attr-defined]
+    def month_cost(self, user: "UserWithMonth") -> str:
+        return f"{user.cost_month:.4f}"
 
     @admin.action(description="Activate the selected users")
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -250,7 +265,7 @@ class ProviderForm(forms.ModelForm):
         fields = ["name", "slug", "base_url", "enabled", "enabled_models"]
 
     def save(self, commit: bool = True) -> Provider:
-        provider = super().save(commit=False)
+        provider: Provider = super().save(commit=False)
         moved = self.instance.pk and "base_url" in self.changed_data
         if self.cleaned_data.get("clear_api_key") or (moved and not self.cleaned_data["api_key"]):
             # A stored key is never sent to a new address it was not entered for.

@@ -132,7 +132,7 @@ class FakeUpstream:
     def _authorized(self, scope: Scope) -> bool:
         if not self.api_key:
             return True
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = dict(scope["headers"])
         return headers.get(b"authorization", b"").decode() == f"Bearer {self.api_key}"
 
     async def _models(self, scope: Scope, send: Any) -> None:
@@ -368,7 +368,8 @@ async def _body(receive: Any) -> bytes:
     body = b""
     while True:
         message = await receive()
-        body += message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
+        body += chunk
         if not message.get("more_body"):
             return body
 

@@ -62,7 +62,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        backoff = self.base_delay * 2 ** (attempt - 1)
+        backoff = self.base_delay * 2.0 ** (attempt - 1)
         return backoff * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrets
 
 
