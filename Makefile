@@ -16,7 +16,7 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 
 NODE_MODULES := node_modules/.installed
 
-.PHONY: run test pytest pytest-services services bench bench-admin lint format check-deploy admin packages lock clean
+.PHONY: run test typecheck pytest pytest-services services bench bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,7 @@ run: $(VENV)/.runtime $(NODE_MODULES)
 test: packages $(VENV)/.dev $(NODE_MODULES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) --no-print-directory check-deploy
@@ -61,6 +62,10 @@ pytest-services: $(VENV)/.dev services
 
 services:
 	scripts/test-services
+
+## mypy with the django-stubs plugin, which imports the settings (pyproject.toml).
+typecheck: $(VENV)/.dev
+	$(TEST_ENV) $(BIN)/mypy chat chatsite
 
 ## Run some tests only, e.g. make pytest ARGS="-k stop tests/test_consumer_stop.py"
 pytest: $(VENV)/.dev $(NODE_MODULES)

@@ -4,6 +4,7 @@ and what admins set: providers, prices, limits, the sign-up mode."""
 import secrets
 import uuid
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -217,6 +218,10 @@ class UsageDailyModel(UsageTotals):
 
     def __str__(self) -> str:
         return f"{self.day} {self.model}"
+
+
+# Either table of daily sums, for code that reads or writes both alike.
+DailyTotals = TypeVar("DailyTotals", UsageDaily, UsageDailyModel)
 
 
 class Provider(models.Model):

@@ -21,7 +21,9 @@ def main() -> None:
     from daphne.cli import CommandLineInterface  # imports daphne.server: the reactor
     from twisted.internet import reactor
 
-    reactor.addSystemEventTrigger("before", "shutdown", _interrupt_generations)
+    # Twisted declares its interfaces' methods without self (zope.interface): without the
+    # mypy-zope plugin, mypy takes "before" for self and each argument for the one before.
+    reactor.addSystemEventTrigger("before", "shutdown", _interrupt_generations)  # type: ignore[arg-type]
     CommandLineInterface.entrypoint()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import BaseFinder
-from django.core.checks import Error
+from django.core.checks import CheckMessage, Error
 from django.core.files.storage import FileSystemStorage
 
 # static path -> path inside node_modules
@@ -41,7 +41,7 @@ class VendorFinder(BaseFinder):
         self.root = node_modules()
         self.storage = FileSystemStorage(location=str(self.root))
 
-    def check(self, **kwargs: Any) -> list[Error]:
+    def check(self, **kwargs: Any) -> list[CheckMessage]:
         # Only a development server serves from here; a deployment serves what
         # collectstatic gathered (and collectstatic fails loudly on a missing file).
         if not settings.DEBUG:
@@ -57,7 +57,11 @@ class VendorFinder(BaseFinder):
             )
         ]
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:
+    # A missing file is [] whether or not all are asked for, as with Django's own finders;
+    # django-stubs types it None when one is asked for.
+    def find(  # type: ignore[override]
+        self, path: str, find_all: bool = False, **kwargs: Any
+    ) -> str | list[str]:
         source = VENDOR_FILES.get(path)
         found = str(self.root / source) if source and (self.root / source).is_file() else None
         if find_all:

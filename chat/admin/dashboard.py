@@ -5,19 +5,18 @@ import csv
 import datetime
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 
+from chat.admin.periods import DEFAULT_PERIOD, PERIODS, midnight, period_span
 from chat.admin.reports import (
     CSV_COLUMNS,
-    PERIODS,
     UsageFilter,
     usage_by_day,
     usage_by_model,
@@ -36,8 +35,8 @@ CSV_BLOCK_ROWS = 1000
 
 class DashboardForm(forms.Form):
     period = forms.ChoiceField(
-        choices=[("today", "Today"), ("7d", "7 days"), ("30d", "30 days"), ("range", "Range")],
-        initial="30d",
+        choices=[*((key, period.label) for key, period in PERIODS.items()), ("range", "Range")],
+        initial=DEFAULT_PERIOD,
         required=False,
     )
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -48,10 +47,13 @@ class DashboardForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in usage_models_seen()]
+        # Read once per form: a callable's choices would be read again at every use.
+        model = cast(forms.ChoiceField, self.fields["model"])
+        model.choices = [("", "All models")] + [(m, m) for m in usage_models_seen()]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("period") == "range":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
@@ -71,14 +73,17 @@ class DashboardForm(forms.Form):
 
     def usage_filter(self) -> UsageFilter:
         data = self.cleaned_data if self.is_valid() else {}
-        filters = {
-            "user_id": data.get("user_id"),
-            "model": data.get("model") or "",
-            "provider": data.get("provider") or "",
-        }
         if data.get("period") == "range":
-            return UsageFilter(start=data["start"], end=data["end"], **filters)
-        return UsageFilter.for_period(data.get("period") or "30d", **filters)
+            start, end = data["start"], data["end"]
+        else:
+            start, end = period_span(data.get("period") or DEFAULT_PERIOD)
+        return UsageFilter(
+            start=start,
+            end=end,
+            user_id=data.get("user_id"),
+            model=data.get("model") or "",
+            provider=data.get("provider") or "",
+        )
 
 
 def chart_bars(days: list[dict[str, Any]], field: str) -> dict[str, Any]:
@@ -100,21 +105,18 @@ def chart_bars(days: list[dict[str, Any]], field: str) -> dict[str, Any]:
 
 
 def _drilldown_url(user_id: int, f: UsageFilter) -> str:
-    def midnight(day: datetime.date) -> str:
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time())).isoformat()
-
     query = urlencode(
         {
             "user__id__exact": user_id,
-            "created_at__gte": midnight(f.start),
-            "created_at__lt": midnight(f.end + datetime.timedelta(days=1)),
+            "created_at__gte": midnight(f.start).isoformat(),
+            "created_at__lt": midnight(f.end + datetime.timedelta(days=1)).isoformat(),
         }
     )
     return f"{reverse('admin:chat_usage_changelist')}?{query}"
 
 
-def usage_dashboard(request: HttpRequest) -> HttpResponse:
-    form = DashboardForm(request.GET or {"period": "30d"})
+def usage_dashboard(request: HttpRequest) -> HttpResponseBase:
+    form = DashboardForm(request.GET or {"period": DEFAULT_PERIOD})
     f = form.usage_filter()
     if request.GET.get("format") == "csv":
         return _csv(f)

@@ -2,9 +2,9 @@
 prices; the read-only ledger and its dashboard. Built to stay fast with millions of rows:
 no full counts, filters whose choices come from small tables, totals from daily sums."""
 
-from datetime import datetime, time, timedelta
+from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,10 +15,10 @@ from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from chat.admin.dashboard import usage_dashboard
+from chat.admin.periods import PERIODS, midnight
 from chat.admin.reports import usage_models_seen
 from chat.models import (
     Conversation,
@@ -34,6 +34,7 @@ from chat.models import (
 )
 from chat.services.providers import provider_key_set
 from chat.services.usage.limits import month_start, site_settings
+from chat.web.requests import AuthenticatedHttpRequest
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
 COUNT_CAP = 10_000
@@ -44,8 +45,10 @@ class CappedCountPaginator(Paginator):
     COUNT_CAP + 1 (a bounded subquery) and let the pages beyond be reached by filters."""
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        ids = self.object_list.values("pk")[: COUNT_CAP + 1]  # no joins, no columns
+    def count(self) -> int:
+        # Admin changelists page querysets only.
+        rows = cast(QuerySet[Any], self.object_list)
+        ids = rows.values("pk")[: COUNT_CAP + 1]  # no joins, no columns
         return min(ids.count(), COUNT_CAP)
 
 
@@ -67,7 +70,7 @@ class FastChangeList(PermissionBeforeLookup):
     show_full_result_count = False
 
 
-class LinesField(forms.CharField):
+class LinesField(forms.Field):
     """A list of ids edited as one per line."""
 
     widget = forms.Textarea(attrs={"rows": 4})
@@ -92,6 +95,22 @@ def _this_month(field: str, output: Any) -> Coalesce:
         .values("total")
     )
     return Coalesce(Subquery(per_user, output_field=output), Value(0), output_field=output)
+
+
+class MonthTotals(TypedDict):
+    """What UserAdmin.get_queryset annotates each user with."""
+
+    prompt_month: int
+    completion_month: int
+    requests_month: int
+    cost_month: Decimal
+
+
+if TYPE_CHECKING:
+    # django_stubs_ext is a type checker's package, not the site's.
+    from django_stubs_ext import WithAnnotations
+
+    UserWithMonth = WithAnnotations[User, MonthTotals]
 
 
 class UserLimitsForm(forms.ModelForm):
@@ -138,28 +157,26 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                prompt_month=_this_month("prompt_tokens", IntegerField()),
-                completion_month=_this_month("completion_tokens", IntegerField()),
-                requests_month=_this_month("requests", IntegerField()),
-                cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
-            )
+        users: QuerySet[User] = super().get_queryset(request)
+        # MonthTotals, which the list's columns read.
+        return users.annotate(
+            prompt_month=_this_month("prompt_tokens", IntegerField()),
+            completion_month=_this_month("completion_tokens", IntegerField()),
+            requests_month=_this_month("requests", IntegerField()),
+            cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
         )
 
     @admin.display(description="requests this month", ordering="requests_month")
-    def month_requests(self, user: User) -> int:
-        return user.requests_month  # type: ignore[attr-defined]
+    def month_requests(self, user: "UserWithMonth") -> int:
+        return user.requests_month
 
     @admin.display(description="tokens this month")
-    def month_tokens(self, user: User) -> int:
-        return user.prompt_month + user.completion_month  # type: ignore[attr-defined]
+    def month_tokens(self, user: "UserWithMonth") -> int:
+        return user.prompt_month + user.completion_month
 
     @admin.display(description="cost this month", ordering="cost_month")
-    def month_cost(self, user: User) -> str:
-        return f"{user.cost_month:.4f}"  # type: ignore[attr-defined]
+    def month_cost(self, user: "UserWithMonth") -> str:
+        return f"{user.cost_month:.4f}"
 
     @admin.action(description="Activate the selected users")
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -167,7 +184,7 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
         self.message_user(request, f"{count} users activated.", messages.SUCCESS)
 
     @admin.action(description="Deactivate the selected users (they cannot log in or send)")
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, f"{count} users deactivated.", messages.SUCCESS)
 
@@ -187,8 +204,9 @@ class InviteAdmin(FastChangeList):
         return format_html("<code>{}?invite={}</code>", reverse("signup"), invite.code)
 
     def save_model(self, request: HttpRequest, obj: Invite, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
+        # The admin lets signed-in staff only in: never AnonymousUser.
+        if not change and isinstance(request.user, User):
+            obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
 
@@ -247,7 +265,7 @@ class ProviderForm(forms.ModelForm):
         fields = ["name", "slug", "base_url", "enabled", "enabled_models"]
 
     def save(self, commit: bool = True) -> Provider:
-        provider = super().save(commit=False)
+        provider: Provider = super().save(commit=False)
         moved = self.instance.pk and "base_url" in self.changed_data
         if self.cleaned_data.get("clear_api_key") or (moved and not self.cleaned_data["api_key"]):
             # A stored key is never sent to a new address it was not entered for.
@@ -327,16 +345,14 @@ class PeriodFilter(admin.SimpleListFilter):
     parameter_name = "period"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+        return [(key, period.filter_label) for key, period in PERIODS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Usage]) -> QuerySet[Usage]:
-        days = {"today": 0, "7d": 6, "30d": 29}.get(self.value() or "")
-        if days is None:
+        period = PERIODS.get(self.value() or "")
+        if period is None:
             return queryset
-        start = timezone.localdate() - timedelta(days=days)
-        # A bound on the column itself, so the created_at index serves it.
-        since = timezone.make_aware(datetime.combine(start, time()))
-        return queryset.filter(created_at__gte=since)
+        start, _ = period.span()
+        return queryset.filter(created_at__gte=midnight(start))
 
 
 class ModelFilter(admin.SimpleListFilter):

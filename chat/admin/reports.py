@@ -9,11 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 
-from chat.models import UsageDaily, UsageDailyModel, User
-
-PERIODS = {"today": 1, "7d": 7, "30d": 30}
+from chat.models import DailyTotals, UsageDaily, UsageDailyModel, User
 
 _TOTALS = {
     "requests": Sum("requests"),
@@ -34,12 +31,6 @@ class UsageFilter:
     model: str = ""
     provider: str = ""
 
-    @classmethod
-    def for_period(cls, period: str, **filters: Any) -> "UsageFilter":
-        today = timezone.localdate()
-        days = PERIODS.get(period, 30)
-        return cls(start=today - datetime.timedelta(days=days - 1), end=today, **filters)
-
     @property
     def days(self) -> list[datetime.date]:
         count = (self.end - self.start).days + 1
@@ -47,10 +38,16 @@ class UsageFilter:
 
 
 def _daily(f: UsageFilter, *, per_user: bool = False) -> QuerySet[Any]:
-    table = UsageDaily if per_user or f.user_id is not None else UsageDailyModel
-    rows = table.objects.filter(day__gte=f.start, day__lte=f.end)
-    if f.user_id is not None:
-        rows = rows.filter(user_id=f.user_id)
+    if per_user or f.user_id is not None:
+        rows = UsageDaily.objects.filter(day__gte=f.start, day__lte=f.end)
+        if f.user_id is not None:
+            rows = rows.filter(user_id=f.user_id)
+        return _of_model(rows, f)
+    return _of_model(UsageDailyModel.objects.filter(day__gte=f.start, day__lte=f.end), f)
+
+
+def _of_model(rows: QuerySet[DailyTotals], f: UsageFilter) -> QuerySet[DailyTotals]:
+    """Narrowed to the filter's model and provider, in no order."""
     if f.model:
         rows = rows.filter(model=f.model)
     if f.provider:

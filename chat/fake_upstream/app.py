@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 Scope = dict[str, Any]
+# What GET /models lists; the offline demo provider's default model is the first.
 MODELS = ["chatsite-demo", "chatsite-demo-large"]
 _WORD = re.compile(r"\S+\s*|\s+")
 
@@ -131,7 +132,7 @@ class FakeUpstream:
     def _authorized(self, scope: Scope) -> bool:
         if not self.api_key:
             return True
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = dict(scope["headers"])
         return headers.get(b"authorization", b"").decode() == f"Bearer {self.api_key}"
 
     async def _models(self, scope: Scope, send: Any) -> None:
@@ -254,7 +255,7 @@ class UsageEvent:
 
 
 def demo_answer(messages: list[dict[str, Any]]) -> str:
-    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     said = " ".join(_text_of(last).split())
     excerpt = said if len(said) <= 80 else said[:77] + "..."
     return (
@@ -367,7 +368,8 @@ async def _body(receive: Any) -> bytes:
     body = b""
     while True:
         message = await receive()
-        body += message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
+        body += chunk
         if not message.get("more_body"):
             return body
 

@@ -61,7 +61,7 @@ def signup_check(invite_code: str) -> None:
 def account_create(*, form: SignupForm, invite_code: str) -> User:
     """Create the account; in invite-only mode the invite is used up in the same step."""
     signup_check(invite_code)
-    user = form.save()
+    user: User = form.save()
     if signup_mode() == SiteSettings.SignupMode.INVITE:
         invite_use(code=invite_code, user=user)
     return user

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        backoff = self.base_delay * 2 ** (attempt - 1)
+        backoff = self.base_delay * 2.0 ** (attempt - 1)
         return backoff * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrets
 
 
@@ -108,7 +108,7 @@ class UpstreamClient:
         self.request_sent = False
         self._splitter = ThinkSplitter()
 
-    async def stream_chat(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async def stream_chat(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
         """Stream one chat completion as typed events, retrying what may be retried.
 
         Each failed attempt before the first token is announced with a Retrying event.
@@ -148,7 +148,7 @@ class UpstreamClient:
 
     async def _stream_once(
         self, body: dict[str, Any], *, with_usage: bool
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         # A tail held back as the possible start of a <think> tag came from the provider
         # all the same: it is given back however the stream ends, before an error is
         # raised, and through held_back() when the caller leaves early (Stop).
@@ -172,96 +172,39 @@ class UpstreamClient:
 
     async def _read_once(
         self, body: dict[str, Any], splitter: ThinkSplitter, *, with_usage: bool
-    ) -> AsyncIterator[StreamEvent]:
-        payload = {**body, "stream": True}
-        if with_usage:
-            payload["stream_options"] = {"include_usage": True}
+    ) -> AsyncGenerator[StreamEvent, None]:
         client = http_client(demo=self.provider.is_demo)
+        request = _streamed(body, with_usage=with_usage)
         # Once the provider answered 200 it has read the prompt: a failure after that is
         # billed (FailedAttempt, GenerationResult.billable).
         answered = False
         try:
             async with client.stream(
-                "POST", self._url("chat/completions"), json=payload, headers=self._headers()
+                "POST", self._url("chat/completions"), json=request, headers=self._headers()
             ) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise self._status_error(response)
                 answered = True
-                decoder, done, flowing = SseDecoder(), False, False
-                # After a malformed chunk the answer is broken, but the rest of the stream
-                # is still read for its usage chunk: the provider bills it all the same.
-                broken: UpstreamError | None = None
-                body = response.aiter_bytes()
+                chunks = response.aiter_bytes()
+                answer = _Answer(splitter, self._redacted)
                 resumed = time.monotonic()
-                async for data in body:
+                async for data in chunks:
                     waited = time.monotonic() - resumed
-                    for payload in decoder.feed(data):
-                        if payload == DONE:
-                            done = True
-                            break
-                        try:
-                            events = parse_chunk(payload)
-                        except UpstreamError as exc:
-                            if exc.kind != FailureKind.MALFORMED:
-                                raise self._redacted(exc, reached=True) from None
-                            if broken is None:
-                                # What came before the broken chunk is kept.
-                                for piece in splitter.flush():
-                                    yield piece
-                            broken = broken or self._redacted(exc, reached=True)
-                            continue
-                        flowing = flowing or bool(events)
-                        for event in events:
-                            if broken is not None:
-                                if isinstance(event, UsageReport):
-                                    yield event
-                            elif isinstance(event, ContentDelta):
-                                for piece in splitter.feed(event.text):
-                                    yield piece
-                            else:
-                                yield event
-                    if done:
+                    for event in answer.events(data):
+                        yield event
+                    if answer.done:
                         break
                     # The first token went on at once; what follows is read in batches.
-                    if flowing and self.read_every and waited > NETWORK_WAIT:
+                    if answer.flowing and self.read_every and waited > NETWORK_WAIT:
                         await asyncio.sleep(self.read_every)
                     resumed = time.monotonic()
-                if done:
-                    # The body ends right after [DONE]; reading its end returns the
-                    # connection to the pool instead of closing it.
-                    with contextlib.suppress(httpx.HTTPError, TimeoutError):
-                        async with asyncio.timeout(1):
-                            async for _ in body:
-                                pass
-                if broken is not None:
-                    raise broken
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-                raise UpstreamError(
-                    "Could not reach the provider in time.",
-                    kind=FailureKind.CONNECT,
-                    retryable=True,
-                ) from None
-            raise UpstreamError(
-                f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
-                kind=FailureKind.STALLED,
-                retryable=False,
-                # Waiting for the answer, the request was sent: the provider has the prompt.
-                reached=answered or isinstance(exc, httpx.ReadTimeout),
-            ) from None
-        except httpx.ConnectError:
-            raise UpstreamError(
-                "Could not connect to the provider.", kind=FailureKind.CONNECT, retryable=True
-            ) from None
+                if answer.done:
+                    await _read_to_end(chunks)
+                if answer.broken is not None:
+                    raise answer.broken
         except httpx.TransportError as exc:
-            raise UpstreamError(
-                f"The connection to the provider broke ({type(exc).__name__}).",
-                kind=FailureKind.DROPPED,
-                retryable=True,
-                # Broken while reading the answer: the request was sent.
-                reached=answered or isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError),
-            ) from None
+            raise _transport_failure(exc, answered=answered) from None
 
     async def list_models(self) -> list[str]:
         client = http_client(demo=self.provider.is_demo)
@@ -301,14 +244,16 @@ class UpstreamClient:
         key = self.provider.api_key
         return text.replace(key, "[redacted]") if key else text
 
-    def _redacted(self, exc: UpstreamError, *, reached: bool) -> UpstreamError:
+    def _redacted(self, exc: UpstreamError) -> UpstreamError:
+        """An error the provider sent inside its answer, without the key: it had the
+        request, so the request reached it."""
         return UpstreamError(
             self._redact(exc.message),
             kind=exc.kind,
             retryable=exc.retryable,
             status_code=exc.status_code,
             retry_after=exc.retry_after,
-            reached=reached,
+            reached=True,
         )
 
     def _status_error(self, response: httpx.Response) -> UpstreamError:
@@ -345,6 +290,98 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _streamed(body: dict[str, Any], *, with_usage: bool) -> dict[str, Any]:
+    """The request as sent: streamed, and asking for the usage chunk unless the provider
+    refused that before."""
+    request = {**body, "stream": True}
+    if with_usage:
+        request["stream_options"] = {"include_usage": True}
+    return request
+
+
+class _Answer:
+    """The events of one streamed answer, read by read: its bytes are decoded into SSE
+    payloads, each payload parsed into events, content split at <think> tags."""
+
+    def __init__(
+        self, splitter: ThinkSplitter, redacted: Callable[[UpstreamError], UpstreamError]
+    ) -> None:
+        self._decoder = SseDecoder()
+        self._splitter = splitter
+        self._redacted = redacted
+        self.done = False  # [DONE] came: nothing after it is read
+        self.flowing = False  # events came: the first token went on
+        # After a malformed chunk the answer is broken, but the rest of the stream is
+        # still read for its usage chunk: the provider bills it all the same.
+        self.broken: UpstreamError | None = None
+
+    def events(self, data: bytes) -> Iterator[StreamEvent]:
+        """The events of one read of the body, each given as soon as it is parsed."""
+        for payload in self._decoder.feed(data):
+            if payload == DONE:
+                self.done = True
+                return
+            yield from self._chunk_events(payload)
+
+    def _chunk_events(self, payload: bytes) -> Iterator[StreamEvent]:
+        try:
+            events = parse_chunk(payload)
+        except UpstreamError as exc:
+            if exc.kind != FailureKind.MALFORMED:
+                raise self._redacted(exc) from None
+            if self.broken is None:
+                # What came before the broken chunk is kept.
+                yield from self._splitter.flush()
+                self.broken = self._redacted(exc)
+            return
+        self.flowing = self.flowing or bool(events)
+        for event in events:
+            if self.broken is not None:
+                if isinstance(event, UsageReport):
+                    yield event
+            elif isinstance(event, ContentDelta):
+                yield from self._splitter.feed(event.text)
+            else:
+                yield event
+
+
+async def _read_to_end(chunks: AsyncIterator[bytes]) -> None:
+    """The body ends right after [DONE]; reading its end returns the connection to the
+    pool instead of closing it."""
+    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+        async with asyncio.timeout(1):
+            async for _ in chunks:
+                pass
+
+
+def _transport_failure(exc: httpx.TransportError, *, answered: bool) -> UpstreamError:
+    """What a failed connection means for the caller: retryable or not, and whether the
+    provider had the request (and bills it)."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return UpstreamError(
+            "Could not reach the provider in time.", kind=FailureKind.CONNECT, retryable=True
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError(
+            f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
+            kind=FailureKind.STALLED,
+            retryable=False,
+            # Waiting for the answer, the request was sent: the provider has the prompt.
+            reached=answered or isinstance(exc, httpx.ReadTimeout),
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return UpstreamError(
+            "Could not connect to the provider.", kind=FailureKind.CONNECT, retryable=True
+        )
+    return UpstreamError(
+        f"The connection to the provider broke ({type(exc).__name__}).",
+        kind=FailureKind.DROPPED,
+        retryable=True,
+        # Broken while reading the answer: the request was sent.
+        reached=answered or isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError),
+    )
 
 
 def _refuses_stream_options(failure: UpstreamError) -> bool:

@@ -4,8 +4,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from chat.fake_upstream.app import MODELS
+
 DEMO_BASE_URL = "http://demo.chatsite.invalid/v1"
-DEMO_MODEL = "chatsite-demo"
+DEMO_MODEL = MODELS[0]  # the demo provider is the fake upstream, called in-process
 
 
 @dataclass(frozen=True)

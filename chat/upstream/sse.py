@@ -114,10 +114,12 @@ def error_message(body: Any, fallback: str) -> str:
     """The provider's own words from an OpenAI-style error body, if it has any."""
     if isinstance(body, dict):
         error = body.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
+        nested = error.get("message") if isinstance(error, dict) else None
+        if isinstance(nested, str):
+            return nested
         if isinstance(error, str) and error:
             return error
-        if isinstance(body.get("message"), str):
-            return body["message"]
+        message = body.get("message")
+        if isinstance(message, str):
+            return message
     return fallback

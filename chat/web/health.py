@@ -21,6 +21,8 @@ def _database() -> None:
 
 async def _channel_layer() -> None:
     layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer is configured")
     # A plain channel: on Redis, a process-specific one is read by the one blocking pop
     # this process's consumers share, and would wait behind an idle socket's.
     channel = f"health.{uuid.uuid4().hex}"

@@ -68,7 +68,7 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
 
         async def async_middleware(request: HttpRequest) -> HttpResponse:
             started, request_id = time.monotonic(), uuid.uuid4().hex[:16]
-            response = await get_response(request)
+            response: HttpResponse = await get_response(request)
             log(request, response, started, request_id)
             return response
 
@@ -76,7 +76,7 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
 
     def middleware(request: HttpRequest) -> HttpResponse:
         started, request_id = time.monotonic(), uuid.uuid4().hex[:16]
-        response = get_response(request)
+        response: HttpResponse = get_response(request)
         log(request, response, started, request_id)
         return response
 

@@ -3,13 +3,14 @@
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -56,22 +57,46 @@ from chat.services.conversations.parameters import (
     conversation_settings_save,
     settings_clean,
 )
+from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
 from chat.services.usage.limits import UsageSummary, usage_summary
 from chat.upstream.provider import Provider
 from chat.web.forms import SignupForm
+from chat.web.requests import AuthenticatedHttpRequest
 
 SIDEBAR_LIMIT = 200
+# The search box's maxlength too (chat.html).
+SEARCH_MAX_CHARS = 200
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
-def _conversation_for_user(request: HttpRequest, conversation_id: int) -> Conversation:
-    try:
-        return conversation_get(user=request.user, conversation_id=conversation_id)
-    except Conversation.DoesNotExist:
-        raise Http404("No such conversation.") from None
+def _missing_is_404(
+    missing: type[ObjectDoesNotExist], message: str
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """The view answers 404 when its object is not found. Every lookup is scoped to the
+    signed-in user (chat.selectors), so another user's id is not found either."""
+
+    def decorator(view: Callable[_P, _R]) -> Callable[_P, _R]:
+        @wraps(view)
+        def answering_404(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return view(*args, **kwargs)
+            except missing:
+                raise Http404(message) from None
+
+        return answering_404
+
+    return decorator
 
 
-def _chat_context(request: HttpRequest, conversation: Conversation | None) -> dict[str, Any]:
+_conversation_404 = _missing_is_404(Conversation.DoesNotExist, "No such conversation.")
+
+
+def _chat_context(
+    request: AuthenticatedHttpRequest, conversation: Conversation | None
+) -> dict[str, Any]:
     # The selected branch only; the page flips to the others over the websocket.
     branch = conversation_branch(conversation=conversation) if conversation else []
     siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
@@ -82,6 +107,9 @@ def _chat_context(request: HttpRequest, conversation: Conversation | None) -> di
         "conversation": conversation,
         "messages": branch,
         "usage_line": usage_line(summary),
+        "search_max_chars": SEARCH_MAX_CHARS,
+        "title_max_chars": TITLE_MAX_CHARS,
+        "untitled": TITLE_UNTITLED,
         "chat_config": {
             "conversationId": conversation.pk if conversation else None,
             "conversationModel": (
@@ -150,14 +178,15 @@ def usage_line(summary: UsageSummary) -> str:
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "chat/chat.html", _chat_context(request, None))
 
 
 @require_GET
 @login_required
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = _conversation_for_user(request, conversation_id)
+@_conversation_404
+def conversation_detail(request: AuthenticatedHttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = conversation_get(user=request.user, conversation_id=conversation_id)
     # An answer whose process died must not show "Writing…" and lock the page forever.
     streams_interrupt_stale(conversation=conversation)
     return render(request, "chat/chat.html", _chat_context(request, conversation))
@@ -190,7 +219,7 @@ def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
 
 @require_GET
 @login_required
-def usage(request: HttpRequest) -> HttpResponse:
+def usage(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in user's own usage this month, and what is left of their limits."""
     summary = usage_summary(request.user)
     return JsonResponse({**summary.as_json(), "line": usage_line(summary)})
@@ -237,13 +266,14 @@ def settings_check(request: HttpRequest) -> JsonResponse:
 @require_POST
 @login_required
 @_json_view
-def conversation_settings_update(request: HttpRequest, conversation_id: int) -> JsonResponse:
+@_conversation_404
+def conversation_settings_update(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> JsonResponse:
     try:
         saved = conversation_settings_save(
             user=request.user, conversation_id=conversation_id, data=_json_body(request)
         )
-    except Conversation.DoesNotExist:
-        raise Http404("No such conversation.") from None
     except SettingsInvalid as exc:
         return JsonResponse({"ok": False, "errors": exc.errors})
     return JsonResponse({"ok": True, "settings": saved.as_dict()})
@@ -252,15 +282,16 @@ def conversation_settings_update(request: HttpRequest, conversation_id: int) -> 
 @require_POST
 @login_required
 @_json_view
-def conversation_rename_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+@_conversation_404
+def conversation_rename_view(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> JsonResponse:
     data = _json_body(request)
     title = data.get("title") if isinstance(data, dict) else None
     try:
         conversation = conversation_rename(
             user=request.user, conversation_id=conversation_id, title=str(title or "")
         )
-    except Conversation.DoesNotExist:
-        raise Http404("No such conversation.") from None
     except TitleInvalid as exc:
         return JsonResponse({"ok": False, "error": str(exc)})
     return JsonResponse({"ok": True, "title": conversation.title})
@@ -268,11 +299,12 @@ def conversation_rename_view(request: HttpRequest, conversation_id: int) -> Json
 
 @require_POST
 @login_required
-def conversation_delete_view(request: HttpRequest, conversation_id: int) -> JsonResponse:
+@_conversation_404
+def conversation_delete_view(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> JsonResponse:
     try:
         conversation_delete(user=request.user, conversation_id=conversation_id)
-    except Conversation.DoesNotExist:
-        raise Http404("No such conversation.") from None
     except GenerationInProgress:
         return JsonResponse({"ok": False, "error": texts.BUSY})
     return JsonResponse({"ok": True, "url": reverse("chat:home")})
@@ -280,14 +312,15 @@ def conversation_delete_view(request: HttpRequest, conversation_id: int) -> Json
 
 @require_GET
 @login_required
-def conversation_search_view(request: HttpRequest) -> JsonResponse:
-    hits = conversation_search(user=request.user, query=request.GET.get("q", "")[:200])
+def conversation_search_view(request: AuthenticatedHttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "")[:SEARCH_MAX_CHARS]
+    hits = conversation_search(user=request.user, query=query)
     return JsonResponse(
         {
             "results": [
                 {
                     "id": hit.conversation.pk,
-                    "title": hit.conversation.title or "New conversation",
+                    "title": hit.conversation.title or TITLE_UNTITLED,
                     "url": reverse("chat:conversation", args=[hit.conversation.pk]),
                     "snippet": hit.snippet,
                 }
@@ -299,10 +332,13 @@ def conversation_search_view(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @login_required
-def conversation_export(request: HttpRequest, conversation_id: int, fmt: str) -> HttpResponse:
+@_conversation_404
+def conversation_export(
+    request: AuthenticatedHttpRequest, conversation_id: int, fmt: str
+) -> HttpResponse:
     if fmt not in ("md", "json"):
         raise Http404("Export as Markdown (.md) or JSON (.json).")
-    conversation = _conversation_for_user(request, conversation_id)
+    conversation = conversation_get(user=request.user, conversation_id=conversation_id)
     branch = conversation_branch(conversation=conversation)
     if fmt == "md":
         response = HttpResponse(
@@ -322,7 +358,7 @@ def conversation_export(request: HttpRequest, conversation_id: int, fmt: str) ->
 
 @require_POST
 @login_required
-def attachment_upload(request: HttpRequest) -> JsonResponse:
+def attachment_upload(request: AuthenticatedHttpRequest) -> JsonResponse:
     """One image, checked and stored; the next send names it. Refusals say why."""
     upload = request.FILES.get("file")
     if upload is None:
@@ -344,11 +380,9 @@ def attachment_upload(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @login_required
-def attachment_detail(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    try:
-        attachment = attachment_get(user=request.user, attachment_id=attachment_id)
-    except Attachment.DoesNotExist:
-        raise Http404("No such image.") from None
+@_missing_is_404(Attachment.DoesNotExist, "No such image.")
+def attachment_detail(request: AuthenticatedHttpRequest, attachment_id: int) -> HttpResponse:
+    attachment = attachment_get(user=request.user, attachment_id=attachment_id)
     response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Content-Disposition"] = "inline"

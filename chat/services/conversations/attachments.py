@@ -26,6 +26,10 @@ _FORMATS = {
 }
 
 
+# A longer file name is cut to fit its column.
+_NAME_MAX_CHARS = Attachment._meta.get_field("name").max_length
+
+
 class AttachmentInvalid(Exception):
     """The file is too large, not an image, or not of an allowed type; says which."""
 
@@ -65,7 +69,7 @@ def attachment_create(*, user: User, data: bytes, name: str = "") -> Attachment:
     return Attachment.objects.create(
         user=user,
         content_type=allowed[image_format],
-        name=name[:200],
+        name=name[:_NAME_MAX_CHARS],
         size=len(data),
         width=width,
         height=height,

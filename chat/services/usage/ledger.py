@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import bpe_openai
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Aggregate, Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from chat.caching import Expiring
-from chat.models import ModelPrice, Usage, UsageDaily, UsageDailyModel, UsageTotals
+from chat.models import DailyTotals, ModelPrice, Usage, UsageDaily, UsageDailyModel, UsageTotals
 from chat.upstream.events import UsageReport
 
 # For models no tokenizer is known for: about four characters a token in English.
@@ -225,26 +225,27 @@ def usage_daily_rebuild() -> int:
         "cost": Sum("cost"),
         **{name: Sum(name) for name in _SUMS},
     }
-    counted = 0
     with transaction.atomic():
-        for table, key in [
-            (UsageDaily, ["user_id", "day", "provider", "model"]),
-            (UsageDailyModel, ["day", "provider", "model"]),
-        ]:
-            table.objects.all().delete()
-            groups = (
-                Usage.objects.annotate(day=TruncDate("created_at"))
-                .values(*key)
-                .annotate(**{f"total_{name}": total for name, total in sums.items()})
-                .order_by()
-            )
-            rows = [
-                table(
-                    **{name: group[name] for name in key},
-                    **{name: group[f"total_{name}"] for name in sums},
-                )
-                for group in groups.iterator(chunk_size=5000)
-            ]
-            table.objects.bulk_create(rows, batch_size=2000)
-            counted = counted or len(rows)
+        counted = _daily_rebuild(UsageDaily, ["user_id", "day", "provider", "model"], sums)
+        _daily_rebuild(UsageDailyModel, ["day", "provider", "model"], sums)
     return counted
+
+
+def _daily_rebuild(table: type[DailyTotals], key: list[str], sums: dict[str, Aggregate]) -> int:
+    """One table of daily sums, emptied and summed again from the ledger; returns its rows."""
+    table.objects.all().delete()
+    groups = (
+        Usage.objects.annotate(day=TruncDate("created_at"))
+        .values(*key)
+        .annotate(**{f"total_{name}": total for name, total in sums.items()})
+        .order_by()
+    )
+    rows = [
+        table(
+            **{name: group[name] for name in key},
+            **{name: group[f"total_{name}"] for name in sums},
+        )
+        for group in groups.iterator(chunk_size=5000)
+    ]
+    table.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

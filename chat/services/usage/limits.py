@@ -4,19 +4,22 @@ next request is refused."""
 
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DecimalField, Field, JSONField, Sum
+from django.db.models import DecimalField, Field, ForeignObjectRel, JSONField, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from chat.caching import Expiring
-from chat.models import Message, SiteSettings, UsageDaily, User, UserLimits
+from chat.models import LimitFields, Message, SiteSettings, UsageDaily, User, UserLimits
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
+
+_T = TypeVar("_T")
 
 
 class LimitReached(Exception):
@@ -77,11 +80,16 @@ def site_settings_forget() -> None:
 def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limits:
     """The user's own limit where set, else the site's default (None: no limit)."""
 
-    def pick(name: str) -> object:
-        own = getattr(user_limits, name, None) if user_limits else None
-        return own if own is not None else getattr(site, name)
+    def pick(limit: Callable[[LimitFields], _T | None]) -> _T | None:
+        own = limit(user_limits) if user_limits else None
+        return own if own is not None else limit(site)
 
-    return Limits(**{f.name: pick(f.name) for f in fields(Limits)})
+    return Limits(
+        monthly_tokens=pick(lambda row: row.monthly_tokens),
+        monthly_cost=pick(lambda row: row.monthly_cost),
+        requests_per_minute=pick(lambda row: row.requests_per_minute),
+        concurrent_generations=pick(lambda row: row.concurrent_generations),
+    )
 
 
 def limits_for(user: User) -> Limits:
@@ -177,9 +185,21 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
 
 @functools.cache
 def _limit_columns() -> list[Field]:
-    return [UserLimits._meta.get_field(f.name) for f in fields(Limits)] + [
-        UserLimits._meta.get_field("allowed_models")
-    ]
+    names = [*(f.name for f in fields(Limits)), "allowed_models"]
+    return [_concrete(UserLimits._meta.get_field(name)) for name in names]
+
+
+def _concrete(field: Field | ForeignObjectRel) -> Field:
+    """A column of the table: what get_field finds for a limit's own name."""
+    if not isinstance(field, Field):
+        raise TypeError(f"{field} is a relation, not a column")
+    return field
+
+
+def _column(field: Field) -> str:
+    # Set on every field of a model class; None only on a field not added to one.
+    assert field.column is not None
+    return field.column
 
 
 @functools.cache
@@ -188,7 +208,7 @@ def _user_limits_sql(lock: bool = False) -> str:
     ORM built this join anew before every answer, for a fifth of the send's CPU."""
     quote = connection.ops.quote_name
     users, limits = quote(User._meta.db_table), quote(UserLimits._meta.db_table)
-    columns = ", ".join(f"l.{quote(field.column)}" for field in _limit_columns())
+    columns = ", ".join(f"l.{quote(_column(field))}" for field in _limit_columns())
     # Only quoted names from the models go into the text; the user id is a parameter.
     return (
         f"SELECT u.{quote('is_active')}, l.{quote('id')}, {columns} "  # noqa: S608
@@ -221,7 +241,10 @@ def _from_db(field: Field, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(field, JSONField):
-        return field.from_db_value(value, None, connection)
+        # Read as the ORM reads the column: through the field's own column expression.
+        return field.from_db_value(
+            value, field.cached_col, connection
+        )  # no expression: a raw column
     if isinstance(field, DecimalField):
         return field.to_python(value).quantize(Decimal(1).scaleb(-field.decimal_places))
     return field.to_python(value)
