@@ -67,7 +67,7 @@ services:
 typecheck: $(VENV)/.dev
 	$(TEST_ENV) $(BIN)/mypy chat chatsite
 
-## Run some tests only, e.g. make pytest ARGS="-k stop tests/test_consumer_stop.py"
+## Run some tests only, e.g. make pytest ARGS="-k stop tests/realtime/test_consumer_stop.py"
 pytest: $(VENV)/.dev $(NODE_MODULES)
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)

@@ -9,17 +9,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatsite.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from chat.realtime.routing import websocket_urlpatterns  # noqa: E402
+from chat.realtime.routing import websocket_router  # noqa: E402
 from chat.web.middleware import DatabaseUnavailableWebsocket  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            DatabaseUnavailableWebsocket(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            DatabaseUnavailableWebsocket(AuthMiddlewareStack(websocket_router))
         ),
     }
 )

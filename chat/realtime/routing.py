@@ -1,3 +1,4 @@
+from channels.routing import URLRouter
 from django.urls import path
 
 from chat.realtime.consumer import ChatConsumer
@@ -5,8 +6,8 @@ from chat.realtime.consumer import ChatConsumer
 # The chat socket's path; the page reads it from its config (chat/web/views.py).
 SOCKET_PATH = "ws/chat/"
 
-websocket_urlpatterns = [
-    # Channels routes ASGI applications with Django's path(), which django-stubs types
-    # for views only.
-    path(SOCKET_PATH, ChatConsumer.as_asgi()),  # type: ignore[arg-type]
-]
+# Channels routes ASGI applications with Django's path(), which django-stubs types for
+# views only, and types-channels wants its own pattern type in the router.
+websocket_router = URLRouter(
+    [path(SOCKET_PATH, ChatConsumer.as_asgi())]  # type: ignore[arg-type, list-item]
+)

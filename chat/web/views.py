@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation, User
+from chat.realtime.consumer import CLOSE_UNAUTHENTICATED
+from chat.realtime.routing import SOCKET_PATH
 from chat.selectors import (
     attachment_get,
     branch_siblings,
@@ -118,6 +120,8 @@ def _chat_context(
                 else None
             ),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+            # The socket's close code for a session that ended: the page offers to sign in.
+            "closeSignedOut": CLOSE_UNAUTHENTICATED,
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
             "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
             "settings": conversation_settings(conversation).as_dict() if conversation else {},
@@ -130,7 +134,7 @@ def _chat_context(
             # Every URL the page's scripts use; those of a conversation have "{id}" in
             # place of its id.
             "urls": {
-                "socket": "/ws/chat/",
+                "socket": "/" + SOCKET_PATH,
                 "models": reverse("chat:models"),
                 "usage": reverse("chat:usage"),
                 "search": reverse("chat:search"),

@@ -228,6 +228,7 @@ const handlers = {
 };
 
 const socket = new ChatSocket(urls.socket, {
+  closeSignedOut: config.closeSignedOut,
   onFrame(frame) {
     handlers[frame.type]?.(frame);
   },

@@ -1,10 +1,12 @@
 // One websocket per page, reconnecting with backoff; frames queue while it is down.
 export class ChatSocket {
-  constructor(path, { onFrame, onState }) {
+  // closeSignedOut: the close code of a socket whose session ended (from the page's config).
+  constructor(path, { onFrame, onState, closeSignedOut }) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.url = `${scheme}://${location.host}${path}`;
     this.onFrame = onFrame;
     this.onState = onState;
+    this.closeSignedOut = closeSignedOut;
     this.queue = [];
     this.onOpenHooks = [];
     this.retryDelay = 500;
@@ -42,12 +44,12 @@ export class ChatSocket {
       this.onFrame(frame);
     });
     this.ws.addEventListener("close", (event) => {
-      if (event.code === 4401) {
+      if (event.code === this.closeSignedOut) {
         this.onState("unauthenticated");
         return;
       }
       this.onState("closed");
-      // Spread out: after Redis returns, every page of a process is closed at once (4503).
+      // Spread out: after Redis returns, every page of a process is closed at once.
       setTimeout(() => this.connect(), this.retryDelay * (0.5 + Math.random()));
       this.retryDelay = Math.min(this.retryDelay * 2, 10000);
     });

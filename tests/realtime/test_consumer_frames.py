@@ -67,7 +67,7 @@ async def test_binary_frames_are_refused_with_an_error(alice):
 
 async def test_an_anonymous_socket_is_refused_with_4401_after_the_handshake():
     # Accepted first: a socket closed during the handshake reaches the browser as HTTP 403,
-    # without the code (tests/test_signed_out_socket.py checks it through daphne).
+    # without the code (tests/realtime/test_signed_out_socket.py checks it through daphne).
     headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     ws = WebsocketCommunicator(application, "/ws/chat/", headers=headers)
     connected, _ = await ws.connect()
