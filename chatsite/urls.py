@@ -11,4 +11,4 @@ urlpatterns = [
 ]
 
 # A page asked for while the database is down answers 503 "try again", not a 500.
-handler500 = "chat.web.errors.server_error"
+handler500 = "chat.web.error_pages.server_error"

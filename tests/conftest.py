@@ -11,7 +11,7 @@ from chat.realtime.generation import generations_running
 from chat.services.usage.ledger import Price, UsageCounts, prices_forget, usage_record
 from chat.services.usage.limits import site_settings_forget
 from chat.upstream.client import forget_refusals
-from chat.upstream.models import models_forget
+from chat.upstream.model_list import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
 
 

@@ -34,7 +34,7 @@ from chat.models import (
 )
 from chat.services.providers import provider_key_set
 from chat.services.usage.limits import month_start, site_settings
-from chat.web.requests import AuthenticatedHttpRequest
+from chat.web.authenticated import AuthenticatedHttpRequest
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
 COUNT_CAP = 10_000

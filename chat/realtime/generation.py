@@ -53,7 +53,7 @@ from chat.upstream.events import (
     ToolCallDelta,
     UsageReport,
 )
-from chat.upstream.models import model_default
+from chat.upstream.model_list import model_default
 from chat.upstream.provider import Provider, default_provider
 
 logger = logging.getLogger(__name__)

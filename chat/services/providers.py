@@ -11,7 +11,7 @@ from chat.services.usage.ledger import price_find
 from chat.services.usage.limits import Allowance
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import UpstreamError
-from chat.upstream.models import models_list
+from chat.upstream.model_list import models_list
 from chat.upstream.provider import Provider, default_provider
 
 logger = logging.getLogger(__name__)

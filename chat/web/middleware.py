@@ -85,7 +85,7 @@ def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Callab
 
 def _user_id(request: HttpRequest) -> object:
     """The signed-in user's id, or "-"; also "-" when the database that knows it is down
-    (the page then was the 503 of chat.web.errors)."""
+    (the page then was the 503 of chat.web.error_pages)."""
     user = getattr(request, "user", None)
     try:
         return user.pk if user is not None and user.is_authenticated else "-"

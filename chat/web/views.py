@@ -63,8 +63,8 @@ from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
 from chat.services.usage.limits import UsageSummary, usage_summary
 from chat.upstream.provider import Provider
+from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.forms import SignupForm
-from chat.web.requests import AuthenticatedHttpRequest
 
 SIDEBAR_LIMIT = 200
 # The search box's maxlength too (chat.html).

@@ -20,7 +20,7 @@ from chat.services.usage.ledger import UsageCounts, usage_estimate, usage_record
 from chat.upstream.client import RetryPolicy, UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.events import ContentDelta, UsageReport
-from chat.upstream.models import model_default
+from chat.upstream.model_list import model_default
 from chat.upstream.provider import Provider
 
 logger = logging.getLogger(__name__)
