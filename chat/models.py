@@ -4,7 +4,7 @@ and what admins set: providers, prices, limits, the sign-up mode."""
 import secrets
 import uuid
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -300,9 +300,9 @@ class SiteSettings(LimitFields):
     def __str__(self) -> str:
         return "Site settings"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.pk = 1  # one row, always
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
 
 class UserLimits(LimitFields):

@@ -10,6 +10,10 @@ CONVERSATION_NOT_FOUND = "Conversation not found."
 MESSAGE_NOT_FOUND = "Message not found."
 IMAGE_NOT_FOUND = "Image not found: attach it again."
 
+# An upload over the size limit: refused by the page before sending ("photo.png: the
+# image is…"), and by the server. "{size}" and "{limit}" are megabytes, one decimal.
+IMAGE_TOO_LARGE = "the image is {size} MB; the limit is {limit} MB."
+
 # A conversation is changed by one thing at a time.
 BUSY = "An answer is still being written in this conversation: stop it first."
 

@@ -243,7 +243,7 @@ class SiteSettingsAdmin(PermissionBeforeLookup):
 
 class ProviderForm(forms.ModelForm):
     base_url = forms.URLField(
-        assume_scheme="https", help_text="For example https://api.openai.com/v1"
+        assume_scheme="https", help_text=Provider._meta.get_field("base_url").help_text
     )
     api_key = forms.CharField(
         required=False,

@@ -37,6 +37,10 @@ from chat.realtime.groups import (
     snapshot_request,
 )
 from chat.realtime.protocol import (
+    CLOSE_ACCOUNT_INACTIVE,
+    CLOSE_LAYER_RECOVERED,
+    CLOSE_TOO_MANY_FRAMES,
+    CLOSE_UNAUTHENTICATED,
     ClientFrame,
     Edit,
     Ping,
@@ -81,12 +85,6 @@ from chat.services.usage.limits import AccountInactive, LimitReached
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_TOO_MANY_FRAMES = 4429
-CLOSE_ACCOUNT_INACTIVE = 4403
-# The channel layer lost what it carried (Redis restarted): the page reconnects at once
-# and subscribes again, which brings snapshots (or the saved answers) with no gap.
-CLOSE_LAYER_RECOVERED = 4503
 # Waited out before `unavailable`: about 5.5 s, more than a PostgreSQL restart takes.
 DATABASE_RETRY_DELAYS = (0.5, 1.0, 2.0, 2.0)
 T = TypeVar("T")

@@ -9,6 +9,18 @@ from typing import Any
 
 from django.conf import settings
 
+# Where the chat socket listens (chat/realtime/routing.py); the page reads it from its
+# config.
+SOCKET_PATH = "ws/chat/"
+
+# The codes the server closes the socket with, each telling the page what to do.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_MANY_FRAMES = 4429
+CLOSE_ACCOUNT_INACTIVE = 4403
+# The channel layer lost what it carried (Redis restarted): the page reconnects at once
+# and subscribes again, which brings snapshots (or the saved answers) with no gap.
+CLOSE_LAYER_RECOVERED = 4503
+
 
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str) -> None:

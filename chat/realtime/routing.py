@@ -2,9 +2,7 @@ from channels.routing import URLRouter
 from django.urls import path
 
 from chat.realtime.consumer import ChatConsumer
-
-# The chat socket's path; the page reads it from its config (chat/web/views.py).
-SOCKET_PATH = "ws/chat/"
+from chat.realtime.protocol import SOCKET_PATH
 
 # Channels routes ASGI applications with Django's path(), which django-stubs types for
 # views only, and types-channels wants its own pattern type in the router.

@@ -2,11 +2,11 @@
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.forms import ModelForm
 from django.utils import timezone
 
 from chat.models import Invite, SiteSettings, User
 from chat.services.usage.limits import site_settings
-from chat.web.forms import SignupForm
 
 
 class SignupClosed(Exception):
@@ -58,7 +58,7 @@ def signup_check(invite_code: str) -> None:
 
 
 @transaction.atomic
-def account_create(*, form: SignupForm, invite_code: str) -> User:
+def account_create(*, form: "ModelForm[User]", invite_code: str) -> User:
     """Create the account; in invite-only mode the invite is used up in the same step."""
     signup_check(invite_code)
     user: User = form.save()

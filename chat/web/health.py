@@ -14,12 +14,12 @@ logger = logging.getLogger(__name__)
 TIMEOUT = 3.0
 
 
-def _database() -> None:
+def database_check() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
 
 
-async def _channel_layer() -> None:
+async def channel_layer_check() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer is configured")
@@ -33,7 +33,7 @@ async def _channel_layer() -> None:
 # A probe only reads; any other method is a mistake, answered 405 like every other view.
 @require_safe
 async def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": sync_to_async(_database)(), "channel_layer": _channel_layer()}
+    checks = {"database": sync_to_async(database_check)(), "channel_layer": channel_layer_check()}
     report = {}
     for name, check in checks.items():
         try:

@@ -22,8 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation, User
-from chat.realtime.consumer import CLOSE_UNAUTHENTICATED
-from chat.realtime.routing import SOCKET_PATH
+from chat.realtime.protocol import CLOSE_UNAUTHENTICATED, SOCKET_PATH
 from chat.selectors import (
     attachment_get,
     branch_siblings,
@@ -41,6 +40,7 @@ from chat.services.conversations.attachments import (
     attachment_create,
     attachment_summary,
     attachments_of,
+    image_too_large,
 )
 from chat.services.conversations.export import (
     conversation_json,
@@ -93,7 +93,7 @@ def _missing_is_404(
     return decorator
 
 
-_conversation_404 = _missing_is_404(Conversation.DoesNotExist, "No such conversation.")
+_conversation_404 = _missing_is_404(Conversation.DoesNotExist, texts.CONVERSATION_NOT_FOUND)
 
 
 def _chat_context(
@@ -131,6 +131,7 @@ def _chat_context(
             "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
             "imageTypes": sorted(allowed_types().values()),
             "imageMaxBytes": settings.CHAT_IMAGE_MAX_BYTES,
+            "imageTooLarge": texts.IMAGE_TOO_LARGE,
             # Every URL the page's scripts use; those of a conversation have "{id}" in
             # place of its id.
             "urls": {
@@ -369,10 +370,7 @@ def attachment_upload(request: AuthenticatedHttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "error": "No file was sent."})
     if upload.size is not None and upload.size > settings.CHAT_IMAGE_MAX_BYTES:
         # Refused before reading it all into memory.
-        limit = settings.CHAT_IMAGE_MAX_BYTES / (1024 * 1024)
-        size = upload.size / (1024 * 1024)
-        error = f"The image is {size:.1f} MB; the limit is {limit:.1f} MB."
-        return JsonResponse({"ok": False, "error": error})
+        return JsonResponse({"ok": False, "error": image_too_large(upload.size)})
     try:
         attachment = attachment_create(
             user=request.user, data=upload.read(), name=upload.name or ""
@@ -384,7 +382,7 @@ def attachment_upload(request: AuthenticatedHttpRequest) -> JsonResponse:
 
 @require_GET
 @login_required
-@_missing_is_404(Attachment.DoesNotExist, "No such image.")
+@_missing_is_404(Attachment.DoesNotExist, texts.IMAGE_NOT_FOUND)
 def attachment_detail(request: AuthenticatedHttpRequest, attachment_id: int) -> HttpResponse:
     attachment = attachment_get(user=request.user, attachment_id=attachment_id)
     response = HttpResponse(bytes(attachment.data), content_type=attachment.content_type)

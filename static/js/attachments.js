@@ -5,13 +5,15 @@
 import { postForm } from "./http.js";
 
 export class AttachmentTray {
-  constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes }) {
+  // tooLarge: the server's refusal text, with {size} and {limit} in megabytes.
+  constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes, tooLarge }) {
     this.form = form;
     this.tray = tray;
     this.error = error;
     this.url = url;
     this.csrfToken = csrfToken;
     this.maxBytes = maxBytes;
+    this.tooLarge = tooLarge;
     this.uploading = 0;
     button.addEventListener("click", () => fileInput.click());
     fileInput.addEventListener("change", () => {
@@ -75,7 +77,8 @@ export class AttachmentTray {
     if (file.size > this.maxBytes) {
       const size = (file.size / 1048576).toFixed(1);
       const limit = (this.maxBytes / 1048576).toFixed(1);
-      this.showError(`${file.name}: the image is ${size} MB; the limit is ${limit} MB.`);
+      const text = this.tooLarge.replace("{size}", size).replace("{limit}", limit);
+      this.showError(`${file.name}: ${text}`);
       return;
     }
     this.uploading += 1;

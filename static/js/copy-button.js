@@ -1,4 +1,5 @@
 // A Copy button for MessageTools: the message's text (its markdown) to the clipboard.
+import { copyWithFeedback } from "./clipboard.js";
 import { markdownSource } from "./markdown.js";
 
 export function addCopyButton(el, tools) {
@@ -10,16 +11,7 @@ export function addCopyButton(el, tools) {
   copy.setAttribute("aria-label", "Copy this message");
   copy.addEventListener("click", async () => {
     const content = el.querySelector(".message-content");
-    const text = content ? markdownSource(content) : "";
-    try {
-      await navigator.clipboard.writeText(text);
-      copy.textContent = "Copied";
-    } catch {
-      copy.textContent = "Copy failed";
-    }
-    setTimeout(() => {
-      copy.textContent = "Copy";
-    }, 1500);
+    await copyWithFeedback(copy, content ? markdownSource(content) : "");
   });
   tools.append(copy);
 }

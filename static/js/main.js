@@ -108,6 +108,7 @@ const tray = new AttachmentTray({
   url: urls.attachmentUpload,
   csrfToken: config.csrfToken,
   maxBytes: config.imageMaxBytes,
+  tooLarge: config.imageTooLarge,
 });
 // Until a conversation exists its settings are only checked; then saved to it.
 const settingsPanel = new SettingsPanel(

@@ -9,6 +9,7 @@ import DOMPurify from "../vendor/dompurify/purify.es.mjs";
 import hljs from "../vendor/highlight/highlight.min.js";
 import katex from "../vendor/katex/katex.mjs";
 import { Lexer, Marked, Parser } from "../vendor/marked/marked.esm.js";
+import { copyWithFeedback } from "./clipboard.js";
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -133,13 +134,7 @@ export function copyCodeOnClick(root) {
     const button = event.target instanceof Element ? event.target.closest(".copy-code") : null;
     const code = button?.closest(".code-block")?.querySelector("code");
     if (!code) return;
-    try {
-      await navigator.clipboard.writeText(code.textContent);
-      button.textContent = "Copied";
-    } catch {
-      button.textContent = "Copy failed";
-    }
-    setTimeout(() => (button.textContent = "Copy code"), 1500);
+    await copyWithFeedback(button, code.textContent);
   });
 }
 

@@ -6,7 +6,7 @@ export function addConversation(list, { id, title, url }) {
   const link = document.createElement("a");
   link.href = url;
   link.dataset.conversationId = String(id);
-  link.textContent = title || "New conversation";
+  link.textContent = title; // the server names every conversation, "New conversation" included
   link.setAttribute("aria-current", "page");
   item.append(link);
   list.prepend(item);

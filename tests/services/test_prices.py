@@ -43,5 +43,5 @@ def test_a_price_changed_by_another_process_applies_once_the_copy_expires(monkey
     assert price_get(provider="", model="m").input == 1
     ModelPrice.objects.update(input_per_million=4)  # no signal: as if another process did it
     assert price_get(provider="", model="m").input == 1
-    monkeypatch.setattr(usage._prices, "ttl", 0.0)
+    monkeypatch.setattr(usage.price_table, "ttl", 0.0)
     assert price_get(provider="", model="m").input == 4

@@ -14,7 +14,7 @@ async def test_health_says_503_when_the_database_fails(monkeypatch):
     def broken_database() -> None:
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("chat.web.health._database", broken_database)
+    monkeypatch.setattr("chat.web.health.database_check", broken_database)
     response = await AsyncClient().get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "failing", "channel_layer": "ok"}

@@ -16,7 +16,7 @@ from chat.services.conversations.lifecycle import (
 )
 from chat.services.conversations.parameters import ConversationSettings
 from chat.services.providers import model_choice_check, provider_get
-from chat.services.usage.limits import limits_check
+from chat.services.usage.limits import Allowance, limits_check
 from chat.upstream.provider import Provider
 
 
@@ -80,60 +80,117 @@ def _message_send(
     # Checked in the transaction that saves the answer, under a lock on the user's row:
     # two sends of one user on two processes cannot both take the last place.
     allowance = limits_check(user, lock=True)
-    # The provider the answer goes to, resolved once (its row read, its key decrypted).
-    chosen: Provider | None = None
-    if model is not None:
-        chosen = provider_get(provider)
-        model_choice_check(provider=chosen, model=model, allowance=allowance)
-    # A new conversation, the common case under load, costs three inserts and nothing
-    # else; every query saved here shortens the queue in front of the first token.
-    parent = None
-    changed: list[str] = []  # conversation fields to save with the new branch end
     if conversation_id is None:
-        if model is None:  # the site's default model: is it one this user may use?
-            chosen = provider_get("")
-            model_choice_check(provider=chosen, model="", allowance=allowance)
-        conversation = conversation_create(
+        target = _new_conversation(
             user=user,
             first_message=content,
             provider=provider,
-            model=model or "",
+            model=model,
             settings=settings,
+            allowance=allowance,
         )
-        created = True
     else:
-        conversation = conversation_get(user=user, conversation_id=conversation_id)
-        created = False
-        conversation_ensure_idle(conversation)
-        # A follow-up continues the branch the user is looking at.
-        parent = conversation_leaf(conversation=conversation)
-        if model is not None:
-            conversation.provider, conversation.model = provider, model
-            changed = ["provider", "model"]
-        else:  # the conversation's model may have been withdrawn since
-            chosen = provider_get(conversation.provider)
-            model_choice_check(provider=chosen, model=conversation.model, allowance=allowance)
+        target = _follow_up(
+            user=user,
+            conversation_id=conversation_id,
+            provider=provider,
+            model=model,
+            allowance=allowance,
+        )
+    conversation = target.conversation
     user_message = Message.objects.create(
-        conversation=conversation, parent=parent, role=Message.Role.USER, content=content
+        conversation=conversation, parent=target.parent, role=Message.Role.USER, content=content
     )
     attachments = attachments_bind(user=user, message=user_message, attachment_ids=attachment_ids)
     assistant_message = answer_start(
         conversation=conversation,
         question=user_message,
-        new_conversation=created,
-        also_save=changed,
+        new_conversation=target.created,
+        also_save=target.changed,
     )
     request = (
         chat_request_first(
             conversation=conversation,
             question=user_message,
             attachments=attachments,
-            provider=chosen,
+            provider=target.provider,
         )
-        if created
-        else chat_request_build(message_id=assistant_message.pk, provider=chosen)
+        if target.created
+        else chat_request_build(message_id=assistant_message.pk, provider=target.provider)
     )
-    return SentMessage(conversation, created, user_message, assistant_message, request, attachments)
+    return SentMessage(
+        conversation, target.created, user_message, assistant_message, request, attachments
+    )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a send goes: its conversation, the provider resolved for it, and the message
+    the question follows."""
+
+    conversation: Conversation
+    created: bool
+    provider: Provider
+    parent: Message | None = None
+    changed: list[str] = field(default_factory=list)  # conversation fields to save with it
+
+
+def _new_conversation(
+    *,
+    user: User,
+    first_message: str,
+    provider: str,
+    model: str | None,
+    settings: ConversationSettings | None,
+    allowance: Allowance,
+) -> _Target:
+    # The common case under load: it costs three inserts and nothing else; every query
+    # saved here shortens the queue in front of the first token. No model picked: the
+    # site's default, which must be one this user may use.
+    chosen = _provider_checked(
+        slug=provider if model is not None else "", model=model or "", allowance=allowance
+    )
+    conversation = conversation_create(
+        user=user,
+        first_message=first_message,
+        provider=provider,
+        model=model or "",
+        settings=settings,
+    )
+    return _Target(conversation, created=True, provider=chosen)
+
+
+def _follow_up(
+    *, user: User, conversation_id: int, provider: str, model: str | None, allowance: Allowance
+) -> _Target:
+    if model is not None:  # a model picked in the page, checked before anything is read
+        chosen = _provider_checked(slug=provider, model=model, allowance=allowance)
+        conversation = _idle_conversation(user=user, conversation_id=conversation_id)
+        conversation.provider, conversation.model = provider, model
+        changed = ["provider", "model"]
+    else:  # the conversation's own model, which may have been withdrawn since
+        conversation = _idle_conversation(user=user, conversation_id=conversation_id)
+        chosen = _provider_checked(
+            slug=conversation.provider, model=conversation.model, allowance=allowance
+        )
+        changed = []
+    # A follow-up continues the branch the user is looking at.
+    parent = conversation_leaf(conversation=conversation)
+    return _Target(conversation, created=False, provider=chosen, parent=parent, changed=changed)
+
+
+def _idle_conversation(*, user: User, conversation_id: int) -> Conversation:
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    conversation_ensure_idle(conversation)
+    return conversation
+
+
+def _provider_checked(*, slug: str, model: str, allowance: Allowance) -> Provider:
+    """The provider the answer goes to, resolved once per send (its row read, its key
+    decrypted), with the model checked against what the user may use."""
+    chosen = provider_get(slug)
+    model_choice_check(provider=chosen, model=model, allowance=allowance)
+    return chosen
 
 
 def answer_start(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from PIL import Image, UnidentifiedImageError
 
+from chat import texts
 from chat.models import Attachment, Message, User
 
 # Pillow's format names for the types a site may allow, and their media types.
@@ -43,13 +44,18 @@ def allowed_types() -> dict[str, str]:
     return dict(_FORMATS[name] for name in settings.CHAT_IMAGE_TYPES if name in _FORMATS)
 
 
+def image_too_large(size: int) -> str:
+    """Why an image of `size` bytes is refused (the page says the same before sending)."""
+    limit = settings.CHAT_IMAGE_MAX_BYTES
+    text = texts.IMAGE_TOO_LARGE.format(size=_megabytes(size), limit=_megabytes(limit))
+    return text[0].upper() + text[1:]
+
+
 def attachment_create(*, user: User, data: bytes, name: str = "") -> Attachment:
     """Check the bytes and store them. Raises AttachmentInvalid with a message for people."""
     limit = settings.CHAT_IMAGE_MAX_BYTES
     if len(data) > limit:
-        raise AttachmentInvalid(
-            f"The image is {_megabytes(len(data))}; the limit is {_megabytes(limit)}."
-        )
+        raise AttachmentInvalid(image_too_large(len(data)))
     allowed = allowed_types()
     names = ", ".join(sorted(fmt.lower() for fmt in allowed))
     try:
@@ -146,4 +152,4 @@ def user_content(text: str, attachments: list[Attachment]) -> str | list[dict[st
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / (1024 * 1024):.1f}"

@@ -110,17 +110,18 @@ def _price_table_load() -> dict[tuple[str, str], Price]:
 
 # Prices are read on every final save; an admin's change applies within 5 s. Reading the
 # table per answer cost more than any other query of the final save (docs/benchmarks.md).
-_prices = Expiring(_price_table_load, ttl=5.0)
+# The price table, kept per process for 5 s: every final save needs a price.
+price_table = Expiring(_price_table_load, ttl=5.0)
 
 
 def prices_forget() -> None:
-    _prices.forget()
+    price_table.forget()
 
 
 def price_find(*, provider: str, model: str) -> Price | None:
     """The price in force now: the provider's own for the model, else any provider's, else
     None (unpriced). A price of 0 is a free model, not an unpriced one."""
-    table = _prices.get()
+    table = price_table.get()
     for key in ((provider, model), ("", model)):
         if key in table:
             return table[key]
