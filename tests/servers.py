@@ -234,6 +234,39 @@ async def socket_next_frame(ws: Any, kinds: set[str], timeout: float = 20) -> di
             return dict(frame)
 
 
+def site_on_own_redis(
+    fake: "FakeUpstreamServer", workdir: Path
+) -> tuple["RedisServer", dict[str, str], str]:
+    """A site prepared as site_prepared does, on a redis-server of its own that the test may
+    stop and start (never the shared one of the services pass): the server, the site's
+    environment and a signed-in user's cookie."""
+    redis = RedisServer(workdir)
+    env, cookie = site_prepared(fake, workdir)
+    env["REDIS_URL"] = redis.url
+    return redis, env, cookie
+
+
+async def sites_started(env: dict[str, str], count: int = 2) -> list[tuple[Any, int]]:
+    """`count` server processes of one site (as behind a load balancer), started side by
+    side: each with its port."""
+    return list(await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(count))))
+
+
+async def answer_watched(writer: Any, watcher: Any, content: str = "a long one") -> tuple[int, int]:
+    """An answer asked for on one socket and followed, once it streams, from another (on
+    another process, say); returns its conversation's id and its own."""
+    await writer.send(json.dumps({"type": "send", "content": content}))
+    started = await socket_frames_until(writer, "delta")
+    conversation_id, message_id = started[0]["conversation"]["id"], started[-1]["message_id"]
+    subscribe = {
+        "type": "subscribe",
+        "conversation_id": conversation_id,
+        "streaming_ids": [message_id],
+    }
+    await watcher.send(json.dumps(subscribe))
+    return conversation_id, message_id
+
+
 class RedisServer:
     """A redis-server of the test's own on a free port, which the test stops and starts.
 

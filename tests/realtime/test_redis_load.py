@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.pages import Page
-from tests.servers import FakeUpstreamServer, RedisServer, site_prepared, site_sessions, start_site
+from tests.servers import FakeUpstreamServer, site_on_own_redis, site_sessions, start_site
 from tests.servers import stop as stop_process
 
 pytestmark = pytest.mark.skipif(
@@ -32,9 +32,7 @@ async def test_fifty_streams_among_five_hundred_sockets_lose_and_double_nothing(
 ):
     fake = fake_upstream_server
     fake.reset()
-    redis = RedisServer(tmp_path)
-    env, _ = await asyncio.to_thread(site_prepared, fake, tmp_path)
-    env["REDIS_URL"] = redis.url
+    redis, env, _ = await asyncio.to_thread(site_on_own_redis, fake, tmp_path)
     cookies = await asyncio.to_thread(site_sessions, env, STREAMS)
     log = (tmp_path / "site.log").open("wb")
     site, port = await asyncio.to_thread(start_site, env, stderr=log, stdout=log)

@@ -17,10 +17,10 @@ import pytest
 from tests.pages import Page
 from tests.servers import (
     FakeUpstreamServer,
-    RedisServer,
-    site_prepared,
+    site_on_own_redis,
     site_query,
     site_sessions,
+    sites_started,
     start_site,
     stop,
 )
@@ -58,13 +58,9 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
 ):
     fake = fake_upstream_server
     fake.reset()
-    redis = RedisServer(tmp_path)
-    env, _ = await asyncio.to_thread(site_prepared, fake, tmp_path)
-    env["REDIS_URL"] = redis.url
+    redis, env, _ = await asyncio.to_thread(site_on_own_redis, fake, tmp_path)
     cookies = await asyncio.to_thread(site_sessions, env, 13)
-    (a, port_a), (b, port_b) = await asyncio.gather(
-        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
-    )
+    (a, port_a), (b, port_b) = await sites_started(env)
     ports = [port_a, port_b]
     until = time.monotonic() + 90
     tasks: list[asyncio.Task[None]] = []
@@ -162,9 +158,7 @@ async def test_answers_sockets_stop_and_health_survive_a_redis_restart(
 async def test_health_is_200_beside_an_idle_socket_and_soon_after_redis_returns(
     fake_upstream_server: FakeUpstreamServer, tmp_path
 ):
-    redis = RedisServer(tmp_path)
-    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    env["REDIS_URL"] = redis.url
+    redis, env, cookie = await asyncio.to_thread(site_on_own_redis, fake_upstream_server, tmp_path)
     site, port = await asyncio.to_thread(start_site, env)
     idle = Page(port, cookie)
     reading = asyncio.create_task(idle.run(time.monotonic() + 60))
@@ -194,9 +188,7 @@ async def test_connections_dropped_by_a_running_redis_close_no_socket_and_lose_n
 ):
     fake = fake_upstream_server
     fake.reset()
-    redis = RedisServer(tmp_path)
-    env, cookie = await asyncio.to_thread(site_prepared, fake, tmp_path)
-    env["REDIS_URL"] = redis.url
+    redis, env, cookie = await asyncio.to_thread(site_on_own_redis, fake, tmp_path)
     site, port = await asyncio.to_thread(start_site, env)
     until = time.monotonic() + 60
     writer, watcher = Page(port, cookie), Page(port, cookie)

@@ -19,6 +19,7 @@ from tests.servers import (
     site_query,
     site_sessions,
     site_socket,
+    sites_started,
     socket_next_frame,
     start_site,
     stop,
@@ -76,9 +77,7 @@ async def test_a_restart_loses_nothing_and_a_send_meanwhile_waits_and_succeeds(
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=400, delay=0.02)  # about 8 s: across the restart
     env, cookie = await asyncio.to_thread(sites_on, cluster, fake_upstream_server)
-    (a, port_a), (b, port_b) = await asyncio.gather(
-        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
-    )
+    (a, port_a), (b, port_b) = await sites_started(env)
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
             await on_a.send(json.dumps({"type": "send", "content": "a long one"}))

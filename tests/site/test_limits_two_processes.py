@@ -11,8 +11,8 @@ from tests.servers import (
     site_prepared,
     site_query,
     site_socket,
+    sites_started,
     socket_next_frame,
-    start_site,
     stop,
 )
 
@@ -48,7 +48,7 @@ async def burst(ports: list[int], cookie: str) -> list[dict]:
 async def two_sites(fake: FakeUpstreamServer, tmp_path, **limits: int):
     env, cookie = await asyncio.to_thread(site_prepared, fake, tmp_path)
     await asyncio.to_thread(limits_set, env, **limits)
-    sites = await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(2)))
+    sites = await sites_started(env)
     return env, cookie, sites
 
 
@@ -121,7 +121,7 @@ async def test_regenerates_hold_answers_at_once_exactly_across_two_processes(
     env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
     answers = await asyncio.to_thread(site_query, env, ANSWERED)
     await asyncio.to_thread(limits_set, env, concurrent_generations=3)
-    sites = await asyncio.gather(*(asyncio.to_thread(start_site, env) for _ in range(2)))
+    sites = await sites_started(env)
     ports = [port for _, port in sites]
 
     async def regenerate(i: int) -> dict:

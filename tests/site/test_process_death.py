@@ -14,9 +14,11 @@ import pytest
 from tests.servers import (
     ROOT,
     FakeUpstreamServer,
+    answer_watched,
     site_prepared,
     site_query,
     site_socket,
+    sites_started,
     socket_frames_until,
     start_site,
     stop,
@@ -55,24 +57,10 @@ async def test_sockets_on_another_process_learn_within_seconds_that_a_killed_pro
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=2000, delay=0.02)
     env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    (a, port_a), (b, port_b) = await asyncio.gather(
-        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
-    )
+    (a, port_a), (b, port_b) = await sites_started(env)
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
-            await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
-            started = await socket_frames_until(on_a, "delta")
-            conversation_id = started[0]["conversation"]["id"]
-            message_id = started[-1]["message_id"]
-            await on_b.send(
-                json.dumps(
-                    {
-                        "type": "subscribe",
-                        "conversation_id": conversation_id,
-                        "streaming_ids": [message_id],
-                    }
-                )
-            )
+            await answer_watched(on_a, on_b)
             await socket_frames_until(on_b, "snapshot")
             await asyncio.sleep(2)  # the answer has been flushed at least once
             a.kill()
@@ -154,23 +142,11 @@ async def test_answers_silent_for_longer_than_the_threshold_but_alive_are_not_ta
     for _ in range(answers):
         fake_upstream_server.plan(tokens=20, delay=0.01, stall_after=5, stall=10)
     env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    (a, port_a), (b, port_b) = await asyncio.gather(
-        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
-    )
+    (a, port_a), (b, port_b) = await sites_started(env)
 
     async def one(i: int) -> list[dict]:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
-            await on_a.send(json.dumps({"type": "send", "content": f"pause {i}"}))
-            started = await socket_frames_until(on_a, "delta")
-            await on_b.send(
-                json.dumps(
-                    {
-                        "type": "subscribe",
-                        "conversation_id": started[0]["conversation"]["id"],
-                        "streaming_ids": [started[-1]["message_id"]],
-                    }
-                )
-            )
+            await answer_watched(on_a, on_b, f"pause {i}")
             return await socket_frames_until(on_b, "done", timeout=30)
 
     try:

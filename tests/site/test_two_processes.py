@@ -10,10 +10,11 @@ import pytest
 
 from tests.servers import (
     FakeUpstreamServer,
+    answer_watched,
     site_prepared,
     site_socket,
+    sites_started,
     socket_frames_until,
-    start_site,
     stop,
 )
 
@@ -34,25 +35,10 @@ async def test_an_answer_started_on_one_process_streams_and_stops_from_another(
     fake_upstream_server.reset()
     fake_upstream_server.plan(tokens=600, delay=0.01)
     env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    (a, port_a), (b, port_b) = await asyncio.gather(
-        asyncio.to_thread(start_site, env), asyncio.to_thread(start_site, env)
-    )
+    (a, port_a), (b, port_b) = await sites_started(env)
     try:
         async with site_socket(port_a, cookie) as on_a, site_socket(port_b, cookie) as on_b:
-            await on_a.send(json.dumps({"type": "send", "content": "a long one"}))
-            started = await socket_frames_until(on_a, "delta")
-            conversation_id = started[0]["conversation"]["id"]
-            message_id = started[-1]["message_id"]
-
-            await on_b.send(
-                json.dumps(
-                    {
-                        "type": "subscribe",
-                        "conversation_id": conversation_id,
-                        "streaming_ids": [message_id],
-                    }
-                )
-            )
+            conversation_id, message_id = await answer_watched(on_a, on_b)
             snapshot = (await socket_frames_until(on_b, "snapshot"))[-1]
             live = [await socket_frames_until(on_b, "delta") for _ in range(3)]
             await on_b.send(json.dumps({"type": "stop", "message_id": message_id}))
