@@ -6,4 +6,5 @@ from chat.models import User
 class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username",)
+        fields = ("username", "email")
+        help_texts = {"email": "Optional: where a link to reset a forgotten password goes."}
