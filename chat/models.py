@@ -324,6 +324,24 @@ class UserLimits(LimitFields):
         return f"Limits of {self.user}"
 
 
+class GroupLimits(LimitFields):
+    """A group's limits and allowed models, for each of its members (the groups are
+    Django's own: an admin creates them and adds users to them in the admin)."""
+
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="limits")
+    allowed_models = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Model ids the group's members may choose; empty restricts nothing.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "group limits"
+
+    def __str__(self) -> str:
+        return f"Limits of the group {self.group}"
+
+
 def _invite_code() -> str:
     return secrets.token_urlsafe(24)
 

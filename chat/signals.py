@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from chat.models import ModelPrice, SiteSettings
+from chat.models import GroupLimits, ModelPrice, SiteSettings
 from chat.services.usage.ledger import prices_forget
-from chat.services.usage.limits import site_settings_forget
+from chat.services.usage.limits import group_limits_forget, site_settings_forget
 
 
 @receiver([post_save, post_delete], sender=ModelPrice)
@@ -20,3 +20,8 @@ def _price_changed(**_: Any) -> None:
 @receiver([post_save, post_delete], sender=SiteSettings)
 def _site_settings_changed(**_: Any) -> None:
     site_settings_forget()
+
+
+@receiver([post_save, post_delete], sender=GroupLimits)
+def _group_limits_changed(**_: Any) -> None:
+    group_limits_forget()

@@ -9,7 +9,7 @@ from django.test import Client
 from chat.models import Conversation, Usage, User
 from chat.realtime.generation import generations_running
 from chat.services.usage.ledger import Price, UsageCounts, prices_forget, usage_record
-from chat.services.usage.limits import site_settings_forget
+from chat.services.usage.limits import group_limits_forget, site_settings_forget
 from chat.upstream.client import forget_refusals
 from chat.upstream.model_list import models_forget
 from tests.servers import FAKE_API_KEY, FakeUpstreamServer
@@ -44,10 +44,10 @@ def quick_retries(settings) -> Iterator[None]:
 def fresh_caches() -> Iterator[None]:
     # Cached per process for a few seconds: each test starts from its own database's rows
     # (a rolled-back test deletes them without telling the caches).
-    for forget in (site_settings_forget, models_forget, prices_forget):
+    for forget in (site_settings_forget, models_forget, prices_forget, group_limits_forget):
         forget()
     yield
-    for forget in (site_settings_forget, models_forget, prices_forget):
+    for forget in (site_settings_forget, models_forget, prices_forget, group_limits_forget):
         forget()
 
 

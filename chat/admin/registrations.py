@@ -8,10 +8,21 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -22,6 +33,7 @@ from chat.admin.periods import PERIODS, midnight
 from chat.admin.reports import usage_models_seen
 from chat.models import (
     Conversation,
+    GroupLimits,
     Invite,
     Message,
     ModelPrice,
@@ -150,7 +162,7 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
         "month_cost",
         "last_login",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     inlines = [UserLimitsInline]
     actions = ["activate", "deactivate"]
     paginator = CappedCountPaginator
@@ -187,6 +199,49 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, f"{count} users deactivated.", messages.SUCCESS)
+
+
+class GroupLimitsForm(forms.ModelForm):
+    allowed_models = LinesField(
+        required=False,
+        help_text="One model id per line; empty restricts nothing. A member without a list "
+        "of their own may choose any model one of their groups allows.",
+    )
+
+    class Meta:
+        model = GroupLimits
+        fields = UserLimitsForm.Meta.fields
+
+
+class GroupLimitsInline(admin.StackedInline):
+    model = GroupLimits
+    form = GroupLimitsForm
+    can_delete = True
+    extra = 0
+    max_num = 1
+    verbose_name = verbose_name_plural = (
+        "limits for each member (a member's own limit wins; else the most generous group's; "
+        "else the site's default)"
+    )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
+    """Django's groups, with the limits and models they give their members."""
+
+    inlines = [GroupLimitsInline]
+    list_display = ("name", "members")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        groups: QuerySet[Group] = super().get_queryset(request)
+        return groups.annotate(member_count=Count("user"))
+
+    @admin.display(description="members", ordering="member_count")
+    def members(self, group: Group) -> int:
+        return getattr(group, "member_count", 0)
 
 
 @admin.register(Invite)

@@ -8,7 +8,7 @@ from chat.crypto import SecretUnreadable, secret_decrypt, secret_encrypt, secret
 from chat.models import Provider as ProviderRow
 from chat.models import User, UserLimits
 from chat.services.usage.ledger import price_find
-from chat.services.usage.limits import Allowance
+from chat.services.usage.limits import Allowance, group_limits_of, models_allowed
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.model_list import models_list
@@ -76,8 +76,9 @@ def provider_key_set(row: ProviderRow, api_key: str) -> None:
 
 
 def user_allowed_models(user: User) -> list[str]:
-    limits = UserLimits.objects.filter(user=user).only("allowed_models").first()
-    return list(limits.allowed_models) if limits else []
+    """What the model picker offers: the rule of the limits check (models_allowed)."""
+    own = UserLimits.objects.filter(user=user).only("allowed_models").first()
+    return models_allowed(own, group_limits_of(user.pk))
 
 
 def model_choice_check(*, provider: Provider, model: str, allowance: Allowance) -> None:

@@ -3,6 +3,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from chat.crypto import secret_decrypt
@@ -344,10 +345,21 @@ def one_of_each(alice) -> dict[type, int]:
         Conversation: conversation.pk,
         Message: Message.objects.create(conversation=conversation, role="user").pk,
         Usage: usage_spent(alice, prompt=1, completion=1).pk,
+        Group: Group.objects.create(name="Research").pk,
     }
 
 
-HISTORY_MODELS = [User, Invite, SiteSettings, Provider, ModelPrice, Conversation, Message, Usage]
+HISTORY_MODELS = [
+    User,
+    Invite,
+    SiteSettings,
+    Provider,
+    ModelPrice,
+    Conversation,
+    Message,
+    Usage,
+    Group,
+]
 
 
 def test_the_history_tests_cover_every_model_registered_in_chat_admin():
@@ -368,7 +380,7 @@ def test_a_staff_user_without_permissions_cannot_tell_which_ids_exist(
     bob.is_staff = True
     bob.save()
     client.force_login(bob)
-    name = f"admin:chat_{model._meta.model_name}_history"
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_history"
     existing = client.get(reverse(name, args=[one_of_each[model]]))
     missing = client.get(reverse(name, args=[one_of_each[model] + 1000]))
     assert existing.status_code == missing.status_code == 403
@@ -376,5 +388,5 @@ def test_a_staff_user_without_permissions_cannot_tell_which_ids_exist(
 
 @pytest.mark.parametrize("model", HISTORY_MODELS, ids=lambda m: m._meta.model_name)
 def test_an_admin_still_reads_every_history(admin_client, one_of_each, model):
-    name = f"admin:chat_{model._meta.model_name}_history"
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_history"
     assert admin_client.get(reverse(name, args=[one_of_each[model]])).status_code == 200

@@ -4,7 +4,7 @@ next request is refused."""
 
 import datetime
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from chat.caching import Expiring
-from chat.models import LimitFields, Message, SiteSettings, UsageDaily, User, UserLimits
+from chat.models import (
+    GroupLimits,
+    LimitFields,
+    Message,
+    SiteSettings,
+    UsageDaily,
+    User,
+    UserLimits,
+)
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 
 _T = TypeVar("_T")
@@ -77,12 +85,20 @@ def site_settings_forget() -> None:
     _site_settings.forget()
 
 
-def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limits:
-    """The user's own limit where set, else the site's default (None: no limit)."""
+def limits_effective(
+    user_limits: UserLimits | None, site: SiteSettings, groups: Sequence[GroupLimits] = ()
+) -> Limits:
+    """Each limit: the user's own where set; else the most generous of those their groups
+    set; else the site's default (None: no limit). README.md says the same."""
 
     def pick(limit: Callable[[LimitFields], _T | None]) -> _T | None:
         own = limit(user_limits) if user_limits else None
-        return own if own is not None else limit(site)
+        if own is not None:
+            return own
+        of_groups = [value for value in map(limit, groups) if value is not None]
+        if of_groups:
+            return max(of_groups)  # type: ignore[type-var]  # ints or Decimals: ordered
+        return limit(site)
 
     return Limits(
         monthly_tokens=pick(lambda row: row.monthly_tokens),
@@ -92,8 +108,37 @@ def limits_effective(user_limits: UserLimits | None, site: SiteSettings) -> Limi
     )
 
 
+def models_allowed(user_limits: UserLimits | None, groups: Sequence[GroupLimits] = ()) -> list[str]:
+    """The models a user may choose (empty: every model offered): their own list where
+    set; else every model any of their groups allows; else no restriction."""
+    if user_limits is not None and user_limits.allowed_models:
+        return list(user_limits.allowed_models)
+    return sorted({model for group in groups for model in group.allowed_models})
+
+
+def _groups_limited_load() -> bool:
+    return GroupLimits.objects.exists()
+
+
+# Whether any group has limits, read on every send: a site without them pays nothing
+# more per send. An admin's change applies within 5 s (at once in its own process).
+_groups_limited = Expiring(_groups_limited_load, ttl=5.0)
+
+
+def group_limits_forget() -> None:
+    _groups_limited.forget()
+
+
+def group_limits_of(user_id: int) -> list[GroupLimits]:
+    """The limits of every group the user is in: one small query, none while no group on
+    the site has limits."""
+    if not _groups_limited.get():
+        return []
+    return list(GroupLimits.objects.filter(group__user=user_id))
+
+
 def limits_for(user: User) -> Limits:
-    return limits_effective(_user_limits(user.pk)[1], site_settings())
+    return limits_effective(_user_limits(user.pk)[1], site_settings(), group_limits_of(user.pk))
 
 
 def month_start(now: datetime.datetime | None = None) -> datetime.date:
@@ -140,7 +185,8 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
     active, own = _user_limits(user.pk, lock=lock)
     if not active:
         raise AccountInactive
-    limits = limits_effective(own, site_settings())
+    groups = group_limits_of(user.pk)
+    limits = limits_effective(own, site_settings(), groups)
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         month = usage_this_month(user.pk)
         when = _reset_text(month.resets_at)
@@ -178,7 +224,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
                 "wait for one to finish or stop it."
             )
     return Allowance(
-        allowed_models=list(own.allowed_models) if own else [],
+        allowed_models=models_allowed(own, groups),
         cost_limited=limits.monthly_cost is not None,
     )
 

@@ -1,0 +1,117 @@
+"""Groups carry limits and allowed models like a user: a member's own limit wins; else the
+most generous of their groups'; else the site's default (README.md, "Limits")."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from chat.models import GroupLimits, SiteSettings, UserLimits
+from chat.services.usage.limits import LimitReached, limits_check, limits_for
+from tests.conftest import usage_spent
+
+pytestmark = pytest.mark.django_db
+
+
+def group_with(members, name: str = "Research", **limits) -> Group:
+    group = Group.objects.create(name=name)
+    group.user_set.add(*members)
+    GroupLimits.objects.create(group=group, **limits)  # forgotten by the cache at once
+    return group
+
+
+def test_a_group_s_limit_applies_to_its_members_only(alice, bob):
+    group_with([alice], monthly_tokens=100)
+    usage_spent(alice, prompt=80, completion=30)
+    usage_spent(bob, prompt=80, completion=30)
+
+    with pytest.raises(LimitReached):
+        limits_check(alice)
+    limits_check(bob)  # not a member: no limit
+    assert limits_for(bob).monthly_tokens is None
+
+
+def test_a_member_s_own_limit_wins_over_the_group_s(alice):
+    group_with([alice], monthly_tokens=100)
+    UserLimits.objects.create(user=alice, monthly_tokens=1_000)
+    usage_spent(alice, prompt=80, completion=30)
+
+    assert limits_for(alice).monthly_tokens == 1_000
+    limits_check(alice)
+
+
+def test_the_most_generous_of_several_groups_applies(alice):
+    group_with([alice], "Small", monthly_tokens=100, monthly_cost=Decimal("5"))
+    group_with([alice], "Large", monthly_tokens=5_000, requests_per_minute=3)
+
+    limits = limits_for(alice)
+    assert limits.monthly_tokens == 5_000
+    assert limits.monthly_cost == Decimal("5"), "only one group sets a budget"
+    assert limits.requests_per_minute == 3
+
+
+def test_the_site_default_applies_where_no_group_sets_a_limit(alice):
+    SiteSettings(monthly_tokens=42, concurrent_generations=2).save()
+    group_with([alice], monthly_cost=Decimal("1"))
+
+    limits = limits_for(alice)
+    assert (limits.monthly_tokens, limits.concurrent_generations) == (42, 2)
+    assert limits.monthly_cost == Decimal("1")
+
+
+def test_a_member_may_choose_any_model_one_of_their_groups_allows(alice):
+    group_with([alice], "A", allowed_models=["model-a"])
+    group_with([alice], "B", allowed_models=["model-b", "model-a"])
+
+    assert limits_check(alice).allowed_models == ["model-a", "model-b"]
+
+
+def test_a_member_s_own_model_list_wins_over_the_groups(alice):
+    group_with([alice], allowed_models=["model-a"])
+    UserLimits.objects.create(user=alice, allowed_models=["model-z"])
+
+    assert limits_check(alice).allowed_models == ["model-z"]
+
+
+def test_a_group_s_models_narrow_what_a_member_may_send_to(alice, upstream):
+    from chat.services.answers.sending import message_send
+    from chat.services.providers import ModelNotAllowed
+
+    group_with([alice], allowed_models=["chatsite-demo-large"])
+    with pytest.raises(ModelNotAllowed):
+        message_send(user=alice, conversation_id=None, content="hi", model="chatsite-demo")
+    sent = message_send(user=alice, conversation_id=None, content="hi", model="chatsite-demo-large")
+    assert sent.conversation.model == "chatsite-demo-large"
+
+
+def test_the_model_picker_offers_what_the_groups_allow(alice, upstream):
+    group_with([alice], allowed_models=["chatsite-demo-large"])
+    client = Client()
+    client.force_login(alice)
+
+    offered = client.get(reverse("chat:models")).json()
+    assert [m["model"] for m in offered["models"]] == ["chatsite-demo-large"]
+
+
+def test_an_admin_sets_a_group_s_limits_on_the_group_s_page(admin_client, alice):
+    group = Group.objects.create(name="Research")
+    page = admin_client.get(reverse("admin:auth_group_change", args=[group.pk]))
+    assert b"monthly_tokens" in page.content
+
+    response = admin_client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {
+            "name": "Research",
+            "limits-TOTAL_FORMS": "1",
+            "limits-INITIAL_FORMS": "0",
+            "limits-MIN_NUM_FORMS": "0",
+            "limits-MAX_NUM_FORMS": "1",
+            "limits-0-monthly_tokens": "250",
+            "limits-0-allowed_models": "model-a\nmodel-b",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = GroupLimits.objects.get(group=group)
+    assert (saved.monthly_tokens, saved.allowed_models) == (250, ["model-a", "model-b"])
