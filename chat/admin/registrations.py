@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from chat.admin.dashboard import usage_dashboard
 from chat.admin.periods import PERIODS, midnight
@@ -45,7 +45,7 @@ from chat.models import (
     UserLimits,
 )
 from chat.services.providers import provider_key_set
-from chat.services.usage.limits import month_start, site_settings
+from chat.services.usage.limits import limits_explained, month_start, site_settings
 from chat.web.authenticated import AuthenticatedHttpRequest
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
@@ -141,6 +141,15 @@ class UserLimitsForm(forms.ModelForm):
         ]
 
 
+# Where a limit in force comes from, as the user's page says it.
+_LIMIT_SOURCES = {
+    "own": "this user's own limit",
+    "group": "the group {group} (the most generous of the user's groups)",
+    "site": "the site's default",
+    "": "set nowhere",
+}
+
+
 class UserLimitsInline(admin.StackedInline):
     model = UserLimits
     form = UserLimitsForm
@@ -164,6 +173,11 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     inlines = [UserLimitsInline]
+    readonly_fields = ("limits_in_force",)
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
+        ("Limits in force", {"fields": ("limits_in_force",)}),
+    )
     actions = ["activate", "deactivate"]
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -177,6 +191,23 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
             requests_month=_this_month("requests", IntegerField()),
             cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
         )
+
+    @admin.display(description="limits in force")
+    def limits_in_force(self, user: User) -> str:
+        """Each limit the user lives under and where it comes from: their own, a group, or
+        the site's default (the rule is README.md's)."""
+        if not user.pk:
+            return "Saved users show their limits here."
+        rows = [
+            format_html(
+                "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                name.replace("_", " "),
+                "no limit" if limit.value is None else limit.value,
+                _LIMIT_SOURCES[limit.source].format(group=limit.group),
+            )
+            for name, limit in limits_explained(user).items()
+        ]
+        return format_html("<table>{}</table>", format_html_join("", "{}", ((r,) for r in rows)))
 
     @admin.display(description="requests this month", ordering="requests_month")
     def month_requests(self, user: "UserWithMonth") -> int:

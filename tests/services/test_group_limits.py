@@ -1,6 +1,7 @@
 """Groups carry limits and allowed models like a user: a member's own limit wins; else the
 most generous of their groups'; else the site's default (README.md, "Limits")."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -115,3 +116,27 @@ def test_an_admin_sets_a_group_s_limits_on_the_group_s_page(admin_client, alice)
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = GroupLimits.objects.get(group=group)
     assert (saved.monthly_tokens, saved.allowed_models) == (250, ["model-a", "model-b"])
+
+
+def test_the_user_s_admin_page_says_where_each_limit_comes_from(admin_client, alice):
+    SiteSettings(requests_per_minute=10).save()
+    group_with([alice], "Research", monthly_tokens=5_000)
+    UserLimits.objects.create(user=alice, concurrent_generations=1)
+
+    page = admin_client.get(reverse("admin:chat_user_change", args=[alice.pk])).content.decode()
+    rows = dict(
+        (name, (value, source))
+        for name, value, source in re.findall(
+            r"<tr><th>([a-z ]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>", page
+        )
+    )
+    assert rows == {
+        "monthly tokens": (
+            "5000",
+            "the group Research (the most generous of the user&#x27;s groups)",
+        ),
+        "monthly cost": ("no limit", "set nowhere"),
+        "requests per minute": ("10", "the site&#x27;s default"),
+        "concurrent generations": ("1", "this user&#x27;s own limit"),
+    }
+    assert 'value="' + str(Group.objects.get(name="Research").pk) + '" selected' in page

@@ -4,10 +4,10 @@ next request is refused."""
 
 import datetime
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -18,7 +18,6 @@ from django.utils.formats import date_format
 from chat.caching import Expiring
 from chat.models import (
     GroupLimits,
-    LimitFields,
     Message,
     SiteSettings,
     UsageDaily,
@@ -26,8 +25,6 @@ from chat.models import (
     UserLimits,
 )
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
-
-_T = TypeVar("_T")
 
 
 class LimitReached(Exception):
@@ -85,26 +82,44 @@ def site_settings_forget() -> None:
     _site_settings.forget()
 
 
+@dataclass(frozen=True)
+class LimitInForce:
+    """One limit a user lives under, and where it comes from (shown in the admin)."""
+
+    # The limit's own type (an int, or a Decimal for money); None: no limit.
+    value: Any
+    source: str  # "own", "group", "site" or "" (set nowhere)
+    group: str = ""  # the group's name, when a group sets it
+
+
+def _limit_in_force(
+    name: str, own: UserLimits | None, site: SiteSettings, groups: Sequence[GroupLimits]
+) -> LimitInForce:
+    """The rule, README.md's "Which limit applies": the user's own where set; else the
+    most generous of those their groups set; else the site's default."""
+    mine = getattr(own, name) if own else None
+    if mine is not None:
+        return LimitInForce(mine, "own")
+    of_groups = [(getattr(g, name), g) for g in groups if getattr(g, name) is not None]
+    if of_groups:
+        value, most = max(of_groups, key=lambda pair: pair[0])
+        return LimitInForce(value, "group", most.group.name)
+    default = getattr(site, name)
+    return LimitInForce(default, "site" if default is not None else "")
+
+
+def limits_explained(user: User) -> dict[str, LimitInForce]:
+    """Every limit the user lives under, by name, with where it comes from."""
+    own, groups = _user_limits(user.pk)[1], group_limits_of(user.pk)
+    return {f.name: _limit_in_force(f.name, own, site_settings(), groups) for f in fields(Limits)}
+
+
 def limits_effective(
     user_limits: UserLimits | None, site: SiteSettings, groups: Sequence[GroupLimits] = ()
 ) -> Limits:
-    """Each limit: the user's own where set; else the most generous of those their groups
-    set; else the site's default (None: no limit). README.md says the same."""
-
-    def pick(limit: Callable[[LimitFields], _T | None]) -> _T | None:
-        own = limit(user_limits) if user_limits else None
-        if own is not None:
-            return own
-        of_groups = [value for value in map(limit, groups) if value is not None]
-        if of_groups:
-            return max(of_groups)  # type: ignore[type-var]  # ints or Decimals: ordered
-        return limit(site)
-
+    """Each limit as _limit_in_force finds it (None: no limit)."""
     return Limits(
-        monthly_tokens=pick(lambda row: row.monthly_tokens),
-        monthly_cost=pick(lambda row: row.monthly_cost),
-        requests_per_minute=pick(lambda row: row.requests_per_minute),
-        concurrent_generations=pick(lambda row: row.concurrent_generations),
+        **{f.name: _limit_in_force(f.name, user_limits, site, groups).value for f in fields(Limits)}
     )
 
 
@@ -134,7 +149,7 @@ def group_limits_of(user_id: int) -> list[GroupLimits]:
     the site has limits."""
     if not _groups_limited.get():
         return []
-    return list(GroupLimits.objects.filter(group__user=user_id))
+    return list(GroupLimits.objects.filter(group__user=user_id).select_related("group"))
 
 
 def limits_for(user: User) -> Limits:
