@@ -334,6 +334,18 @@ class GroupLimits(LimitFields):
         blank=True,
         help_text="Model ids the group's members may choose; empty restricts nothing.",
     )
+    # The team budget: what all members together may use in a month, whatever their own
+    # limits; once it is used up, every member's send is refused until the month ends.
+    team_monthly_tokens = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Tokens all members together may use in a month."
+    )
+    team_monthly_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="What all members together may spend in a month.",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "group limits"

@@ -45,7 +45,12 @@ from chat.models import (
     UserLimits,
 )
 from chat.services.providers import provider_key_set
-from chat.services.usage.limits import limits_explained, month_start, site_settings
+from chat.services.usage.limits import (
+    limits_explained,
+    month_start,
+    site_settings,
+    team_usage_this_month,
+)
 from chat.web.authenticated import AuthenticatedHttpRequest
 
 # Beyond this many rows a changelist says "10,000+" instead of counting them all.
@@ -241,7 +246,7 @@ class GroupLimitsForm(forms.ModelForm):
 
     class Meta:
         model = GroupLimits
-        fields = UserLimitsForm.Meta.fields
+        fields = [*UserLimitsForm.Meta.fields, "team_monthly_tokens", "team_monthly_cost"]
 
 
 class GroupLimitsInline(admin.StackedInline):
@@ -264,7 +269,7 @@ class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
     """Django's groups, with the limits and models they give their members."""
 
     inlines = [GroupLimitsInline]
-    list_display = ("name", "members")
+    list_display = ("name", "members", "team_used")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         groups: QuerySet[Group] = super().get_queryset(request)
@@ -273,6 +278,21 @@ class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
     @admin.display(description="members", ordering="member_count")
     def members(self, group: Group) -> int:
         return getattr(group, "member_count", 0)
+
+    @admin.display(description="team budget used this month")
+    def team_used(self, group: Group) -> str:
+        budget = GroupLimits.objects.filter(group=group).first()
+        if budget is None or (
+            budget.team_monthly_tokens is None and budget.team_monthly_cost is None
+        ):
+            return "no team budget"
+        used = team_usage_this_month(group.pk)
+        parts = []
+        if budget.team_monthly_tokens is not None:
+            parts.append(f"{used.tokens:,} of {budget.team_monthly_tokens:,} tokens")
+        if budget.team_monthly_cost is not None:
+            parts.append(f"{used.cost:,.2f} of {budget.team_monthly_cost:,.2f}")
+        return "; ".join(parts)
 
 
 @admin.register(Invite)

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import GroupLimits, SiteSettings, UserLimits
+from chat.services.usage.ledger import Price
 from chat.services.usage.limits import LimitReached, limits_check, limits_for
 from tests.conftest import usage_spent
 
@@ -140,3 +141,38 @@ def test_the_user_s_admin_page_says_where_each_limit_comes_from(admin_client, al
         "concurrent generations": ("1", "this user&#x27;s own limit"),
     }
     assert 'value="' + str(Group.objects.get(name="Research").pk) + '" selected' in page
+
+
+def test_a_team_budget_refuses_every_member_once_the_members_used_it_together(alice, bob):
+    from chat.models import User
+
+    carol = User.objects.create_user(username="carol", password="carol-password-1")
+    group_with([alice, bob], "Research", team_monthly_tokens=1_000)
+    usage_spent(alice, prompt=300, completion=100)
+    usage_spent(bob, prompt=300, completion=200)
+    limits_check(alice)  # 900 of 1,000 used: each member may still send
+    usage_spent(bob, prompt=100, completion=0)
+
+    for member in (alice, bob):
+        with pytest.raises(LimitReached, match="Your group Research has used its 1,000 tokens"):
+            limits_check(member)
+    limits_check(carol)  # not a member: untouched by the team's budget
+
+
+def test_a_team_cost_budget_counts_money_and_refuses_unpriced_models(alice, bob):
+    group_with([alice, bob], "Research", team_monthly_cost=Decimal("2"))
+    assert limits_check(alice).cost_limited is True, "unpriced models are refused"
+    usage_spent(alice, prompt=1_000_000, completion=0, price=Price(input=Decimal("1.5")))
+    limits_check(bob)
+    usage_spent(bob, prompt=1_000_000, completion=0, price=Price(input=Decimal("0.5")))
+
+    with pytest.raises(LimitReached, match=r"budget of 2\.00"):
+        limits_check(bob)
+
+
+def test_the_groups_page_shows_the_team_budget_used_this_month(admin_client, alice):
+    group_with([alice], "Research", team_monthly_tokens=1_000)
+    usage_spent(alice, prompt=120, completion=30)
+
+    page = admin_client.get(reverse("admin:auth_group_changelist")).content.decode()
+    assert "150 of 1,000 tokens" in page

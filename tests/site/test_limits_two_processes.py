@@ -10,6 +10,7 @@ from tests.servers import (
     FakeUpstreamServer,
     site_prepared,
     site_query,
+    site_sessions,
     site_socket,
     sites_started,
     socket_next_frame,
@@ -141,3 +142,48 @@ async def test_regenerates_hold_answers_at_once_exactly_across_two_processes(
     started = [r for r in replies if r["type"] == "branch"]
     assert len(started) == 3, f"{len(started)} answers started with 3 allowed at once"
     assert {r["code"] for r in replies if r["type"] == "error"} == {"limit_reached"}
+
+
+TEAM_SPENT = """
+from django.contrib.auth.models import Group
+from chat.models import GroupLimits, User
+from chat.services.usage.ledger import UsageCounts, usage_record
+group = Group.objects.create(name="Research")
+group.user_set.add(*User.objects.all())
+GroupLimits.objects.create(group=group, team_monthly_tokens=1000)
+for user in User.objects.all():  # 600 tokens each: 1,200 together
+    usage_record(
+        user_id=user.pk, conversation_id=None, message_id=None, purpose="answer",
+        provider="default", model="chatsite-demo", status="complete",
+        counts=UsageCounts(prompt_tokens=500, completion_tokens=100),
+    )
+result = 1
+"""
+
+
+async def test_a_used_team_budget_refuses_every_member_s_sends_across_two_processes(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    env, first = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    (second,) = await asyncio.to_thread(site_sessions, env, 1)
+    await asyncio.to_thread(site_query, env, TEAM_SPENT)
+    sites = await sites_started(env)
+    ports = [port for _, port in sites]
+    try:
+        # Both members at once, on both processes: none of the twenty may start.
+        of_first, of_second = await asyncio.gather(
+            burst(ports, first), burst(list(reversed(ports)), second)
+        )
+        replies = [*of_first, *of_second]
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    assert {r["type"] for r in replies} == {"error"}
+    assert {r["code"] for r in replies} == {"limit_reached"}
+    assert all("Your group Research has used its 1,000 tokens" in r["message"] for r in replies)
+    saved = await asyncio.to_thread(
+        site_query, env, "from chat.models import Message\nresult = Message.objects.count()"
+    )
+    assert saved == 0, "nothing saved for a refused send"

@@ -217,6 +217,8 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
                 f"the limit resets on {when}.",
                 month.resets_at,
             )
+    for group in groups:
+        _team_budget_check(group)
     mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
     if limits.requests_per_minute is not None:
         since = timezone.now() - datetime.timedelta(minutes=1)
@@ -240,8 +242,47 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             )
     return Allowance(
         allowed_models=models_allowed(own, groups),
-        cost_limited=limits.monthly_cost is not None,
+        # A cost budget applies, the user's or a team's: unpriced models are refused.
+        cost_limited=limits.monthly_cost is not None
+        or any(group.team_monthly_cost is not None for group in groups),
     )
+
+
+def team_usage_this_month(group_id: int) -> MonthUsage:
+    """What the group's members (as they are now) have used together this month, from the
+    daily totals."""
+    totals = UsageDaily.objects.filter(user__groups=group_id, day__gte=month_start()).aggregate(
+        prompt=Sum("prompt_tokens"),
+        completion=Sum("completion_tokens"),
+        cost=Sum("cost"),
+        requests=Sum("requests"),
+    )
+    return MonthUsage(
+        tokens=(totals["prompt"] or 0) + (totals["completion"] or 0),
+        cost=Decimal(totals["cost"] or 0),
+        requests=totals["requests"] or 0,
+        resets_at=month_resets_at(),
+    )
+
+
+def _team_budget_check(group: GroupLimits) -> None:
+    """Raise LimitReached once the group's members together have used its team budget."""
+    if group.team_monthly_tokens is None and group.team_monthly_cost is None:
+        return
+    team = team_usage_this_month(group.group_id)
+    when = _reset_text(team.resets_at)
+    if group.team_monthly_tokens is not None and team.tokens >= group.team_monthly_tokens:
+        raise LimitReached(
+            f"Your group {group.group.name} has used its {group.team_monthly_tokens:,} "
+            f"tokens for this month; the limit resets on {when}.",
+            team.resets_at,
+        )
+    if group.team_monthly_cost is not None and team.cost >= group.team_monthly_cost:
+        raise LimitReached(
+            f"Your group {group.group.name} has used its budget of "
+            f"{group.team_monthly_cost:,.2f} for this month; the limit resets on {when}.",
+            team.resets_at,
+        )
 
 
 @functools.cache
