@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +20,7 @@ from chat.admin.reports import (
     CSV_COLUMNS,
     UsageFilter,
     usage_by_day,
+    usage_by_group,
     usage_by_model,
     usage_by_user,
     usage_models_seen,
@@ -42,6 +44,9 @@ class DashboardForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     user = forms.CharField(required=False, label="User name")
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"), required=False, empty_label="All groups"
+    )
     model = forms.ChoiceField(required=False)
     provider = forms.CharField(required=False)
 
@@ -81,6 +86,7 @@ class DashboardForm(forms.Form):
             start=start,
             end=end,
             user_id=data.get("user_id"),
+            group_id=data["group"].pk if data.get("group") else None,
             model=data.get("model") or "",
             provider=data.get("provider") or "",
         )
@@ -133,10 +139,13 @@ def usage_dashboard(request: HttpRequest) -> HttpResponseBase:
         "totals": usage_totals(f),
         "by_user": by_user,
         "by_model": usage_by_model(f),
+        "by_group": usage_by_group(f),
         "days": days,
         "token_chart": chart_bars(days, "total_tokens"),
         "cost_chart": chart_bars(days, "cost"),
         "csv_query": _with(request, format="csv"),
+        # A group's name links to the dashboard narrowed to it, the rest of the filter kept.
+        "group_query": _without(request, "group", "format"),
     }
     return TemplateResponse(request, "admin/chat/usage_dashboard.html", context)
 
@@ -146,6 +155,15 @@ def _with(request: HttpRequest, **params: str) -> str:
     for key, value in params.items():
         query[key] = value
     return query.urlencode()
+
+
+def _without(request: HttpRequest, *names: str) -> str:
+    """The query without `names`, ready for one more parameter ("…&" or "")."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    text = query.urlencode()
+    return f"{text}&" if text else ""
 
 
 def _csv(f: UsageFilter) -> StreamingHttpResponse:

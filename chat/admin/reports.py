@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet, Sum
 
 from chat.models import DailyTotals, UsageDaily, UsageDailyModel, User
@@ -28,6 +29,7 @@ class UsageFilter:
     start: datetime.date
     end: datetime.date  # inclusive
     user_id: int | None = None
+    group_id: int | None = None  # the group's members as they are now
     model: str = ""
     provider: str = ""
 
@@ -38,10 +40,12 @@ class UsageFilter:
 
 
 def _daily(f: UsageFilter, *, per_user: bool = False) -> QuerySet[Any]:
-    if per_user or f.user_id is not None:
+    if per_user or f.user_id is not None or f.group_id is not None:
         rows = UsageDaily.objects.filter(day__gte=f.start, day__lte=f.end)
         if f.user_id is not None:
             rows = rows.filter(user_id=f.user_id)
+        if f.group_id is not None:
+            rows = rows.filter(user__groups=f.group_id)
         return _of_model(rows, f)
     return _of_model(UsageDailyModel.objects.filter(day__gte=f.start, day__lte=f.end), f)
 
@@ -80,6 +84,23 @@ def usage_by_user(f: UsageFilter, limit: int = 200) -> list[dict[str, Any]]:
     return [_with_total(row | {"user__username": names.get(row["user_id"], "")}) for row in rows]
 
 
+def usage_by_group(f: UsageFilter) -> list[dict[str, Any]]:
+    """Each group's members together (as they are now; a member of two groups counts in
+    both), the heaviest first."""
+    rows = list(
+        _daily(f, per_user=True)
+        .filter(user__groups__isnull=False)
+        .values("user__groups")
+        .annotate(**_TOTALS)
+        .order_by("-cost", "-prompt_tokens", "user__groups")
+    )
+    names = dict(Group.objects.values_list("pk", "name"))
+    return [
+        _with_total(row | {"group_id": row["user__groups"], "name": names.get(row["user__groups"])})
+        for row in rows
+    ]
+
+
 def usage_by_model(f: UsageFilter) -> list[dict[str, Any]]:
     rows = (
         _daily(f)
@@ -100,21 +121,31 @@ def usage_by_day(f: UsageFilter) -> list[dict[str, Any]]:
     return [found.get(day, {**empty, "day": day}) for day in f.days]
 
 
-CSV_COLUMNS = ["day", "user", "provider", "model", *_TOTALS]
+CSV_COLUMNS = ["day", "user", "groups", "provider", "model", *_TOTALS]
 
 
 def usage_rows(f: UsageFilter) -> Iterator[list[Any]]:
     """Every daily total in the period, per user and model, for the CSV export: plain
     tuples, user names looked up once."""
     names = dict(User.objects.values_list("pk", "username"))
+    groups = _group_names_by_user()
     rows = (
         _daily(f, per_user=True)
         .order_by("day", "user_id", "provider", "model")
         .values_list("day", "user_id", "provider", "model", *_TOTALS)
     )
     for day, user_id, provider, model, *counts, cost in rows.iterator(chunk_size=5000):
-        name = names.get(user_id, "")
-        yield [day.isoformat(), *map(_cell, (name, provider, model)), *counts, f"{cost or 0:f}"]
+        cells = (names.get(user_id, ""), groups.get(user_id, ""), provider, model)
+        yield [day.isoformat(), *map(_cell, cells), *counts, f"{cost or 0:f}"]
+
+
+def _group_names_by_user() -> dict[int, str]:
+    """Each user's groups, as the CSV shows them: names joined by "; "."""
+    by_user: dict[int, list[str]] = {}
+    memberships = User.groups.through.objects.values_list("user_id", "group__name")
+    for user_id, name in memberships.order_by("group__name"):
+        by_user.setdefault(user_id, []).append(name)
+    return {user_id: "; ".join(names) for user_id, names in by_user.items()}
 
 
 def _cell(text: str) -> str:

@@ -271,6 +271,34 @@ def test_the_dashboard_exports_csv(admin_client, ledger):
     assert {r["user"] for r in rows} == {"alice", "bob"}
 
 
+def test_the_dashboard_totals_and_filters_per_group(admin_client, ledger, alice, bob):
+    research = Group.objects.create(name="Research")
+    research.user_set.add(alice)
+    everyone = Group.objects.create(name="Everyone")
+    everyone.user_set.add(alice, bob)
+    url = reverse("admin:chat_usage_dashboard")
+
+    page = admin_client.get(url, {"period": "30d"})
+    by_group = {row["name"]: row for row in page.context["by_group"]}
+    assert by_group["Research"]["total_tokens"] == 175
+    assert by_group["Everyone"]["total_tokens"] == 183
+    assert f'?period=30d&amp;group={research.pk}"' in page.content.decode()
+
+    only_research = admin_client.get(url, {"period": "30d", "group": research.pk})
+    assert only_research.context["totals"]["prompt_tokens"] == 150
+    assert [r["user__username"] for r in only_research.context["by_user"]] == ["alice"]
+
+
+def test_the_csv_carries_each_user_s_groups(admin_client, ledger, alice):
+    Group.objects.create(name="Research").user_set.add(alice)
+    Group.objects.create(name="Admins").user_set.add(alice)
+    response = admin_client.get(
+        reverse("admin:chat_usage_dashboard"), {"period": "30d", "format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {r["user"]: r["groups"] for r in rows} == {"alice": "Admins; Research", "bob": ""}
+
+
 def test_only_staff_see_the_dashboard(client, alice):
     client.force_login(alice)
     response = client.get(reverse("admin:chat_usage_dashboard"))
