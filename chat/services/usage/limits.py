@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DecimalField, Field, ForeignObjectRel, JSONField, Sum
+from django.db.models import DecimalField, Field, ForeignObjectRel, JSONField, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -168,7 +168,11 @@ def month_resets_at(now: datetime.datetime | None = None) -> datetime.datetime:
 
 def usage_this_month(user_id: int) -> MonthUsage:
     """From the daily totals: a handful of rows, whatever the size of the ledger."""
-    totals = UsageDaily.objects.filter(user_id=user_id, day__gte=month_start()).aggregate(
+    return _month_usage(UsageDaily.objects.filter(user_id=user_id))
+
+
+def _month_usage(daily: QuerySet[UsageDaily]) -> MonthUsage:
+    totals = daily.filter(day__gte=month_start()).aggregate(
         prompt=Sum("prompt_tokens"),
         completion=Sum("completion_tokens"),
         cost=Sum("cost"),
@@ -251,18 +255,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
 def team_usage_this_month(group_id: int) -> MonthUsage:
     """What the group's members (as they are now) have used together this month, from the
     daily totals."""
-    totals = UsageDaily.objects.filter(user__groups=group_id, day__gte=month_start()).aggregate(
-        prompt=Sum("prompt_tokens"),
-        completion=Sum("completion_tokens"),
-        cost=Sum("cost"),
-        requests=Sum("requests"),
-    )
-    return MonthUsage(
-        tokens=(totals["prompt"] or 0) + (totals["completion"] or 0),
-        cost=Decimal(totals["cost"] or 0),
-        requests=totals["requests"] or 0,
-        resets_at=month_resets_at(),
-    )
+    return _month_usage(UsageDaily.objects.filter(user__groups=group_id))
 
 
 def _team_budget_check(group: GroupLimits) -> None:
