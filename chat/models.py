@@ -332,7 +332,7 @@ class GroupLimits(LimitFields):
     allowed_models = models.JSONField(
         default=list,
         blank=True,
-        help_text="Model ids the group's members may choose; empty restricts nothing.",
+        help_text="Model ids the group's members may choose; empty: the group sets no list.",
     )
     # The team budget: what all members together may use in a month, whatever their own
     # limits; once it is used up, every member's send is refused until the month ends.

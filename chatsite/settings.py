@@ -150,6 +150,10 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chatsite <noreply@localhost>")
+# A forgotten password is reset by a link by email: only where an email can reach its
+# owner. In production without EMAIL_HOST the link would land in the server's log, where
+# whoever reads the log could use it: off unless asked for.
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", DEBUG or bool(EMAIL_HOST))
 # A reset link works once, and for this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
 

@@ -123,9 +123,13 @@ def _drilldown_url(user_id: int, f: UsageFilter) -> str:
 
 def usage_dashboard(request: HttpRequest) -> HttpResponseBase:
     form = DashboardForm(request.GET or {"period": DEFAULT_PERIOD})
+    # Groups and what their members used are shown to those who may see the groups.
+    groups_visible = request.user.has_perm("auth.view_group")
+    if not groups_visible:
+        del form.fields["group"]
     f = form.usage_filter()
     if request.GET.get("format") == "csv":
-        return _csv(f)
+        return _csv(f, with_groups=groups_visible)
     by_user = usage_by_user(f)
     for row in by_user:
         row["drilldown"] = _drilldown_url(row["user_id"], f)
@@ -139,7 +143,7 @@ def usage_dashboard(request: HttpRequest) -> HttpResponseBase:
         "totals": usage_totals(f),
         "by_user": by_user,
         "by_model": usage_by_model(f),
-        "by_group": usage_by_group(f),
+        "by_group": usage_by_group(f) if groups_visible else None,
         "days": days,
         "token_chart": chart_bars(days, "total_tokens"),
         "cost_chart": chart_bars(days, "cost"),
@@ -166,14 +170,14 @@ def _without(request: HttpRequest, *names: str) -> str:
     return f"{text}&" if text else ""
 
 
-def _csv(f: UsageFilter) -> StreamingHttpResponse:
+def _csv(f: UsageFilter, *, with_groups: bool) -> StreamingHttpResponse:
     """Streamed in blocks of rows, so a long range never builds the whole file in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
     def blocks() -> Iterator[str]:
         writer.writerow(CSV_COLUMNS)
-        for n, row in enumerate(usage_rows(f), 1):
+        for n, row in enumerate(usage_rows(f, with_groups=with_groups), 1):
             writer.writerow(row)
             if n % CSV_BLOCK_ROWS == 0:
                 yield _drain(buffer)

@@ -240,8 +240,9 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
 class GroupLimitsForm(forms.ModelForm):
     allowed_models = LinesField(
         required=False,
-        help_text="One model id per line; empty restricts nothing. A member without a list "
-        "of their own may choose any model one of their groups allows.",
+        help_text="One model id per line; empty: this group sets no list. A member without "
+        "a list of their own may choose any model on their groups' lists (every model "
+        "offered when none of their groups sets one).",
     )
 
     class Meta:
@@ -273,7 +274,7 @@ class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         groups: QuerySet[Group] = super().get_queryset(request)
-        return groups.annotate(member_count=Count("user"))
+        return groups.select_related("limits").annotate(member_count=Count("user"))
 
     @admin.display(description="members", ordering="member_count")
     def members(self, group: Group) -> int:
@@ -281,7 +282,7 @@ class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
 
     @admin.display(description="team budget used this month")
     def team_used(self, group: Group) -> str:
-        budget = GroupLimits.objects.filter(group=group).first()
+        budget: GroupLimits | None = getattr(group, "limits", None)
         if budget is None or (
             budget.team_monthly_tokens is None and budget.team_monthly_cost is None
         ):

@@ -94,6 +94,10 @@ def usage_by_group(f: UsageFilter) -> list[dict[str, Any]]:
         .annotate(**_TOTALS)
         .order_by("-cost", "-prompt_tokens", "user__groups")
     )
+    if f.group_id is not None:
+        # Narrowed to one group's members: the other groups' rows would hold only the part
+        # of their members who are in it too.
+        rows = [row for row in rows if row["user__groups"] == f.group_id]
     names = dict(Group.objects.values_list("pk", "name"))
     return [
         _with_total(row | {"group_id": row["user__groups"], "name": names.get(row["user__groups"])})
@@ -124,11 +128,11 @@ def usage_by_day(f: UsageFilter) -> list[dict[str, Any]]:
 CSV_COLUMNS = ["day", "user", "groups", "provider", "model", *_TOTALS]
 
 
-def usage_rows(f: UsageFilter) -> Iterator[list[Any]]:
+def usage_rows(f: UsageFilter, *, with_groups: bool = True) -> Iterator[list[Any]]:
     """Every daily total in the period, per user and model, for the CSV export: plain
-    tuples, user names looked up once."""
+    tuples, user names looked up once. Without `with_groups` the groups column is empty."""
     names = dict(User.objects.values_list("pk", "username"))
-    groups = _group_names_by_user()
+    groups = _group_names_by_user() if with_groups else {}
     rows = (
         _daily(f, per_user=True)
         .order_by("day", "user_id", "provider", "model")

@@ -9,20 +9,24 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     # Django's own views: a reset link by email (the same answer whether or not the address
     # is known), single-use and signed, and a change of password for a signed-in user.
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/",
+        views.password_reset_enabled(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
     path(
         "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        views.password_reset_enabled(auth_views.PasswordResetDoneView.as_view()),
         name="password_reset_done",
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        views.password_reset_enabled(auth_views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path(
         "password/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        views.password_reset_enabled(auth_views.PasswordResetCompleteView.as_view()),
         name="password_reset_complete",
     ),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

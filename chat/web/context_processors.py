@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from chat.models import SiteSettings
@@ -12,4 +13,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "demo_provider": default_provider().is_demo,
         # Invite-only sign-up starts from an invitation link, not from the login page.
         "signup_enabled": signup_mode() == SiteSettings.SignupMode.OPEN,
+        "password_reset_enabled": settings.PASSWORD_RESET_ENABLED,
     }

@@ -11,7 +11,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_format
@@ -389,6 +389,21 @@ def attachment_detail(request: AuthenticatedHttpRequest, attachment_id: int) -> 
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+def password_reset_enabled(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """A page of the password reset, which is a 404 while resets are off
+    (settings.PASSWORD_RESET_ENABLED): a link printed to the server's log is no reset."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not settings.PASSWORD_RESET_ENABLED:
+            raise Http404("Password resets are off on this site.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @require_http_methods(["GET", "POST"])

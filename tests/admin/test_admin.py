@@ -287,6 +287,8 @@ def test_the_dashboard_totals_and_filters_per_group(admin_client, ledger, alice,
     only_research = admin_client.get(url, {"period": "30d", "group": research.pk})
     assert only_research.context["totals"]["prompt_tokens"] == 150
     assert [r["user__username"] for r in only_research.context["by_user"]] == ["alice"]
+    # Narrowed to Research, the table does not show part of Everyone as if it were all.
+    assert [r["name"] for r in only_research.context["by_group"]] == ["Research"]
 
 
 def test_the_csv_carries_each_user_s_groups(admin_client, ledger, alice):
@@ -418,3 +420,24 @@ def test_a_staff_user_without_permissions_cannot_tell_which_ids_exist(
 def test_an_admin_still_reads_every_history(admin_client, one_of_each, model):
     name = f"admin:{model._meta.app_label}_{model._meta.model_name}_history"
     assert admin_client.get(reverse(name, args=[one_of_each[model]])).status_code == 200
+
+
+def test_staff_who_may_not_see_groups_get_no_group_figures(client, ledger, alice, bob):
+    from django.contrib.auth.models import Permission
+
+    research = Group.objects.create(name="Research")
+    research.user_set.add(alice)
+    bob.is_staff = True
+    bob.save()
+    bob.user_permissions.add(Permission.objects.get(codename="view_usage"))
+    client.force_login(bob)
+    url = reverse("admin:chat_usage_dashboard")
+
+    page = client.get(url, {"period": "30d", "group": research.pk})
+    assert page.status_code == 200
+    assert page.context["by_group"] is None
+    assert "Research" not in page.content.decode()
+    assert page.context["totals"]["prompt_tokens"] == 157, "the group filter is not applied"
+    export = client.get(url, {"period": "30d", "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert {r["groups"] for r in rows} == {""}

@@ -16,6 +16,12 @@ RESET_LINK = re.compile(r"https?://testserver(/accounts/password/reset/[^/\s]+/[
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def resets_on(settings) -> None:
+    # Off by default in production without EMAIL_HOST, as the tests' settings are.
+    settings.PASSWORD_RESET_ENABLED = True
+
+
 @pytest.fixture
 def alice_with_email(alice: User) -> User:
     alice.email = "alice@example.org"
@@ -88,6 +94,37 @@ def test_the_link_names_the_host_the_site_answers_to_never_another(
     )
     assert response.status_code == 400  # not in ALLOWED_HOSTS: no mail with its links
     assert mailoutbox == []
+
+
+def test_without_a_way_to_send_email_resets_are_off_and_not_offered(
+    client, mailoutbox, settings, alice_with_email
+):
+    settings.PASSWORD_RESET_ENABLED = False
+    assert reverse("password_reset") not in client.get(reverse("login")).content.decode()
+    refused = client.post(reverse("password_reset"), {"email": "alice@example.org"})
+    assert refused.status_code == 404
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "enabled"),
+    [({}, False), ({"EMAIL_HOST": "smtp.example.org"}, True), ({"DEBUG": "1"}, True)],
+)
+def test_resets_are_on_only_where_an_email_can_reach_its_owner(environment, enabled):
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(settings.PASSWORD_RESET_ENABLED)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatsite.settings", "EMAIL_HOST": ""}
+    env.update(environment)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == str(enabled)
 
 
 def test_a_signed_in_user_changes_their_password_and_stays_signed_in(alice):
