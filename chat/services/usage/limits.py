@@ -207,22 +207,20 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
     groups = group_limits_of(user.pk)
     limits = limits_effective(own, site_settings(), groups)
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
-        month = usage_this_month(user.pk)
-        when = _reset_text(month.resets_at)
-        if limits.monthly_tokens is not None and month.tokens >= limits.monthly_tokens:
-            raise LimitReached(
-                f"You have used your {limits.monthly_tokens:,} tokens for this month; "
-                f"the limit resets on {when}.",
-                month.resets_at,
-            )
-        if limits.monthly_cost is not None and month.cost >= limits.monthly_cost:
-            raise LimitReached(
-                f"You have used your budget of {limits.monthly_cost:,.2f} for this month; "
-                f"the limit resets on {when}.",
-                month.resets_at,
-            )
+        _month_budget_check(
+            usage_this_month(user.pk),
+            tokens=limits.monthly_tokens,
+            cost=limits.monthly_cost,
+            spent="You have used your",
+        )
     for group in groups:
-        _team_budget_check(group)
+        if group.team_monthly_tokens is not None or group.team_monthly_cost is not None:
+            _month_budget_check(
+                team_usage_this_month(group.group_id),
+                tokens=group.team_monthly_tokens,
+                cost=group.team_monthly_cost,
+                spent=f"Your group {group.group.name} has used its",
+            )
     mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
     if limits.requests_per_minute is not None:
         since = timezone.now() - datetime.timedelta(minutes=1)
@@ -258,23 +256,21 @@ def team_usage_this_month(group_id: int) -> MonthUsage:
     return _month_usage(UsageDaily.objects.filter(user__groups=group_id))
 
 
-def _team_budget_check(group: GroupLimits) -> None:
-    """Raise LimitReached once the group's members together have used its team budget."""
-    if group.team_monthly_tokens is None and group.team_monthly_cost is None:
-        return
-    team = team_usage_this_month(group.group_id)
-    when = _reset_text(team.resets_at)
-    if group.team_monthly_tokens is not None and team.tokens >= group.team_monthly_tokens:
+def _month_budget_check(
+    month: MonthUsage, *, tokens: int | None, cost: Decimal | None, spent: str
+) -> None:
+    """Raise LimitReached once `month`'s usage has reached a monthly budget (a user's, or
+    a team's); `spent` begins the sentence that says whose."""
+    when = _reset_text(month.resets_at)
+    if tokens is not None and month.tokens >= tokens:
         raise LimitReached(
-            f"Your group {group.group.name} has used its {group.team_monthly_tokens:,} "
-            f"tokens for this month; the limit resets on {when}.",
-            team.resets_at,
+            f"{spent} {tokens:,} tokens for this month; the limit resets on {when}.",
+            month.resets_at,
         )
-    if group.team_monthly_cost is not None and team.cost >= group.team_monthly_cost:
+    if cost is not None and month.cost >= cost:
         raise LimitReached(
-            f"Your group {group.group.name} has used its budget of "
-            f"{group.team_monthly_cost:,.2f} for this month; the limit resets on {when}.",
-            team.resets_at,
+            f"{spent} budget of {cost:,.2f} for this month; the limit resets on {when}.",
+            month.resets_at,
         )
 
 
