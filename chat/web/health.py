@@ -5,10 +5,11 @@ import logging
 import uuid
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
+
+from chat.realtime.groups import channel_layer
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 3.0
@@ -20,9 +21,7 @@ def database_check() -> None:
 
 
 async def channel_layer_check() -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        raise RuntimeError("no channel layer is configured")
+    layer = channel_layer()
     # A plain channel: on Redis, a process-specific one is read by the one blocking pop
     # this process's consumers share, and would wait behind an idle socket's.
     channel = f"health.{uuid.uuid4().hex}"
