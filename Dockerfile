@@ -12,7 +12,7 @@ RUN /venv/bin/pip install --require-hashes --no-deps -r /tmp/requirements.lock
 FROM node:20-slim AS browser-libraries
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM python:3.11-slim
 # The image is meant to sit behind a TLS-terminating proxy: publish its port to that only.

@@ -354,6 +354,87 @@ class GroupLimits(LimitFields):
         return f"Limits of the group {self.group}"
 
 
+class IdentityProvider(models.Model):
+    """An OpenID Connect provider people sign in with, added in the admin (more may come
+    from the environment: SSO_PROVIDERS). The client secret is stored encrypted and never
+    shown again."""
+
+    slug = models.SlugField(
+        max_length=50,
+        unique=True,
+        help_text=(
+            "Short name in the sign-in address (/accounts/oidc/<slug>/login/callback/, the "
+            "redirect URI to register at the provider). Changing it later unlinks every "
+            "account signed in through it."
+        ),
+    )
+    name = models.CharField(max_length=100, help_text="The login button says: Sign in with …")
+    issuer = models.URLField(
+        max_length=500,
+        help_text="The issuer URL; its /.well-known/openid-configuration is read.",
+    )
+    client_id = models.CharField(max_length=500)
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    client_secret_hint = models.CharField(max_length=20, blank=True, editable=False)
+    scopes = models.CharField(
+        max_length=500,
+        default="openid email profile",
+        help_text="Space-separated; add the one that brings the groups claim if needed.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "identity provider"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimRule(models.Model):
+    """One row of the table that turns a provider's claims into chatsite groups and staff:
+    whoever signs in with `value` in the claim `claim` is put in `group` (and made staff,
+    if ticked). Applied at every sign-in, so the provider stays the source of truth."""
+
+    provider = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="The provider's short name (its slug), or blank for every provider.",
+    )
+    claim = models.CharField(
+        max_length=100,
+        default="groups",
+        help_text="The ID token's claim, for example groups or roles.",
+    )
+    value = models.CharField(max_length=500, help_text="One value of the claim, exactly.")
+    group = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="claim_rules",
+    )
+    makes_staff = models.BooleanField(
+        default=False,
+        help_text="Staff may open the admin (with the permissions of their groups).",
+    )
+
+    class Meta:
+        ordering = ["provider", "claim", "value"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(group__isnull=False) | models.Q(makes_staff=True),
+                name="claim_rule_does_something",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "claim", "value", "group"], name="claim_rule_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} = {self.value}"
+
+
 def _invite_code() -> str:
     return secrets.token_urlsafe(24)
 

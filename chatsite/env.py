@@ -55,3 +55,30 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def sso_app_from_env(name: str) -> dict[str, object]:
+    """One OpenID Connect provider named in SSO_PROVIDERS, as django-allauth's settings
+    describe an app: SSO_<NAME>_ISSUER, _CLIENT_ID and _CLIENT_SECRET are required."""
+    slug = name.strip().lower()
+    if not slug or not all(c.isalnum() or c in "-_" for c in slug):
+        raise ImproperlyConfigured(f"SSO_PROVIDERS: {name!r} is not a short name (a-z, 0-9, -)")
+    prefix = f"SSO_{slug.upper().replace('-', '_')}_"
+    missing = [
+        prefix + key
+        for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")
+        if not os.environ.get(prefix + key)
+    ]
+    if missing:
+        raise ImproperlyConfigured(f"SSO provider {slug!r} needs {', '.join(missing)}")
+    return {
+        "provider_id": slug,
+        "name": env_str(prefix + "LABEL", slug),
+        "client_id": os.environ[prefix + "CLIENT_ID"],
+        "secret": os.environ[prefix + "CLIENT_SECRET"],
+        "settings": {
+            "server_url": os.environ[prefix + "ISSUER"].rstrip("/"),
+            # Space- or comma-separated, as providers write them.
+            "scope": env_str(prefix + "SCOPES", "openid email profile").replace(",", " ").split(),
+        },
+    }

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from chatsite.env import env_bool, env_float, env_int, env_list, env_str
+from chatsite.env import env_bool, env_float, env_int, env_list, env_str, sso_app_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    # Single sign-on with OpenID Connect: django-allauth does the protocol (chat/sso/).
+    # Before chat, whose admin replaces some of allauth's admin pages.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "chat",
 ]
 
@@ -46,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chat.web.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -153,9 +160,44 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "chatsite <noreply@localhost>
 # A forgotten password is reset by a link by email: only where an email can reach its
 # owner. In production without EMAIL_HOST the link would land in the server's log, where
 # whoever reads the log could use it: off unless asked for.
-PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", DEBUG or bool(EMAIL_HOST))
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", DEBUG or bool(EMAIL_HOST)) and (
+    not env_bool("SSO_ONLY", False)
+)
 # A reset link works once, and for this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
+
+# Single sign-on: OpenID Connect providers from the environment (and more in the admin).
+# SSO_PROVIDERS names them; each has SSO_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET and
+# optionally _LABEL (the login button's text) and _SCOPES.
+SSO_PROVIDERS = env_list("SSO_PROVIDERS")
+SSO_ONLY = env_bool("SSO_ONLY", False)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # chatsite's subclass adds what allauth's code flow leaves out: the ID token's
+        # signature is always checked, and a nonce is sent and checked.
+        "provider_class": "chat.sso.provider.SsoProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [sso_app_from_env(name) for name in SSO_PROVIDERS],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "chat.sso.adapters.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "chat.sso.adapters.AccountAdapter"
+# A provider's verified email signs in (and links) the local account with that address;
+# an unverified one never does (chat/sso/adapters.py refuses the sign-in instead).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens are not kept: nothing uses them
+SOCIALACCOUNT_ONLY = SSO_ONLY
+SOCIALACCOUNT_LOGIN_ON_GET = False  # a sign-in starts with a POST (CSRF-protected)
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the provider says whether an email is verified
+ACCOUNT_UNIQUE_EMAIL = True
+# SSO only: a password signs in the break-glass superuser only.
+AUTHENTICATION_BACKENDS = [
+    "chat.sso.backends.SuperuserPasswordBackend"
+    if SSO_ONLY
+    else "django.contrib.auth.backends.ModelBackend"
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:home"

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("chat.web.account_urls")),
+    path("accounts/", include("chat.sso.urls")),
     path("", include("chat.web.urls")),
 ]
 

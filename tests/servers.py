@@ -48,11 +48,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def start_site(
-    env: dict[str, str], app: str = "chatsite.asgi:application", **popen: Any
+    env: dict[str, str],
+    app: str = "chatsite.asgi:application",
+    *,
+    port: int | None = None,
+    **popen: Any,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """chatsite (or another ASGI `app`) served as in production, daphne on uvloop, on a
-    free port."""
-    port = free_port()
+    """chatsite (or another ASGI `app`) served as in production, daphne on uvloop, on
+    `port` (a free one if not given)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -358,3 +362,45 @@ class ScriptedUpstream:
             await writer.drain()
         finally:
             writer.close()
+
+
+class OidcProvider:
+    """A real OpenID Connect provider on loopback (tests/oidc/provider.mjs: node's
+    `oidc-provider`, installed by `npm ci` from package-lock.json) with the given clients
+    and users; `issuer` is its discovery base. `users_set` changes the users' claims for
+    their next sign-in."""
+
+    def __init__(
+        self,
+        *,
+        clients: list[dict[str, Any]],
+        users: dict[str, dict[str, Any]],
+        directory: Path,
+        id_token_ttl: int = 3600,
+        tamper: str = "",
+    ) -> None:
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.users_file = directory / f"oidc-users-{self.port}.json"
+        self.users_set(users)
+        env = {
+            **os.environ,
+            "OIDC_PORT": str(self.port),
+            "OIDC_CLIENTS": json.dumps(clients),
+            "OIDC_USERS_FILE": str(self.users_file),
+            "OIDC_ID_TOKEN_TTL": str(id_token_ttl),
+            "OIDC_TAMPER": tamper,
+        }
+        self.process = subprocess.Popen(
+            ["node", str(ROOT / "tests" / "oidc" / "provider.mjs")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.process)
+
+    def users_set(self, users: dict[str, dict[str, Any]]) -> None:
+        self.users_file.write_text(json.dumps(users))
+
+    def stop(self) -> None:
+        stop(self.process)

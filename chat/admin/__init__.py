@@ -1,4 +1,8 @@
-"""The admin: every model's pages (registrations.py) and the usage dashboard
-(dashboard.py), whose figures come from the daily totals (reports.py)."""
+"""The admin: every model's pages (registrations.py; single sign-on's in sso.py) and the
+usage dashboard (dashboard.py), whose figures come from the daily totals (reports.py)."""
 
-from chat.admin import registrations  # noqa: F401 - registers the models with the admin site
+# Importing registers the models with the admin site.
+from chat.admin import (
+    registrations,  # noqa: F401
+    sso,  # noqa: F401
+)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -27,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from chat.admin.dashboard import usage_dashboard
 from chat.admin.periods import PERIODS, midnight
@@ -178,10 +180,11 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     inlines = [UserLimitsInline]
-    readonly_fields = ("limits_in_force",)
+    readonly_fields = ("limits_in_force", "sso_identities")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         ("Limits in force", {"fields": ("limits_in_force",)}),
+        ("Single sign-on", {"fields": ("sso_identities",)}),
     )
     actions = ["activate", "deactivate"]
     paginator = CappedCountPaginator
@@ -213,6 +216,19 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
             for name, limit in limits_explained(user).items()
         ]
         return format_html("<table>{}</table>", format_html_join("", "{}", ((r,) for r in rows)))
+
+    @admin.display(description="identities at providers")
+    def sso_identities(self, user: User) -> str:
+        """(provider, subject): who the user is at each provider they sign in with
+        (unlinked on the Social accounts pages)."""
+        accounts = SocialAccount.objects.filter(user=user.pk).order_by("provider")
+        if not accounts:
+            return "None: signs in with a password."
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · subject {} · last sign-in {}",
+            ((a.provider, a.uid, a.last_login) for a in accounts),
+        )
 
     @admin.display(description="requests this month", ordering="requests_month")
     def month_requests(self, user: "UserWithMonth") -> int:

@@ -1,5 +1,6 @@
 """Sign-up under the site's mode: open, invite-only (single-use links) or closed."""
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.forms import ModelForm
@@ -18,6 +19,9 @@ class InviteInvalid(Exception):
 
 
 def signup_mode() -> str:
+    # An SSO-only site makes accounts from its providers' sign-ins, never from a form.
+    if settings.SSO_ONLY:
+        return SiteSettings.SignupMode.CLOSED
     return site_settings().signup_mode
 
 

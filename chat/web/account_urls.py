@@ -4,7 +4,7 @@ from django.urls import path
 from chat.web import views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     # Django's own views: a reset link by email (the same answer whether or not the address

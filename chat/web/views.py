@@ -8,6 +8,7 @@ from typing import Any, ParamSpec, TypeVar
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ObjectDoesNotExist
@@ -62,6 +63,7 @@ from chat.services.conversations.parameters import (
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.providers import model_choices, providers_enabled, user_allowed_models
 from chat.services.usage.limits import UsageSummary, usage_summary
+from chat.sso.selectors import sign_in_buttons
 from chat.upstream.provider import Provider
 from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.forms import SignupForm
@@ -176,7 +178,15 @@ def usage_line(summary: UsageSummary) -> str:
             f"; budget {floatformat(summary.cost_left, 2)} of {floatformat(summary.cost_limit, 2)}"
             " left"
         )
-    if summary.token_limit is not None or summary.cost_limit is not None:
+    for team in summary.teams:
+        # A team budget can run out before the user's own: they are told of it too.
+        left = []
+        if team.token_limit is not None:
+            left.append(f"{intcomma(team.tokens_left)} of {intcomma(team.token_limit)} tokens")
+        if team.cost_limit is not None:
+            left.append(f"{floatformat(team.cost_left, 2)} of {floatformat(team.cost_limit, 2)}")
+        line += f"; team {team.group}: {' and '.join(left)} left"
+    if summary.token_limit is not None or summary.cost_limit is not None or summary.teams:
         line += f" (resets {date_format(summary.resets_at, 'j M')})"
     return f"{line}."
 
@@ -406,6 +416,19 @@ def password_reset_enabled(
     return wrapped
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login, with a button per single sign-on provider; on an SSO-only site the
+    password form is for the break-glass superuser only."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sign_in_buttons"] = sign_in_buttons(self.request)
+        context["sso_only"] = settings.SSO_ONLY
+        return context
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -423,6 +446,6 @@ def signup(request: HttpRequest) -> HttpResponse:
             user = account_create(form=form, invite_code=invite)
         except (SignupClosed, InviteInvalid):
             return render(request, "registration/signup_invite_needed.html", status=403)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return redirect("chat:home")
     return render(request, "registration/signup.html", {"form": form, "invite": invite})

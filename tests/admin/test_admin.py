@@ -8,7 +8,9 @@ from django.urls import reverse
 
 from chat.crypto import secret_decrypt
 from chat.models import (
+    ClaimRule,
     Conversation,
+    IdentityProvider,
     Invite,
     Message,
     ModelPrice,
@@ -169,6 +171,43 @@ def test_a_provider_key_is_stored_encrypted_and_never_shown(admin_client):
         page = admin_client.get(url).content.decode()
         assert key not in page
         assert "…4321" in page
+
+
+def test_an_identity_provider_s_secret_is_stored_encrypted_and_never_shown(admin_client):
+    secret = "idp-admin-entered-secret-8765"
+    fields = {
+        "name": "Corp",
+        "slug": "corp",
+        "issuer": "https://idp.example.org",
+        "client_id": "chatsite",
+        "scopes": "openid email profile groups",
+        "enabled": "on",
+    }
+    response = admin_client.post(
+        reverse("admin:chat_identityprovider_add"), {**fields, "client_secret": secret}
+    )
+    assert response.status_code == 302
+    row = IdentityProvider.objects.get(slug="corp")
+    assert secret not in row.client_secret_encrypted
+    assert secret_decrypt(row.client_secret_encrypted) == secret
+    change = reverse("admin:chat_identityprovider_change", args=[row.pk])
+    for url in [reverse("admin:chat_identityprovider_changelist"), change]:
+        page = admin_client.get(url).content.decode()
+        assert secret not in page
+        assert "…8765" in page
+    # Saved again without a secret: the stored one stays.
+    assert admin_client.post(change, {**fields, "name": "Corp SSO"}).status_code == 302
+    row.refresh_from_db()
+    assert secret_decrypt(row.client_secret_encrypted) == secret
+
+
+def test_the_user_s_page_shows_their_single_sign_on_identities(admin_client, alice):
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.create(user=alice, provider="corp", uid="alice-at-corp")
+    page = admin_client.get(reverse("admin:chat_user_change", args=[alice.pk]))
+    assert page.status_code == 200
+    assert "alice-at-corp" in page.content.decode()
 
 
 def test_saving_a_provider_without_a_new_key_keeps_the_old_one(admin_client):
@@ -364,7 +403,7 @@ def test_the_csv_keeps_formulas_as_text(admin_client, bob):
 
 @pytest.fixture
 def one_of_each(alice) -> dict[type, int]:
-    """One row of every model chat/admin/registrations.py registers: model -> its id."""
+    """One row of every model chat/admin/ registers: model -> its id."""
     conversation = Conversation.objects.create(user=alice)
     return {
         User: alice.pk,
@@ -376,6 +415,10 @@ def one_of_each(alice) -> dict[type, int]:
         Message: Message.objects.create(conversation=conversation, role="user").pk,
         Usage: usage_spent(alice, prompt=1, completion=1).pk,
         Group: Group.objects.create(name="Research").pk,
+        IdentityProvider: IdentityProvider.objects.create(
+            slug="corp", name="Corp", issuer="https://idp.example.org", client_id="c"
+        ).pk,
+        ClaimRule: ClaimRule.objects.create(value="research", makes_staff=True).pk,
     }
 
 
@@ -389,6 +432,8 @@ HISTORY_MODELS = [
     Message,
     Usage,
     Group,
+    IdentityProvider,
+    ClaimRule,
 ]
 
 
@@ -398,7 +443,7 @@ def test_the_history_tests_cover_every_model_registered_in_chat_admin():
     registered = {
         m
         for m, a in admin.site._registry.items()
-        if type(a).__module__ == "chat.admin.registrations"
+        if type(a).__module__ in {"chat.admin.registrations", "chat.admin.sso"}
     }
     assert registered == set(HISTORY_MODELS)
 

@@ -176,3 +176,16 @@ def test_the_groups_page_shows_the_team_budget_used_this_month(admin_client, ali
 
     page = admin_client.get(reverse("admin:auth_group_changelist")).content.decode()
     assert "150 of 1,000 tokens" in page
+
+
+def test_a_member_s_usage_line_says_what_is_left_of_the_team_budget(alice, bob):
+    group_with([alice, bob], team_monthly_tokens=1_000)
+    usage_spent(alice, prompt=300, completion=100)
+    usage_spent(bob, prompt=100, completion=100)
+    client = Client()
+    client.force_login(alice)
+
+    usage = client.get(reverse("chat:usage")).json()
+
+    assert usage["teams"] == [{"group": "Research", "tokens_left": 400, "cost_left": None}]
+    assert "team Research: 400 of 1,000 tokens left" in usage["line"]

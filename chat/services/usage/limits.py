@@ -214,7 +214,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             spent="You have used your",
         )
     for group in groups:
-        if group.team_monthly_tokens is not None or group.team_monthly_cost is not None:
+        if _has_team_budget(group):
             _month_budget_check(
                 team_usage_this_month(group.group_id),
                 tokens=group.team_monthly_tokens,
@@ -342,8 +342,27 @@ def _from_db(field: Field, value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class TeamSummary:
+    """What a user sees of a team budget of one of their groups."""
+
+    group: str
+    tokens: int
+    cost: Decimal
+    token_limit: int | None
+    cost_limit: Decimal | None
+
+    @property
+    def tokens_left(self) -> int | None:
+        return None if self.token_limit is None else max(self.token_limit - self.tokens, 0)
+
+    @property
+    def cost_left(self) -> Decimal | None:
+        return None if self.cost_limit is None else max(self.cost_limit - self.cost, Decimal(0))
+
+
+@dataclass(frozen=True)
 class UsageSummary:
-    """What a user sees of their own usage."""
+    """What a user sees of their own usage, and of their groups' team budgets."""
 
     tokens: int
     cost: Decimal
@@ -351,6 +370,7 @@ class UsageSummary:
     resets_at: datetime.datetime
     token_limit: int | None
     cost_limit: Decimal | None
+    teams: tuple[TeamSummary, ...] = ()
 
     @property
     def tokens_left(self) -> int | None:
@@ -370,6 +390,14 @@ class UsageSummary:
             "tokens_left": self.tokens_left,
             "cost_limit": None if self.cost_limit is None else str(self.cost_limit),
             "cost_left": None if self.cost_left is None else str(self.cost_left),
+            "teams": [
+                {
+                    "group": team.group,
+                    "tokens_left": team.tokens_left,
+                    "cost_left": None if team.cost_left is None else str(team.cost_left),
+                }
+                for team in self.teams
+            ],
         }
 
 
@@ -383,4 +411,22 @@ def usage_summary(user: User) -> UsageSummary:
         resets_at=month.resets_at,
         token_limit=limits.monthly_tokens,
         cost_limit=limits.monthly_cost,
+        teams=tuple(
+            _team_summary(group) for group in group_limits_of(user.pk) if _has_team_budget(group)
+        ),
+    )
+
+
+def _has_team_budget(group: GroupLimits) -> bool:
+    return group.team_monthly_tokens is not None or group.team_monthly_cost is not None
+
+
+def _team_summary(group: GroupLimits) -> TeamSummary:
+    month = team_usage_this_month(group.group_id)
+    return TeamSummary(
+        group=group.group.name,
+        tokens=month.tokens,
+        cost=month.cost,
+        token_limit=group.team_monthly_tokens,
+        cost_limit=group.team_monthly_cost,
     )
