@@ -371,7 +371,10 @@ class IdentityProvider(models.Model):
     name = models.CharField(max_length=100, help_text="The login button says: Sign in with …")
     issuer = models.URLField(
         max_length=500,
-        help_text="The issuer URL; its /.well-known/openid-configuration is read.",
+        help_text=(
+            "The issuer URL; its /.well-known/openid-configuration is read. For another "
+            "issuer, add another provider: accounts stay linked to this one's subjects."
+        ),
     )
     client_id = models.CharField(max_length=500)
     client_secret_encrypted = models.TextField(blank=True, editable=False)

@@ -63,6 +63,8 @@ def sso_app_from_env(name: str) -> dict[str, object]:
     slug = name.strip().lower()
     if not slug or not all(c.isalnum() or c in "-_" for c in slug):
         raise ImproperlyConfigured(f"SSO_PROVIDERS: {name!r} is not a short name (a-z, 0-9, -)")
+    if slug == "openid_connect":  # the protocol's name in django-allauth
+        raise ImproperlyConfigured("SSO_PROVIDERS: openid_connect is taken; choose another name")
     prefix = f"SSO_{slug.upper().replace('-', '_')}_"
     missing = [
         prefix + key

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from chat.admin.registrations import PermissionBeforeLookup
 from chat.models import ClaimRule, IdentityProvider
-from chat.sso.providers import identity_provider_secret_set
+from chat.sso.providers import OIDC, identity_provider_secret_set
 
 # chatsite keeps providers in IdentityProvider, with the secret encrypted: allauth's own
 # provider table would show secrets in clear, and tokens are not stored.
@@ -30,6 +30,12 @@ class IdentityProviderForm(forms.ModelForm):
     class Meta:
         model = IdentityProvider
         fields = ["name", "slug", "issuer", "client_id", "scopes", "enabled"]
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"]
+        if slug == OIDC:
+            raise forms.ValidationError(f"{OIDC} is the protocol's name; choose another.")
+        return slug
 
     def save(self, commit: bool = True) -> IdentityProvider:
         row: IdentityProvider = super().save(commit=False)

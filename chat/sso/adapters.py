@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from chat.crypto import SecretUnreadable
 from chat.models import IdentityProvider, User
 from chat.sso.providers import OIDC, social_app_of
 
@@ -35,7 +36,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if client_id:
             rows = rows.filter(client_id=client_id)
         known = {app.provider_id for app in apps}
-        return apps + [social_app_of(row) for row in rows if row.slug not in known]
+        for row in rows:
+            if row.slug in known:
+                continue
+            try:
+                apps.append(social_app_of(row))
+            except SecretUnreadable:
+                # Encrypted with a key the site no longer has: that provider is left out
+                # until its secret is entered again; the others (and passwords) still work.
+                logger.error("SSO provider %s: its client secret cannot be decrypted", row.slug)
+        return apps
 
     def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[AbstractUser, str] | None:
         """The local account a first sign-in continues: only by an email the provider says

@@ -4,6 +4,8 @@ it): allauth's own, plus a nonce in every authorization request."""
 import secrets
 from typing import Any
 
+from allauth.account.utils import get_next_redirect_url
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from django.http import HttpRequest, HttpResponse
 
@@ -12,6 +14,17 @@ from chat.sso.verification import NONCE_STATE_KEY, SsoOAuth2Adapter
 
 class SsoProvider(OpenIDConnectProvider):
     oauth2_adapter_class = SsoOAuth2Adapter
+
+    def get_redirect_from_request_kwargs(self, request: HttpRequest) -> dict[str, Any]:
+        """Only where to go afterwards comes from the request (allauth checks that it is
+        this site). The rest is the site's: always a sign-in (allauth's "connect"
+        process leads to pages chatsite does not have), with the scopes and parameters
+        the provider is configured with, never ones a request adds."""
+        kwargs: dict[str, Any] = {"process": AuthProcess.LOGIN}
+        next_url = get_next_redirect_url(request)
+        if next_url:
+            kwargs["next_url"] = next_url
+        return kwargs
 
     def redirect(
         self,

@@ -35,14 +35,19 @@ class SsoOAuth2Adapter(OpenIDConnectOAuth2Adapter):
         return login
 
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict[str, Any]:
-        claims: dict[str, Any] = jwtkit.verify_and_decode(
-            credential=id_token,
-            keys_url=self.openid_config["jwks_uri"],
-            issuer=self.openid_config["issuer"],
-            audience=app.client_id,
-            lookup_kid=jwtkit.lookup_kid_jwk,
-            verify_signature=True,
-        )
+        try:
+            claims: dict[str, Any] = jwtkit.verify_and_decode(
+                credential=id_token,
+                keys_url=self.openid_config["jwks_uri"],
+                issuer=self.openid_config["issuer"],
+                audience=app.client_id,
+                lookup_kid=jwtkit.lookup_kid_jwk,
+                verify_signature=True,
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            # A token or key set allauth's checks do not expect (no kid, an algorithm
+            # the key cannot do): refused like any token that fails a check.
+            raise OAuth2Error("The ID token could not be checked.") from error
         nonce = claims.get("nonce")
         if not (
             self.expected_nonce

@@ -49,21 +49,25 @@ class Site:
 
 
 @contextlib.contextmanager
-def site_serving(fake: FakeUpstreamServer, storage: dict[str, str]) -> Iterator[Site]:
+def site_serving(
+    fake: FakeUpstreamServer, storage: dict[str, str], *, port: int | None = None, **extra: str
+) -> Iterator[Site]:
     """A migrated site on `storage` (site_storage's keys), with the admin alice, talking to
-    the fake upstream, served by one process until the block ends."""
+    the fake upstream, served by one process (on `port`, if given; with `extra` in its
+    environment) until the block ends."""
     env = site_env(
         **storage,
         LLM_BASE_URL=fake.base_url,
         LLM_API_KEY=FAKE_API_KEY,
         LLM_MODEL="chatsite-demo",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        **extra,
     )
     site_manage(env, "migrate", "--noinput", "--verbosity", "0")
     site_manage(
         env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
     )
-    process, port = start_site(env)
+    process, port = start_site(env, port=port)
     try:
         yield Site(url=f"http://127.0.0.1:{port}", env=env)
     finally:

@@ -13,18 +13,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, site_serving
 from tests.servers import (
-    FAKE_API_KEY,
     FakeUpstreamServer,
     OidcProvider,
     free_port,
-    site_env,
-    site_manage,
     site_query,
     site_storage,
-    start_site,
-    stop,
 )
 
 pytestmark = pytest.mark.browser
@@ -95,25 +90,11 @@ result = 1
 def _site(
     fake: FakeUpstreamServer, workdir: Path, port: int, **extra: str
 ) -> Iterator[dict[str, str]]:
+    """A site with the admin alice, the local accounts bob and carol, and the claim rules."""
     workdir.mkdir()
-    env = site_env(
-        **site_storage(workdir),
-        LLM_BASE_URL=fake.base_url,
-        LLM_API_KEY=FAKE_API_KEY,
-        LLM_MODEL="chatsite-demo",
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
-        **extra,
-    )
-    site_manage(env, "migrate", "--noinput", "--verbosity", "0")
-    site_manage(
-        env, "createsuperuser", "--noinput", "--username", "alice", "--email", "a@example.org"
-    )
-    site_query(env, SEED)
-    process, _ = start_site(env, port=port)
-    try:
-        yield env
-    finally:
-        stop(process)
+    with site_serving(fake, site_storage(workdir), port=port, **extra) as site:
+        site_query(site.env, SEED)
+        yield site.env
 
 
 @pytest.fixture(scope="module")

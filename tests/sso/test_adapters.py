@@ -94,3 +94,19 @@ def test_a_provider_made_in_the_admin_gets_a_button_and_its_secret_decrypted(rf,
     assert app.secret == "the-client-secret-1234"
     assert app.settings["server_url"] == "https://login.example.org"
     assert "the-client-secret" not in row.client_secret_encrypted
+
+
+def test_a_provider_whose_secret_cannot_be_decrypted_is_left_out_not_the_page(client, caplog):
+    IdentityProvider.objects.create(
+        slug="stale",
+        name="Stale",
+        issuer="https://idp.example.org",
+        client_id="c",
+        client_secret_encrypted="gAAAAA-encrypted-with-a-key-since-removed",
+    )
+
+    page = client.get("/accounts/login/")
+
+    assert page.status_code == 200
+    assert b"Sign in with Stale" not in page.content
+    assert "stale" in caplog.text

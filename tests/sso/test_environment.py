@@ -35,3 +35,8 @@ def test_a_provider_without_its_secret_is_refused_by_name(monkeypatch):
 def test_a_name_that_cannot_be_an_address_is_refused():
     with pytest.raises(ImproperlyConfigured, match="short name"):
         sso_app_from_env("a/b")
+
+
+def test_the_protocol_s_name_is_refused_as_a_provider_s():
+    with pytest.raises(ImproperlyConfigured, match="openid_connect is taken"):
+        sso_app_from_env("openid_connect")

@@ -72,8 +72,55 @@ def test_a_sign_in_goes_to_the_provider_with_state_nonce_and_pkce(
 
 def test_a_sign_in_cannot_start_with_a_get(client: Client):
     response = client.get("/accounts/oidc/corp/login/")
-    assert "provider" not in response.headers.get("Location", "")
-    assert response.status_code != 302
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/login/"
+
+
+def test_a_request_cannot_choose_the_process_scopes_or_parameters(client: Client):
+    response = client.post(
+        "/accounts/oidc/corp/login/?process=connect&scope=admin&auth_params=redirect_uri%3Dx",
+        {"process": "connect", "next": "/c/1/"},
+    )
+
+    url = html.unescape(re.search(r'content="0;url=([^"]+)"', response.content.decode())[1])
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["redirect_uri"] == "http://testserver/accounts/oidc/corp/login/callback/"
+    assert set(query["scope"].split()) == {"openid", "profile", "email"}
+    ((state, _, _),) = [client.session["socialaccount_states"][query["state"]]]
+    assert state["process"] == "login"
+    assert state["next"] == "/c/1/"
+
+
+def test_a_next_address_on_another_site_is_dropped(client: Client):
+    response = client.post("/accounts/oidc/corp/login/", {"next": "https://evil.example/"})
+    url = html.unescape(re.search(r'content="0;url=([^"]+)"', response.content.decode())[1])
+    state_id = parse_qs(urlsplit(url).query)["state"][0]
+    assert "next" not in client.session["socialaccount_states"][state_id][0]
+
+
+def test_the_protocol_s_name_is_not_a_provider(client: Client, settings):
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        *apps,
+        {**apps[0], "provider_id": "second", "name": "Second"},
+    ]
+    assert client.post("/accounts/oidc/openid_connect/login/").status_code == 404
+    assert client.get("/accounts/oidc/openid_connect/login/callback/").status_code == 404
+
+
+def test_a_provider_that_cannot_be_reached_gets_an_error_page_not_a_500(client: Client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        {
+            "provider_id": "down",
+            "name": "Down",
+            "client_id": "c",
+            "secret": "s",
+            "settings": {"server_url": "http://127.0.0.1:9"},
+        }
+    ]
+    response = client.post("/accounts/oidc/down/login/")
+    assert response.status_code == 502
+    assert b"Sign-in failed" in response.content
 
 
 def test_a_callback_no_sign_in_of_this_session_waits_for_is_refused(client: Client):

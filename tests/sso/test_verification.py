@@ -53,3 +53,13 @@ def test_a_nonce_that_is_not_this_sign_in_s_is_refused(adapter, monkeypatch, sen
     adapter.expected_nonce = expected
     with pytest.raises(OAuth2Error, match="nonce"):
         adapter._decode_id_token(App(), "token")
+
+
+def test_a_token_allauth_s_checks_do_not_expect_is_refused_not_a_500(adapter, monkeypatch):
+    def decode(**kwargs: Any) -> dict[str, Any]:
+        raise KeyError("kid")  # a token without a key id
+
+    monkeypatch.setattr(verification.jwtkit, "verify_and_decode", decode)
+    adapter.expected_nonce = "n-1"
+    with pytest.raises(OAuth2Error, match="could not be checked"):
+        adapter._decode_id_token(App(), "token")

@@ -342,10 +342,9 @@ def _from_db(field: Field, value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class TeamSummary:
-    """What a user sees of a team budget of one of their groups."""
+class BudgetUse:
+    """A month's use of budgets (a user's or a team's) and what is left of them."""
 
-    group: str
     tokens: int
     cost: Decimal
     token_limit: int | None
@@ -361,24 +360,19 @@ class TeamSummary:
 
 
 @dataclass(frozen=True)
-class UsageSummary:
+class TeamSummary(BudgetUse):
+    """What a user sees of a team budget of one of their groups."""
+
+    group: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageSummary(BudgetUse):
     """What a user sees of their own usage, and of their groups' team budgets."""
 
-    tokens: int
-    cost: Decimal
     requests: int
     resets_at: datetime.datetime
-    token_limit: int | None
-    cost_limit: Decimal | None
     teams: tuple[TeamSummary, ...] = ()
-
-    @property
-    def tokens_left(self) -> int | None:
-        return None if self.token_limit is None else max(self.token_limit - self.tokens, 0)
-
-    @property
-    def cost_left(self) -> Decimal | None:
-        return None if self.cost_limit is None else max(self.cost_limit - self.cost, Decimal(0))
 
     def as_json(self) -> dict[str, object]:
         return {
