@@ -308,6 +308,10 @@ CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
 CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
 CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
 # The longest user message accepted, in characters.
+# Tokens each answer being written holds of a monthly budget (the user's, or a team's)
+# until its real usage is recorded: a send starts only if some budget is left beyond what
+# the answers in flight hold, so two sends cannot both take the last of it.
+BUDGET_HOLD_TOKENS = env_int("BUDGET_HOLD_TOKENS", 4_000, minimum=1)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 # After a new conversation's first answer, ask the model for a short title (one small
 # extra request, in the usage ledger as purpose=title). Off: the first words stay.

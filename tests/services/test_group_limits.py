@@ -2,14 +2,19 @@
 most generous of their groups'; else the site's default (README.md, "Limits")."""
 
 import re
+import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from chat.models import GroupLimits, SiteSettings, UserLimits
+from chat.models import Conversation, GroupLimits, Message, ModelPrice, SiteSettings, UserLimits
 from chat.services.usage.ledger import Price
 from chat.services.usage.limits import LimitReached, limits_check, limits_for
 from tests.conftest import usage_spent
@@ -189,3 +194,88 @@ def test_a_member_s_usage_line_says_what_is_left_of_the_team_budget(alice, bob):
 
     assert usage["teams"] == [{"group": "Research", "tokens_left": 400, "cost_left": None}]
     assert "team Research: 400 of 1,000 tokens left" in usage["line"]
+
+
+def answer_in_flight(user, *, model: str = "chatsite-demo", stale: bool = False) -> None:
+    conversation = Conversation.objects.create(user=user, provider="default", model=model)
+    answer = Message.objects.create(
+        conversation=conversation, role="assistant", status="streaming", model=model
+    )
+    if stale:
+        Message.objects.filter(pk=answer.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+
+
+def test_what_is_left_of_a_team_budget_is_held_by_the_members_answers_in_flight(
+    alice, bob, settings
+):
+    settings.BUDGET_HOLD_TOKENS = 200
+    group_with([alice, bob], team_monthly_tokens=1_000)
+    usage_spent(bob, prompt=500, completion=100)  # 400 left
+    answer_in_flight(bob)
+    limits_check(alice)  # 600 used + 200 held: 200 still free
+
+    answer_in_flight(bob)
+
+    with pytest.raises(LimitReached, match=r"your group Research's budget .* held by 2 answers"):
+        limits_check(alice)
+
+
+def test_an_answer_its_dead_process_left_streaming_holds_nothing(alice, bob, settings):
+    settings.BUDGET_HOLD_TOKENS = 200
+    group_with([alice, bob], team_monthly_tokens=1_000)
+    usage_spent(bob, prompt=500, completion=100)
+    answer_in_flight(bob, stale=True)
+    answer_in_flight(bob, stale=True)
+
+    limits_check(alice)
+
+
+def test_answers_in_flight_hold_a_team_cost_budget_at_their_model_s_price(alice, bob, settings):
+    settings.BUDGET_HOLD_TOKENS = 4_000
+    ModelPrice.objects.create(model="chatsite-demo", output_per_million=Decimal("100"))
+    group_with([alice, bob], team_monthly_cost=Decimal("1.00"))
+    answer_in_flight(bob)  # holds 0.40
+    answer_in_flight(alice)  # 0.80
+    limits_check(alice)
+
+    answer_in_flight(bob)  # 1.20 of 1.00
+
+    with pytest.raises(LimitReached, match="held by 3 answers"):
+        limits_check(alice)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_sends_are_counted_one_after_another_under_a_team_budget(alice, bob):
+    """On PostgreSQL a send's check holds the team's row until its answer is saved: a
+    member's check waits for another's (SQLite has one writer at a time anyway)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the row lock is PostgreSQL's; SQLite's transactions are serial anyway")
+    group_with([alice, bob], team_monthly_tokens=1_000)
+    first_checked, release = threading.Event(), threading.Event()
+    waited: list[float] = []
+
+    def first() -> None:
+        with transaction.atomic():
+            limits_check(alice, lock=True)
+            first_checked.set()
+            release.wait(10)
+        connections.close_all()
+
+    def second() -> None:
+        first_checked.wait(10)
+        started = time.monotonic()
+        with transaction.atomic():
+            limits_check(bob, lock=True)
+        waited.append(time.monotonic() - started)
+        connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(20)
+
+    assert waited, "the second check never finished"
+    assert waited[0] >= 0.3, f"bob's check did not wait for alice's ({waited[0]:.3f} s)"

@@ -190,3 +190,19 @@ def test_an_answer_left_by_a_dead_process_does_not_count_as_running(alice):
         limits_check(alice)  # while its process lives, it counts
     Message.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
     assert limits_check(alice) == Allowance(allowed_models=[])
+
+
+def test_what_is_left_of_a_user_s_budget_is_held_by_their_answers_in_flight(alice, settings):
+    settings.BUDGET_HOLD_TOKENS = 300
+    UserLimits.objects.create(user=alice, monthly_tokens=1_000)
+    usage_spent(alice, prompt=400, completion=100)  # 500 left
+    conversation = Conversation.objects.create(user=alice)
+    Message.objects.create(conversation=conversation, role="assistant", status="streaming")
+    limits_check(alice)  # 500 used + 300 held: 200 still free
+
+    Message.objects.create(
+        conversation=Conversation.objects.create(user=alice), role="assistant", status="streaming"
+    )
+
+    with pytest.raises(LimitReached, match="your budget for this month is held by 2 answers"):
+        limits_check(alice)

@@ -187,3 +187,37 @@ async def test_a_used_team_budget_refuses_every_member_s_sends_across_two_proces
         site_query, env, "from chat.models import Message\nresult = Message.objects.count()"
     )
     assert saved == 0, "nothing saved for a refused send"
+
+
+TEAM_NEARLY_SPENT = TEAM_SPENT.replace(
+    "prompt_tokens=500, completion_tokens=100", "prompt_tokens=300, completion_tokens=50"
+)
+
+
+async def test_members_sending_at_once_never_take_more_than_the_team_budget_has_left(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    fake_upstream_server.reset()
+    for _ in range(2 * SENDS):  # long answers: none ends during the burst
+        fake_upstream_server.plan(tokens=300, delay=0.05)
+    env, first = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    (second,) = await asyncio.to_thread(site_sessions, env, 1)
+    # 700 of the team's 1,000 tokens used; each answer in flight holds 100 of the rest.
+    await asyncio.to_thread(site_query, env, TEAM_NEARLY_SPENT)
+    env["BUDGET_HOLD_TOKENS"] = "100"
+    sites = await sites_started(env)
+    ports = [port for _, port in sites]
+    try:
+        of_first, of_second = await asyncio.gather(
+            burst(ports, first), burst(list(reversed(ports)), second)
+        )
+        replies = [*of_first, *of_second]
+    finally:
+        for process, _ in sites:
+            stop(process)
+
+    started = [r for r in replies if r["type"] == "conversation"]
+    refused = [r for r in replies if r["type"] == "error"]
+    assert len(started) == 3, f"{len(started)} answers started with room for 3 holds"
+    assert {r["code"] for r in refused} == {"limit_reached"}
+    assert all("group Research's budget" in r["message"] for r in refused)

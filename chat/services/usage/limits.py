@@ -25,6 +25,7 @@ from chat.models import (
     UserLimits,
 )
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
+from chat.services.usage.ledger import UsageCounts, price_get
 
 
 class LimitReached(Exception):
@@ -190,6 +191,44 @@ def _reset_text(when: datetime.datetime) -> str:
     return date_format(timezone.localtime(when), "j F Y")
 
 
+@dataclass(frozen=True)
+class Held:
+    """What the answers being written hold of a budget until their usage is recorded."""
+
+    answers: int = 0
+    tokens: int = 0
+    cost: Decimal = Decimal(0)
+
+
+def _answers_in_flight(answers: QuerySet[Message]) -> QuerySet[Message]:
+    # An answer its dead process left streaming holds nothing.
+    fresh = timezone.now() - STALE_STREAM_AFTER
+    return answers.filter(
+        role=Message.Role.ASSISTANT, status=Message.Status.STREAMING, updated_at__gte=fresh
+    )
+
+
+def _held(answers: QuerySet[Message]) -> Held:
+    """Each answer in flight holds BUDGET_HOLD_TOKENS, and their cost at its model's
+    output price."""
+    flying = list(_answers_in_flight(answers).values_list("conversation__provider", "model"))
+    hold = UsageCounts(prompt_tokens=0, completion_tokens=settings.BUDGET_HOLD_TOKENS)
+    return Held(
+        answers=len(flying),
+        tokens=len(flying) * settings.BUDGET_HOLD_TOKENS,
+        cost=sum((price_get(provider=p, model=m).cost(hold) for p, m in flying), start=Decimal(0)),
+    )
+
+
+def _team_rows_locked(groups: list[GroupLimits]) -> None:
+    """Lock the rows of the groups with a team budget (PostgreSQL; SQLite's transactions
+    are one writer at a time already), always in the same order: the sends of all members
+    are then counted one after another, as one user's are under the lock on their row."""
+    ids = sorted(group.pk for group in groups if _has_team_budget(group))
+    if ids and connection.vendor == "postgresql":
+        list(GroupLimits.objects.filter(pk__in=ids).order_by("pk").select_for_update())
+
+
 def limits_check(user: User, *, lock: bool = False) -> Allowance:
     """Raise LimitReached (or AccountInactive) if this user may not start a request now;
     returns what the request may use (read in the same query).
@@ -205,23 +244,33 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
     if not active:
         raise AccountInactive
     groups = group_limits_of(user.pk)
+    if lock:
+        _team_rows_locked(groups)
     limits = limits_effective(own, site_settings(), groups)
+    mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
+        # What the answers in flight hold is read before the usage: an answer that
+        # finishes in between is then counted twice (safe), never not at all.
+        held = _held(mine)
         _month_budget_check(
             usage_this_month(user.pk),
+            held,
             tokens=limits.monthly_tokens,
             cost=limits.monthly_cost,
             spent="You have used your",
+            whose="your",
         )
     for group in groups:
         if _has_team_budget(group):
+            held = _held(Message.objects.filter(conversation__user__groups=group.group_id))
             _month_budget_check(
                 team_usage_this_month(group.group_id),
+                held,
                 tokens=group.team_monthly_tokens,
                 cost=group.team_monthly_cost,
                 spent=f"Your group {group.group.name} has used its",
+                whose=f"your group {group.group.name}'s",
             )
-    mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
     if limits.requests_per_minute is not None:
         since = timezone.now() - datetime.timedelta(minutes=1)
         recent = list(mine.filter(created_at__gte=since).values_list("created_at", flat=True))
@@ -235,8 +284,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             )
     if limits.concurrent_generations is not None:
         # An answer its dead process left streaming must not count against the user.
-        fresh = timezone.now() - STALE_STREAM_AFTER
-        running = mine.filter(status=Message.Status.STREAMING, updated_at__gte=fresh).count()
+        running = _answers_in_flight(mine).count()
         if running >= limits.concurrent_generations:
             raise LimitReached(
                 f"You may have {limits.concurrent_generations} answers being written at once; "
@@ -257,11 +305,30 @@ def team_usage_this_month(group_id: int) -> MonthUsage:
 
 
 def _month_budget_check(
-    month: MonthUsage, *, tokens: int | None, cost: Decimal | None, spent: str
+    month: MonthUsage,
+    held: Held,
+    *,
+    tokens: int | None,
+    cost: Decimal | None,
+    spent: str,
+    whose: str,
 ) -> None:
     """Raise LimitReached once `month`'s usage has reached a monthly budget (a user's, or
-    a team's); `spent` begins the sentence that says whose."""
+    a team's), or once what is left of it is held by the answers in flight; `spent`
+    begins the sentence that says whose, `whose` says it in the middle of one."""
     when = _reset_text(month.resets_at)
+    used_up = (tokens is not None and month.tokens >= tokens) or (
+        cost is not None and month.cost >= cost
+    )
+    held_up = (tokens is not None and month.tokens + held.tokens >= tokens) or (
+        cost is not None and month.cost + held.cost >= cost
+    )
+    if held_up and not used_up:
+        raise LimitReached(
+            f"What is left of {whose} budget for this month is held by {held.answers} "
+            f"{'answer' if held.answers == 1 else 'answers'} being written; try again "
+            "when they finish."
+        )
     if tokens is not None and month.tokens >= tokens:
         raise LimitReached(
             f"{spent} {tokens:,} tokens for this month; the limit resets on {when}.",
