@@ -161,24 +161,32 @@ result = 1
 """
 
 
+async def team_burst(
+    fake: FakeUpstreamServer, tmp_path, seed: str, **env_extra: str
+) -> tuple[dict[str, str], list[dict]]:
+    """Two members of a team (as `seed` makes it), each sending SENDS at once, spread over
+    two processes in opposite orders: the site's environment and every reply."""
+    env, first = await asyncio.to_thread(site_prepared, fake, tmp_path)
+    (second,) = await asyncio.to_thread(site_sessions, env, 1)
+    await asyncio.to_thread(site_query, env, seed)
+    env.update(env_extra)
+    sites = await sites_started(env)
+    ports = [port for _, port in sites]
+    try:
+        of_first, of_second = await asyncio.gather(
+            burst(ports, first), burst(list(reversed(ports)), second)
+        )
+    finally:
+        for process, _ in sites:
+            stop(process)
+    return env, [*of_first, *of_second]
+
+
 async def test_a_used_team_budget_refuses_every_member_s_sends_across_two_processes(
     fake_upstream_server: FakeUpstreamServer, tmp_path
 ):
     fake_upstream_server.reset()
-    env, first = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    (second,) = await asyncio.to_thread(site_sessions, env, 1)
-    await asyncio.to_thread(site_query, env, TEAM_SPENT)
-    sites = await sites_started(env)
-    ports = [port for _, port in sites]
-    try:
-        # Both members at once, on both processes: none of the twenty may start.
-        of_first, of_second = await asyncio.gather(
-            burst(ports, first), burst(list(reversed(ports)), second)
-        )
-        replies = [*of_first, *of_second]
-    finally:
-        for process, _ in sites:
-            stop(process)
+    env, replies = await team_burst(fake_upstream_server, tmp_path, TEAM_SPENT)
 
     assert {r["type"] for r in replies} == {"error"}
     assert {r["code"] for r in replies} == {"limit_reached"}
@@ -200,21 +208,10 @@ async def test_members_sending_at_once_never_take_more_than_the_team_budget_has_
     fake_upstream_server.reset()
     for _ in range(2 * SENDS):  # long answers: none ends during the burst
         fake_upstream_server.plan(tokens=300, delay=0.05)
-    env, first = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
-    (second,) = await asyncio.to_thread(site_sessions, env, 1)
     # 700 of the team's 1,000 tokens used; each answer in flight holds 100 of the rest.
-    await asyncio.to_thread(site_query, env, TEAM_NEARLY_SPENT)
-    env["BUDGET_HOLD_TOKENS"] = "100"
-    sites = await sites_started(env)
-    ports = [port for _, port in sites]
-    try:
-        of_first, of_second = await asyncio.gather(
-            burst(ports, first), burst(list(reversed(ports)), second)
-        )
-        replies = [*of_first, *of_second]
-    finally:
-        for process, _ in sites:
-            stop(process)
+    _, replies = await team_burst(
+        fake_upstream_server, tmp_path, TEAM_NEARLY_SPENT, BUDGET_HOLD_TOKENS="100"
+    )
 
     started = [r for r in replies if r["type"] == "conversation"]
     refused = [r for r in replies if r["type"] == "error"]
