@@ -29,13 +29,17 @@ class Sample:
 
 
 async def direct(
-    *, base_url: str, clients: int, seconds: float, stagger: float
+    *, base_url: str, clients: int, seconds: float, stagger: float, key: str = API_KEY
 ) -> tuple[list[Sample], float]:
+    """Streamed chat completions from an OpenAI-compatible API: the fake upstream itself,
+    or chatsite's /v1 with a personal key."""
     url = httpx.URL(base_url)
-    return await _run(clients, seconds, stagger, lambda _, deadline: _direct_client(url, deadline))
+    return await _run(
+        clients, seconds, stagger, lambda _, deadline: _direct_client(url, deadline, key)
+    )
 
 
-async def _direct_client(url: httpx.URL, deadline: float) -> list[Sample]:
+async def _direct_client(url: httpx.URL, deadline: float, key: str) -> list[Sample]:
     """Plain HTTP/1.1 on a kept-alive socket, counting content chunks in the raw bytes.
 
     A general HTTP client's per-read overhead saturated a core at 20,000 tokens/s on
@@ -51,7 +55,7 @@ async def _direct_client(url: httpx.URL, deadline: float) -> list[Sample]:
     ).encode()
     request = (
         f"POST {url.raw_path.decode()}/chat/completions HTTP/1.1\r\n"
-        f"Host: {url.host}:{url.port}\r\nAuthorization: Bearer {API_KEY}\r\n"
+        f"Host: {url.host}:{url.port}\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
     reader, writer = await asyncio.open_connection(url.host, url.port)

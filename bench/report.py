@@ -5,8 +5,6 @@ from pathlib import Path
 
 from bench.load import Sample
 
-START, END = "<!-- relay-results:start -->", "<!-- relay-results:end -->"
-
 
 @dataclass
 class Phase:
@@ -127,10 +125,12 @@ def plot(direct: Phase, relays: list[Phase], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
-def write(doc: Path, text: str) -> None:
-    body = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
-    if START not in body:
-        body += f"\n{START}\n{END}\n"
-    head, rest = body.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+def write(doc: Path, text: str, section: str = "relay") -> None:
+    """Put `text` between the section's markers in `doc` (added at the end if missing)."""
+    start, end = f"<!-- {section}-results:start -->", f"<!-- {section}-results:end -->"
+    body = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    if start not in body:
+        body += f"\n{start}\n{end}\n"
+    head, rest = body.split(start, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{start}\n{text}\n{end}{tail}")

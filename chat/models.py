@@ -110,6 +110,7 @@ class Usage(models.Model):
     class Purpose(models.TextChoices):
         ANSWER = "answer"
         TITLE = "title"
+        API = "api"  # a request to the site's OpenAI-compatible API (/v1/)
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The ledger outlives nothing it accounts for: deactivate a user instead of deleting.
@@ -123,6 +124,10 @@ class Usage(models.Model):
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage"
     )
     purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.ANSWER)
+    # The personal API key a purpose=api request came with.
+    api_key = models.ForeignKey(
+        "ApiKey", on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
+    )
     provider = models.CharField(max_length=200)
     model = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Message.Status.choices)
@@ -293,6 +298,9 @@ class SiteSettings(LimitFields):
     signup_mode = models.CharField(
         max_length=10, choices=SignupMode.choices, default=SignupMode.CLOSED
     )
+    api_enabled = models.BooleanField(
+        default=True, help_text="People may call the models with personal API keys (/v1/)."
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "site settings"
@@ -315,6 +323,9 @@ class UserLimits(LimitFields):
         default=list,
         blank=True,
         help_text="Model ids this user may choose; empty allows every offered model.",
+    )
+    api_enabled = models.BooleanField(
+        default=True, help_text="This user may call the models with personal API keys."
     )
 
     class Meta:
@@ -345,6 +356,9 @@ class GroupLimits(LimitFields):
         null=True,
         blank=True,
         help_text="What all members together may spend in a month.",
+    )
+    api_enabled = models.BooleanField(
+        default=True, help_text="Off: no member may use personal API keys."
     )
 
     class Meta:
@@ -436,6 +450,59 @@ class ClaimRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} = {self.value}"
+
+
+class ApiKey(models.Model):
+    """A personal key to the site's OpenAI-compatible API. Only a hash of the secret is
+    kept (and its last four characters, to recognise it); the secret is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_four = models.CharField(max_length=4, editable=False)
+    # Model ids (as /v1/models lists them) this key may call; empty: every model the
+    # user may use.
+    allowed_models = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.last_four})"
+
+
+class ApiCall(models.Model):
+    """One API request while it runs, and how it ended: while `streaming`, it counts
+    against its user's answers at once and holds part of their budgets, like an answer
+    being written. Its tokens and cost are in its usage row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_calls"
+    )
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="calls")
+    provider = models.CharField(max_length=200)
+    model = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=Message.Status.choices, default=Message.Status.STREAMING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "status"], name="api_call_user_status"),
+            models.Index(fields=["user", "-created_at"], name="api_call_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.status})"
 
 
 def _invite_code() -> str:

@@ -1,8 +1,10 @@
-"""The admin: every model's pages (registrations.py; single sign-on's in sso.py) and the
-usage dashboard (dashboard.py), whose figures come from the daily totals (reports.py)."""
+"""The admin: every model's pages (registrations.py; single sign-on's in sso.py, API
+keys' in api.py) and the usage dashboard (dashboard.py), whose figures come from the
+daily totals (reports.py)."""
 
 # Importing registers the models with the admin site.
 from chat.admin import (
+    api,  # noqa: F401
     registrations,  # noqa: F401
     sso,  # noqa: F401
 )

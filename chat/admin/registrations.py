@@ -145,6 +145,7 @@ class UserLimitsForm(forms.ModelForm):
             "requests_per_minute",
             "concurrent_generations",
             "allowed_models",
+            "api_enabled",
         ]
 
 
@@ -336,7 +337,7 @@ class InviteAdmin(FastChangeList):
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(PermissionBeforeLookup):
     fieldsets = [
-        (None, {"fields": ["signup_mode"]}),
+        (None, {"fields": ["signup_mode", "api_enabled"]}),
         (
             "Default limits for every user (empty: no limit)",
             {

@@ -1,6 +1,7 @@
 """What the admin's usage dashboard shows, read from the daily totals: `UsageDailyModel`
 (a few hundred rows for a busy site's month) for the site's figures, `UsageDaily` (per
-user) for the per-user ones and whenever one user is chosen; never the ledger itself."""
+user) for the per-user ones and whenever one user is chosen; the ledger itself only for
+the API keys' figures, which the totals do not keep."""
 
 import datetime
 from collections.abc import Iterator
@@ -9,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
-from chat.models import DailyTotals, UsageDaily, UsageDailyModel, User
+from chat.models import DailyTotals, Usage, UsageDaily, UsageDailyModel, User
 
 _TOTALS = {
     "requests": Sum("requests"),
@@ -102,6 +104,40 @@ def usage_by_group(f: UsageFilter) -> list[dict[str, Any]]:
     return [
         _with_total(row | {"group_id": row["user__groups"], "name": names.get(row["user__groups"])})
         for row in rows
+    ]
+
+
+def usage_by_key(f: UsageFilter, limit: int = 200) -> list[dict[str, Any]]:
+    """Each API key's requests in the period, the heaviest first. Read from the ledger's
+    purpose=api rows (the daily totals do not keep the key), by its date index."""
+    start = timezone.make_aware(datetime.datetime.combine(f.start, datetime.time()))
+    end = timezone.make_aware(datetime.datetime.combine(f.end, datetime.time()))
+    rows = Usage.objects.filter(
+        purpose=Usage.Purpose.API,
+        created_at__gte=start,
+        created_at__lt=end + datetime.timedelta(days=1),
+    )
+    if f.user_id is not None:
+        rows = rows.filter(user_id=f.user_id)
+    if f.group_id is not None:
+        rows = rows.filter(user__groups=f.group_id)
+    if f.model:
+        rows = rows.filter(model=f.model)
+    if f.provider:
+        rows = rows.filter(provider=f.provider)
+    found = (
+        rows.values("api_key_id", "api_key__name", "api_key__last_four", "user__username")
+        .annotate(
+            requests=Count("id"),
+            prompt_tokens=Sum("prompt_tokens"),
+            completion_tokens=Sum("completion_tokens"),
+            cost=Sum("cost"),
+        )
+        .order_by("-cost", "-prompt_tokens", "api_key_id")[:limit]
+    )
+    return [
+        row | {"total_tokens": (row["prompt_tokens"] or 0) + (row["completion_tokens"] or 0)}
+        for row in found
     ]
 
 

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
@@ -43,6 +43,24 @@ _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _clients: dict[tuple[int, bool], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
 # Base URLs of providers that refused `stream_options` (remembered for this process).
 _without_stream_options: set[str] = set()
+
+
+@dataclass(frozen=True)
+class RelayedChunk:
+    """One chunk of a relayed stream: the provider's JSON as it came (`payload`), parsed
+    (`chunk`), and the events chatsite reads in it (usage, tokens)."""
+
+    payload: bytes
+    chunk: dict[str, Any]
+    events: list[StreamEvent]
+
+    @property
+    def has_tokens(self) -> bool:
+        return any(isinstance(event, TOKEN_EVENTS) for event in self.events)
+
+
+# What one attempt of a stream yields: events (stream_chat) or chunks (relay_chat).
+Streamed = TypeVar("Streamed")
 
 
 @dataclass(frozen=True)
@@ -114,14 +132,39 @@ class UpstreamClient:
         Each failed attempt before the first token is announced with a Retrying event.
         Leaving the iteration early (Stop, cancellation) closes the upstream connection.
         """
+        async for event in self._retrying(
+            lambda with_usage: self._stream_once(body, with_usage=with_usage),
+            lambda event: isinstance(event, TOKEN_EVENTS),
+        ):
+            yield event
+
+    async def relay_chat(
+        self, body: dict[str, Any]
+    ) -> AsyncGenerator["RelayedChunk | Retrying", None]:
+        """Stream one chat completion chunk by chunk as the provider sent it (for the
+        site's API, which passes chunks on), with what chatsite reads in each; retried
+        like stream_chat, and closed the same way when the caller leaves."""
+        async for item in self._retrying(
+            lambda with_usage: self._relay_once(body, with_usage=with_usage),
+            lambda item: item.has_tokens,
+        ):
+            yield item
+
+    async def _retrying(
+        self,
+        once: Callable[[bool], AsyncIterator[Streamed]],
+        has_tokens: Callable[[Streamed], bool],
+    ) -> AsyncGenerator[Streamed | Retrying, None]:
+        """Attempts of `once` (given whether to ask for the usage chunk) until one ends,
+        retrying what may be retried: only before the first token."""
         attempt, waited = 0, 0.0
         while True:
             attempt += 1
             with_usage = self.provider.base_url not in _without_stream_options
             tokens_seen = False
             try:
-                async for event in self._stream_once(body, with_usage=with_usage):
-                    tokens_seen = tokens_seen or isinstance(event, TOKEN_EVENTS)
+                async for event in once(with_usage):
+                    tokens_seen = tokens_seen or has_tokens(event)
                     yield event
                 return
             except UpstreamError as exc:
@@ -145,6 +188,43 @@ class UpstreamClient:
             self.request_sent = False
             yield Retrying(attempt, delay, failure.message, failure.status_code, failure.reached)
             await asyncio.sleep(delay)
+
+    async def _relay_once(
+        self, body: dict[str, Any], *, with_usage: bool
+    ) -> AsyncGenerator["RelayedChunk", None]:
+        client = http_client(demo=self.provider.is_demo)
+        request = _streamed(body, with_usage=with_usage)
+        self.request_sent = True
+        answered = False
+        try:
+            async with client.stream(
+                "POST", self._url("chat/completions"), json=request, headers=self._headers()
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._status_error(response)
+                answered = True
+                decoder, done = SseDecoder(), False
+                chunks = response.aiter_bytes()
+                async for data in chunks:
+                    for payload in decoder.feed(data):
+                        if payload == DONE:
+                            done = True
+                            break
+                        yield self._relayed(payload)
+                    if done:
+                        break
+                if done:
+                    await _read_to_end(chunks)
+        except httpx.TransportError as exc:
+            raise _transport_failure(exc, answered=answered) from None
+
+    def _relayed(self, payload: bytes) -> "RelayedChunk":
+        try:
+            events = parse_chunk(payload)
+        except UpstreamError as exc:
+            raise self._redacted(exc) from None
+        return RelayedChunk(payload=payload, chunk=json.loads(payload), events=events)
 
     async def _stream_once(
         self, body: dict[str, Any], *, with_usage: bool

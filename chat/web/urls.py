@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import views
+from chat.web import api_keys, views
 
 app_name = "chat"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path("c/<int:conversation_id>/delete/", views.conversation_delete_view, name="delete"),
     path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
     path("search/", views.conversation_search_view, name="search"),
+    path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        api_keys.api_key_revoke_view,
+        name="api_key_revoke",
+    ),
     path("attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:attachment_id>/", views.attachment_detail, name="attachment"),
 ]

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from chat.crypto import secret_decrypt
 from chat.models import (
+    ApiKey,
     ClaimRule,
     Conversation,
     IdentityProvider,
@@ -419,6 +420,7 @@ def one_of_each(alice) -> dict[type, int]:
             slug="corp", name="Corp", issuer="https://idp.example.org", client_id="c"
         ).pk,
         ClaimRule: ClaimRule.objects.create(value="research", makes_staff=True).pk,
+        ApiKey: ApiKey.objects.create(user=alice, name="k", key_hash="0" * 64, last_four="abcd").pk,
     }
 
 
@@ -434,6 +436,7 @@ HISTORY_MODELS = [
     Group,
     IdentityProvider,
     ClaimRule,
+    ApiKey,
 ]
 
 
@@ -443,7 +446,7 @@ def test_the_history_tests_cover_every_model_registered_in_chat_admin():
     registered = {
         m
         for m, a in admin.site._registry.items()
-        if type(a).__module__ in {"chat.admin.registrations", "chat.admin.sso"}
+        if type(a).__module__ in {"chat.admin.registrations", "chat.admin.sso", "chat.admin.api"}
     }
     assert registered == set(HISTORY_MODELS)
 

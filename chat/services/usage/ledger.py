@@ -147,6 +147,7 @@ def usage_record(
     latency_ms: int | None = None,
     time_to_first_token_ms: int | None = None,
     price: Price | None = None,
+    api_key_id: int | None = None,
 ) -> Usage:
     """One ledger row, its cost fixed from `price` (else the price in force now), and the
     same counts added to the day's total, in one transaction."""
@@ -160,6 +161,7 @@ def usage_record(
             conversation_id=conversation_id,
             message_id=message_id,
             purpose=purpose,
+            api_key_id=api_key_id,
             provider=provider,
             model=model,
             status=status,

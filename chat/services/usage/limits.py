@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 
 from chat.caching import Expiring
 from chat.models import (
+    ApiCall,
     GroupLimits,
     Message,
     SiteSettings,
@@ -208,10 +209,17 @@ def _answers_in_flight(answers: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def _held(answers: QuerySet[Message]) -> Held:
-    """Each answer in flight holds BUDGET_HOLD_TOKENS, and their cost at its model's
-    output price."""
+def _calls_in_flight(calls: QuerySet[ApiCall]) -> QuerySet[ApiCall]:
+    # An API request its dead process left running holds nothing.
+    fresh = timezone.now() - STALE_STREAM_AFTER
+    return calls.filter(status=Message.Status.STREAMING, updated_at__gte=fresh)
+
+
+def _held(answers: QuerySet[Message], calls: QuerySet[ApiCall]) -> Held:
+    """Each answer being written, and each API request running, holds
+    BUDGET_HOLD_TOKENS, and their cost at its model's output price."""
     flying = list(_answers_in_flight(answers).values_list("conversation__provider", "model"))
+    flying += list(_calls_in_flight(calls).values_list("provider", "model"))
     hold = UsageCounts(prompt_tokens=0, completion_tokens=settings.BUDGET_HOLD_TOKENS)
     return Held(
         answers=len(flying),
@@ -248,10 +256,11 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
         _team_rows_locked(groups)
     limits = limits_effective(own, site_settings(), groups)
     mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
+    my_calls = ApiCall.objects.filter(user=user)
     if limits.monthly_tokens is not None or limits.monthly_cost is not None:
         # What the answers in flight hold is read before the usage: an answer that
         # finishes in between is then counted twice (safe), never not at all.
-        held = _held(mine)
+        held = _held(mine, my_calls)
         _month_budget_check(
             usage_this_month(user.pk),
             held,
@@ -262,7 +271,10 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
         )
     for group in groups:
         if _has_team_budget(group):
-            held = _held(Message.objects.filter(conversation__user__groups=group.group_id))
+            held = _held(
+                Message.objects.filter(conversation__user__groups=group.group_id),
+                ApiCall.objects.filter(user__groups=group.group_id),
+            )
             _month_budget_check(
                 team_usage_this_month(group.group_id),
                 held,
@@ -273,7 +285,9 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             )
     if limits.requests_per_minute is not None:
         since = timezone.now() - datetime.timedelta(minutes=1)
+        # Answers and API requests alike.
         recent = list(mine.filter(created_at__gte=since).values_list("created_at", flat=True))
+        recent += my_calls.filter(created_at__gte=since).values_list("created_at", flat=True)
         if len(recent) >= limits.requests_per_minute:
             resets = min(recent) + datetime.timedelta(minutes=1)
             wait = max(1, round((resets - timezone.now()).total_seconds()))
@@ -284,7 +298,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             )
     if limits.concurrent_generations is not None:
         # An answer its dead process left streaming must not count against the user.
-        running = _answers_in_flight(mine).count()
+        running = _answers_in_flight(mine).count() + _calls_in_flight(my_calls).count()
         if running >= limits.concurrent_generations:
             raise LimitReached(
                 f"You may have {limits.concurrent_generations} answers being written at once; "

@@ -1,0 +1,143 @@
+"""/v1/models and /v1/chat/completions: thin async views. A key only in the
+Authorization header; every refusal in OpenAI's error format."""
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from chat.api.catalog import api_model_find, api_model_provider, api_models
+from chat.api.errors import api_error, key_invalid
+from chat.api.relay import ApiRelay
+from chat.json_input import JSONInvalid, JSONTooDeep, json_read
+from chat.models import ApiKey
+from chat.services.api.access import ApiAccessOff, api_access_check
+from chat.services.api.calls import api_call_start
+from chat.services.api.keys import ApiKeyInvalid, api_key_authenticate
+from chat.services.providers import ModelNotAllowed
+from chat.services.usage.limits import AccountInactive, LimitReached
+from chat.upstream.errors import FailureKind, UpstreamError
+
+# A refusal for budgets held by requests in flight has no reset time: try again soon.
+HELD_RETRY_SECONDS = 5
+
+
+async def _key(request: HttpRequest) -> ApiKey | HttpResponse:
+    try:
+        key: ApiKey = await sync_to_async(api_key_authenticate)(
+            request.headers.get("Authorization")
+        )
+    except ApiKeyInvalid:
+        return key_invalid()
+    try:
+        await sync_to_async(api_access_check)(key.user)
+    except ApiAccessOff as exc:
+        return api_error(403, str(exc), code="api_off")
+    return key
+
+
+@csrf_exempt
+async def models(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return api_error(405, "Use GET.")
+    key = await _key(request)
+    if isinstance(key, HttpResponse):
+        return key
+    listed = await api_models(key)
+    data = [
+        {"id": m.id, "object": "model", "created": 0, "owned_by": m.offered.provider_title}
+        for m in listed
+    ]
+    return JsonResponse({"object": "list", "data": data})
+
+
+def _limit_refused(exc: LimitReached) -> HttpResponse:
+    if exc.resets_at is not None:
+        wait = max(1, round((exc.resets_at - timezone.now()).total_seconds()))
+    else:
+        wait = HELD_RETRY_SECONDS
+    return api_error(429, exc.message, code="limit_reached", retry_after=wait)
+
+
+def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
+    try:
+        body = json_read(request.body or b"null")
+    except (JSONInvalid, JSONTooDeep) as exc:
+        return api_error(400, f"The body is not valid JSON: {exc}")
+    if not isinstance(body, dict):
+        return api_error(400, "The body must be a JSON object.")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        return api_error(400, "Give the model to use.", param="model")
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return api_error(400, "Give the messages, a non-empty list.", param="messages")
+    return body
+
+
+@csrf_exempt
+async def chat_completions(request: HttpRequest) -> HttpResponseBase:
+    if request.method != "POST":
+        return api_error(405, "Use POST.")
+    key = await _key(request)
+    if isinstance(key, HttpResponse):
+        return key
+    body = _body(request)
+    if isinstance(body, HttpResponse):
+        return body
+    found = api_model_find(await api_models(key), body["model"])
+    if found is None:
+        return api_error(
+            404,
+            f"The model {body['model']!r} does not exist or you may not use it: "
+            "GET /v1/models lists yours.",
+            code="model_not_found",
+            param="model",
+        )
+    try:
+        provider = await sync_to_async(api_model_provider)(found)
+        call = await sync_to_async(api_call_start)(
+            key=key, provider=provider, model=found.offered.model
+        )
+    except LimitReached as exc:
+        return _limit_refused(exc)
+    except ModelNotAllowed as exc:
+        return api_error(403, str(exc), code="model_not_allowed", param="model")
+    except (AccountInactive, ApiAccessOff):
+        return key_invalid()
+    options = body.get("stream_options")
+    relay = ApiRelay(
+        call=call,
+        provider=provider,
+        body=body,
+        model_id=found.id,
+        include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+    )
+    if body.get("stream") is True:
+        response = StreamingHttpResponse(relay.stream(), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx passes each event on at once
+        return response
+    try:
+        completion = await relay.complete()
+    except UpstreamError as exc:
+        await relay.finished()
+        return api_error(_upstream_status(exc), exc.message, code="upstream_error")
+    await relay.finished()
+    return JsonResponse(completion)
+
+
+def _upstream_status(exc: UpstreamError) -> int:
+    """The provider's failure, as the client should see it: its rate limit is a 429, a
+    timeout a 504, anything else a 502."""
+    if exc.status_code == 429:
+        return 429
+    if exc.kind == FailureKind.STALLED:
+        return 504
+    return 502
