@@ -16,7 +16,7 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 
 NODE_MODULES := node_modules/.installed
 
-.PHONY: run test typecheck pytest pytest-services services bench bench-admin lint format check-deploy admin packages lock clean
+.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ check-deploy: $(VENV)/.runtime
 ## The relay benchmark: writes its table and plot into docs/benchmarks.md.
 bench: $(VENV)/.dev $(NODE_MODULES)
 	$(BIN)/python -m bench.relay $(ARGS)
+
+## The API (/v1) beside the upstream: writes its table into docs/benchmarks.md.
+bench-api: $(VENV)/.dev
+	$(BIN)/python -m bench.api $(ARGS)
 
 ## The admin on 1,000,000 usage rows: writes its table into docs/benchmarks.md.
 bench-admin: $(VENV)/.dev

@@ -96,8 +96,8 @@ class ApiRelay:
         self.tally = _Tally()
         self.finishing: asyncio.Task[None] | None = None
 
-    async def chunks(self) -> AsyncIterator[dict[str, Any]]:
-        """The provider's chunks, model id rewritten; raises UpstreamError."""
+    async def chunks(self) -> AsyncIterator[RelayedChunk]:
+        """The provider's chunks; raises UpstreamError."""
         last_alive = time.monotonic()
         async for item in self.client.relay_chat(self.body):
             self.tally.sent = self.client.request_sent or self.tally.sent
@@ -107,23 +107,34 @@ class ApiRelay:
             if time.monotonic() - last_alive > HEARTBEAT_INTERVAL:
                 last_alive = time.monotonic()
                 await sync_to_async(api_call_alive)(self.call.pk)
-            yield item.chunk | {"model": self.model_id}
+            yield item
+
+    def _event(self, item: RelayedChunk) -> bytes | None:
+        """One chunk as the client gets it: the provider's bytes as they came where
+        nothing in them changes (most chunks), else written anew."""
+        chunk = item.chunk
+        if not self.include_usage and "usage" in chunk:
+            if not chunk.get("choices"):
+                return None  # the usage chunk chatsite asked for, not the client
+            chunk = {k: v for k, v in chunk.items() if k != "usage"}
+        elif chunk.get("model") == self.model_id:
+            return b"data: " + item.payload + b"\n\n"
+        chunk = chunk | {"model": self.model_id}
+        return (
+            b"data: "
+            + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
+            + b"\n\n"
+        )
 
     async def stream(self) -> AsyncIterator[bytes]:
         """Server-sent events as OpenAI's API sends them, ending with [DONE]; an upstream
         failure after the response began is an `error` event, as providers send it."""
         status = Message.Status.COMPLETE
         try:
-            async for chunk in self.chunks():
-                if not self.include_usage:
-                    if not chunk.get("choices") and "usage" in chunk:
-                        continue  # the usage chunk chatsite asked for, not the client
-                    chunk.pop("usage", None)
-                yield (
-                    b"data: "
-                    + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
-                    + b"\n\n"
-                )
+            async for item in self.chunks():
+                event = self._event(item)
+                if event is not None:
+                    yield event
             yield b"data: [DONE]\n\n"
         except UpstreamError as exc:
             status = Message.Status.ERROR
@@ -142,8 +153,8 @@ class ApiRelay:
         status = Message.Status.ERROR
         gathered = _Completion(self.model_id)
         try:
-            async for chunk in self.chunks():
-                gathered.add(chunk)
+            async for item in self.chunks():
+                gathered.add(item.chunk)
             status = Message.Status.COMPLETE
         finally:
             self._finish_soon(status)

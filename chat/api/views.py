@@ -14,31 +14,35 @@ from django.http import (
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from chat.api.catalog import api_model_find, api_model_provider, api_models
+from chat.api.catalog import ApiModel, api_model_find, api_model_provider, api_models
 from chat.api.errors import api_error, key_invalid
 from chat.api.relay import ApiRelay
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
-from chat.models import ApiKey
+from chat.models import ApiCall, ApiKey
 from chat.services.api.access import ApiAccessOff, api_access_check
 from chat.services.api.calls import api_call_start
 from chat.services.api.keys import ApiKeyInvalid, api_key_authenticate
 from chat.services.providers import ModelNotAllowed
 from chat.services.usage.limits import AccountInactive, LimitReached
 from chat.upstream.errors import FailureKind, UpstreamError
+from chat.upstream.provider import Provider
 
 # A refusal for budgets held by requests in flight has no reset time: try again soon.
 HELD_RETRY_SECONDS = 5
 
 
+def _admitted(authorization: str | None) -> ApiKey:
+    key = api_key_authenticate(authorization)
+    api_access_check(key.user)
+    return key
+
+
 async def _key(request: HttpRequest) -> ApiKey | HttpResponse:
+    # One trip to the database thread for both checks: each trip waits its turn there.
     try:
-        key: ApiKey = await sync_to_async(api_key_authenticate)(
-            request.headers.get("Authorization")
-        )
+        key: ApiKey = await sync_to_async(_admitted)(request.headers.get("Authorization"))
     except ApiKeyInvalid:
         return key_invalid()
-    try:
-        await sync_to_async(api_access_check)(key.user)
     except ApiAccessOff as exc:
         return api_error(403, str(exc), code="api_off")
     return key
@@ -81,6 +85,11 @@ def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
     return body
 
 
+def _started(key: ApiKey, found: ApiModel) -> tuple[Provider, ApiCall]:
+    provider = api_model_provider(found)
+    return provider, api_call_start(key=key, provider=provider, model=found.offered.model)
+
+
 @csrf_exempt
 async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     if request.method != "POST":
@@ -101,10 +110,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
             param="model",
         )
     try:
-        provider = await sync_to_async(api_model_provider)(found)
-        call = await sync_to_async(api_call_start)(
-            key=key, provider=provider, model=found.offered.model
-        )
+        provider, call = await sync_to_async(_started)(key, found)
     except LimitReached as exc:
         return _limit_refused(exc)
     except ModelNotAllowed as exc:

@@ -31,7 +31,14 @@ from chat.upstream.events import (
     UsageReport,
 )
 from chat.upstream.provider import Provider
-from chat.upstream.sse import DONE, SseDecoder, error_message, parse_chunk
+from chat.upstream.sse import (
+    DONE,
+    SseDecoder,
+    chunk_events,
+    chunk_parse,
+    error_message,
+    parse_chunk,
+)
 from chat.upstream.think import ThinkSplitter
 
 logger = logging.getLogger(__name__)
@@ -221,10 +228,11 @@ class UpstreamClient:
 
     def _relayed(self, payload: bytes) -> "RelayedChunk":
         try:
-            events = parse_chunk(payload)
+            chunk = chunk_parse(payload)
+            events = chunk_events(chunk)
         except UpstreamError as exc:
             raise self._redacted(exc) from None
-        return RelayedChunk(payload=payload, chunk=json.loads(payload), events=events)
+        return RelayedChunk(payload=payload, chunk=chunk, events=events)
 
     async def _stream_once(
         self, body: dict[str, Any], *, with_usage: bool

@@ -40,12 +40,22 @@ class SseDecoder:
 
 def parse_chunk(payload: str | bytes) -> list[StreamEvent]:
     """Turn one chunk's JSON into events; a mid-stream error event raises UpstreamError."""
+    return chunk_events(chunk_parse(payload))
+
+
+def chunk_parse(payload: str | bytes) -> dict[str, Any]:
+    """One chunk's JSON object; anything else raises the malformed chunk's UpstreamError."""
     try:
         chunk = json.loads(payload)
     except json.JSONDecodeError:
         chunk = None
     if not isinstance(chunk, dict):
         raise _malformed()
+    return chunk
+
+
+def chunk_events(chunk: dict[str, Any]) -> list[StreamEvent]:
+    """A parsed chunk's events; a mid-stream error event raises UpstreamError."""
     if "error" in chunk:
         raise UpstreamError(
             error_message(chunk, "The provider reported an error."),
