@@ -125,9 +125,18 @@ def plot(direct: Phase, relays: list[Phase], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def markers(section: str) -> tuple[str, str]:
+    """The comments a section's figures sit between in docs/benchmarks.md."""
+    return f"<!-- {section}-results:start -->", f"<!-- {section}-results:end -->"
+
+
+# The relay benchmark's section.
+START, END = markers("relay")
+
+
 def write(doc: Path, text: str, section: str = "relay") -> None:
     """Put `text` between the section's markers in `doc` (added at the end if missing)."""
-    start, end = f"<!-- {section}-results:start -->", f"<!-- {section}-results:end -->"
+    start, end = markers(section)
     body = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
     if start not in body:
         body += f"\n{start}\n{end}\n"

@@ -23,29 +23,38 @@ class ApiModel:
 
     @property
     def qualified(self) -> str:
-        return f"{self.offered.provider or self.offered.provider_title}/{self.offered.model}"
+        return _qualified(self.offered)
 
 
 async def api_models(key: ApiKey) -> list[ApiModel]:
+    """The models the key may call. A model's own id is its API id only where nothing
+    else offered could be read as that id (another provider's model of the same name, or
+    a `<provider>/<model>` that spells it); else the qualified form."""
     providers, allowed = await sync_to_async(_sources)(key)
-    choices = await model_choices(providers=providers, allowed=allowed)
-    offered = [
-        choice
-        for choice in choices.models
-        if not key.allowed_models or choice.model in key.allowed_models
-    ]
-    counts: dict[str, int] = {}
-    for choice in offered:
-        counts[choice.model] = counts.get(choice.model, 0) + 1
-    return [
+    choices = (await model_choices(providers=providers, allowed=allowed)).models
+    return api_models_listed(choices, key.allowed_models)
+
+
+def api_models_listed(choices: list[OfferedModel], key_models: list[str]) -> list[ApiModel]:
+    qualified = [_qualified(choice) for choice in choices]
+    names = [choice.model for choice in choices]
+    listed = [
         ApiModel(
             id=choice.model
-            if counts[choice.model] == 1
-            else f"{choice.provider or choice.provider_title}/{choice.model}",
+            if names.count(choice.model) == 1 and choice.model not in qualified
+            else qualified[i],
             offered=choice,
         )
-        for choice in offered
+        for i, choice in enumerate(choices)
     ]
+    if key_models:
+        # The key's list names models as /v1/models lists them (either form).
+        listed = [m for m in listed if {m.id, m.qualified} & set(key_models)]
+    return listed
+
+
+def _qualified(choice: OfferedModel) -> str:
+    return f"{choice.provider or choice.provider_title}/{choice.model}"
 
 
 def _sources(key: ApiKey) -> tuple[list[Provider], list[str]]:
@@ -53,8 +62,12 @@ def _sources(key: ApiKey) -> tuple[list[Provider], list[str]]:
 
 
 def api_model_find(models: list[ApiModel], requested: str) -> ApiModel | None:
+    """The model a request names: by its listed id first, else by its qualified form."""
     for model in models:
-        if requested in (model.id, model.qualified):
+        if requested == model.id:
+            return model
+    for model in models:
+        if requested == model.qualified:
             return model
     return None
 

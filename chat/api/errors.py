@@ -10,6 +10,7 @@ _TYPES = {
     403: "permission_denied",
     404: "invalid_request_error",
     405: "invalid_request_error",
+    413: "invalid_request_error",
     429: "rate_limit_exceeded",
     502: "api_error",
     503: "api_error",

@@ -5,6 +5,7 @@ and recorded once however it ends: the provider's usage, else an estimate of wha
 generated (also when the client went away, which closes the upstream request)."""
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -16,8 +17,8 @@ from asgiref.sync import sync_to_async
 
 from chat.models import ApiCall, Message
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
-from chat.services.api.calls import api_call_alive, api_call_finish
-from chat.services.usage.ledger import UsageCounts, usage_estimate
+from chat.services.api.calls import CallOutcome, api_call_alive, api_call_finish
+from chat.services.usage.ledger import UsageCounts
 from chat.upstream.client import RelayedChunk, UpstreamClient
 from chat.upstream.errors import UpstreamError
 from chat.upstream.events import (
@@ -30,6 +31,11 @@ from chat.upstream.events import (
 from chat.upstream.provider import Provider
 
 logger = logging.getLogger(__name__)
+
+# What the client's request may not choose: how chatsite streams from the provider, and a
+# router's fallback models (OpenRouter's `models`, `route`, `provider`), which would get
+# round the model the limits were checked for.
+NOT_PASSED_ON = {"stream", "stream_options", "models", "route", "provider"}
 
 # Finishing tasks of relays whose client left: kept until done (a task only weakly
 # referenced by the loop could be collected mid-way).
@@ -44,7 +50,7 @@ class _Tally:
     first_token: float | None = None
     usage: UsageReport | None = None
     generated: list[str] = field(default_factory=list)
-    sent: bool = False  # a request reached the provider
+    reached: bool = False  # the provider answered 200: it read the prompt
 
     def read(self, item: RelayedChunk) -> None:
         for event in item.events:
@@ -54,20 +60,9 @@ class _Tally:
                 self.generated.append(event.text)
             elif isinstance(event, ToolCallDelta):
                 self.generated.append((event.name or "") + event.arguments)
+        self.reached = True
         if self.first_token is None and any(isinstance(e, TOKEN_EVENTS) for e in item.events):
             self.first_token = time.monotonic()
-
-    def counts(self, body: dict[str, Any], model: str) -> UsageCounts | None:
-        if not self.sent:
-            return None
-        if self.usage is not None:
-            return UsageCounts.from_report(self.usage)
-        # The provider reported none (or the client left first): estimated, and flagged.
-        return usage_estimate(
-            prompt_text=json.dumps(body.get("messages", []), ensure_ascii=False),
-            completion_text="".join(self.generated),
-            model=model,
-        )
 
     def ms(self, at: float | None) -> int | None:
         return None if at is None else round((at - self.started) * 1000)
@@ -95,19 +90,28 @@ class ApiRelay:
         self.client = UpstreamClient(provider)
         self.tally = _Tally()
         self.finishing: asyncio.Task[None] | None = None
+        self.failure: UpstreamError | None = None
 
     async def chunks(self) -> AsyncIterator[RelayedChunk]:
-        """The provider's chunks; raises UpstreamError."""
-        last_alive = time.monotonic()
-        async for item in self.client.relay_chat(self.body):
-            self.tally.sent = self.client.request_sent or self.tally.sent
-            if not isinstance(item, RelayedChunk):
-                continue  # retrying before the first token
-            self.tally.read(item)
-            if time.monotonic() - last_alive > HEARTBEAT_INTERVAL:
-                last_alive = time.monotonic()
-                await sync_to_async(api_call_alive)(self.call.pk)
-            yield item
+        """The provider's chunks; raises UpstreamError. While it runs, the call says it
+        is alive (else, once it is stale, it would stop counting against the limits),
+        however long the provider takes to the first token or between two."""
+        alive = asyncio.create_task(self._keep_alive())
+        try:
+            async for item in self.client.relay_chat(self.body):
+                if isinstance(item, RelayedChunk):  # not a retry before the first token
+                    self.tally.read(item)
+                    yield item
+        except UpstreamError as exc:
+            self.failure = exc
+            raise
+        finally:
+            alive.cancel()
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            await sync_to_async(api_call_alive)(self.call.pk)
 
     def _event(self, item: RelayedChunk) -> bytes | None:
         """One chunk as the client gets it: the provider's bytes as they came where
@@ -127,17 +131,21 @@ class ApiRelay:
         )
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """Server-sent events as OpenAI's API sends them, ending with [DONE]; an upstream
-        failure after the response began is an `error` event, as providers send it."""
-        status = Message.Status.COMPLETE
+        """Server-sent events as OpenAI's API sends them, ending with [DONE]. A failure
+        before the first chunk is raised (UpstreamError: the view answers it with its
+        status); after it, it is an `error` event, as providers send it."""
+        status, began = Message.Status.ERROR, False
         try:
             async for item in self.chunks():
                 event = self._event(item)
                 if event is not None:
+                    began = True
                     yield event
+            status = Message.Status.COMPLETE
             yield b"data: [DONE]\n\n"
         except UpstreamError as exc:
-            status = Message.Status.ERROR
+            if not began:
+                raise
             error = {"error": {"message": exc.message, "type": "api_error", "code": None}}
             yield b"data: " + json.dumps(error).encode() + b"\n\n"
         except (asyncio.CancelledError, GeneratorExit):
@@ -156,6 +164,9 @@ class ApiRelay:
             async for item in self.chunks():
                 gathered.add(item.chunk)
             status = Message.Status.COMPLETE
+        except asyncio.CancelledError:
+            status = Message.Status.INTERRUPTED  # the client went away
+            raise
         finally:
             self._finish_soon(status)
         return gathered.result()
@@ -163,15 +174,22 @@ class ApiRelay:
     def _finish_soon(self, status: str) -> None:
         """Record the call in a task of its own: it must happen even when the request's
         task is being cancelled (the client left)."""
-        counts = self.tally.counts(self.body, self.call.model)
+        tally = self.tally
+        outcome = CallOutcome(
+            status=status,
+            usage=None if tally.usage is None else UsageCounts.from_report(tally.usage),
+            messages=list(self.body.get("messages") or []),
+            generated="".join(tally.generated),
+            # Answered with 200 (its chunks came), or a failure that reached it.
+            reached=tally.reached or (self.failure is not None and self.failure.reached),
+            latency_ms=tally.ms(time.monotonic()),
+            time_to_first_token_ms=tally.ms(tally.first_token),
+        )
+        # The estimate, if any, is counted in the database thread, not on the event loop.
+        # A context of its own: the request's (and its database thread) may have ended
+        # by the time the task runs (the client left).
         task = asyncio.get_running_loop().create_task(
-            sync_to_async(api_call_finish)(
-                call=self.call,
-                status=status,
-                counts=counts,
-                latency_ms=self.tally.ms(time.monotonic()),
-                time_to_first_token_ms=self.tally.ms(self.tally.first_token),
-            )
+            _finish(call=self.call, outcome=outcome), context=contextvars.Context()
         )
         _finishing.add(task)
         task.add_done_callback(_finishing.discard)
@@ -181,6 +199,18 @@ class ApiRelay:
         """Wait for the call's record (the non-streaming answer waits for it)."""
         if self.finishing is not None:
             await self.finishing
+
+
+def _whole(value: Any) -> int:
+    """A provider's index or time, or 0 where it sent something else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+async def _finish(*, call: ApiCall, outcome: CallOutcome) -> None:
+    try:
+        await sync_to_async(api_call_finish)(call=call, outcome=outcome)
+    except Exception:
+        logger.exception("API call %s: its usage could not be recorded", call.pk)
 
 
 class _Completion:
@@ -197,16 +227,17 @@ class _Completion:
 
     def add(self, chunk: dict[str, Any]) -> None:
         self.id = self.id or str(chunk.get("id", ""))
-        self.created = self.created or int(chunk.get("created") or 0)
+        self.created = self.created or _whole(chunk.get("created"))
         self.fingerprint = self.fingerprint or chunk.get("system_fingerprint")
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
-        for choice in chunk.get("choices") or []:
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else []:
             if isinstance(choice, dict):
                 self._add_choice(choice)
 
     def _add_choice(self, piece: dict[str, Any]) -> None:
-        index = int(piece.get("index") or 0)
+        index = _whole(piece.get("index"))
         choice = self.choices.setdefault(
             index,
             {
@@ -217,25 +248,32 @@ class _Completion:
             },
         )
         message = choice["message"]
-        delta = piece.get("delta") or {}
+        delta = piece.get("delta")
+        if not isinstance(delta, dict):
+            delta = {}
         for name in ("content", "reasoning_content", "refusal"):
             if isinstance(delta.get(name), str):
                 message[name] = (message.get(name) or "") + delta[name]
-        for call in delta.get("tool_calls") or []:
+        calls = delta.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
             self._add_tool_call(message, call)
         if piece.get("finish_reason"):
             choice["finish_reason"] = piece["finish_reason"]
 
     @staticmethod
-    def _add_tool_call(message: dict[str, Any], piece: dict[str, Any]) -> None:
+    def _add_tool_call(message: dict[str, Any], piece: Any) -> None:
         calls: list[dict[str, Any]] = message.setdefault("tool_calls", [])
-        index = int(piece.get("index") or 0)
+        if not isinstance(piece, dict):
+            return
+        index = min(_whole(piece.get("index")), 127)
         while len(calls) <= index:
             calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-        call, function = calls[index], piece.get("function") or {}
-        call["id"] = piece.get("id") or call["id"]
-        call["function"]["name"] += function.get("name") or ""
-        call["function"]["arguments"] += function.get("arguments") or ""
+        call, function = calls[index], piece.get("function")
+        if isinstance(piece.get("id"), str):
+            call["id"] = piece["id"]
+        for name in ("name", "arguments"):
+            if isinstance(function, dict) and isinstance(function.get(name), str):
+                call["function"][name] += function[name]
 
     def result(self) -> dict[str, Any]:
         completion: dict[str, Any] = {

@@ -1,9 +1,13 @@
 """/v1/models and /v1/chat/completions: thin async views. A key only in the
 Authorization header; every refusal in OpenAI's error format."""
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -73,8 +77,16 @@ def _limit_refused(exc: LimitReached) -> HttpResponse:
 
 def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
     try:
-        body = json_read(request.body or b"null")
-    except (JSONInvalid, JSONTooDeep) as exc:
+        raw = request.body
+    except RequestDataTooBig:
+        return api_error(
+            413, f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.", code="too_big"
+        )
+    try:
+        body = json_read(raw or b"null")
+        # What cannot go on to the provider as JSON (NaN, a lone surrogate) is refused here.
+        json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except (JSONInvalid, JSONTooDeep, ValueError) as exc:
         return api_error(400, f"The body is not valid JSON: {exc}")
     if not isinstance(body, dict):
         return api_error(400, "The body must be a JSON object.")
@@ -115,7 +127,9 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         return _limit_refused(exc)
     except ModelNotAllowed as exc:
         return api_error(403, str(exc), code="model_not_allowed", param="model")
-    except (AccountInactive, ApiAccessOff):
+    except ApiAccessOff as exc:
+        return api_error(403, str(exc), code="api_off")
+    except AccountInactive:
         return key_invalid()
     options = body.get("stream_options")
     relay = ApiRelay(
@@ -126,7 +140,15 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         include_usage=isinstance(options, dict) and options.get("include_usage") is True,
     )
     if body.get("stream") is True:
-        response = StreamingHttpResponse(relay.stream(), content_type="text/event-stream")
+        events = relay.stream()
+        try:
+            # The status is known once the provider has answered: a failure before the
+            # first chunk is an error response with its status, not a stream.
+            first = await anext(events)
+        except UpstreamError as exc:
+            await relay.finished()
+            return _upstream_refused(exc)
+        response = StreamingHttpResponse(_then(first, events), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx passes each event on at once
         return response
@@ -134,16 +156,26 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         completion = await relay.complete()
     except UpstreamError as exc:
         await relay.finished()
-        return api_error(_upstream_status(exc), exc.message, code="upstream_error")
+        return _upstream_refused(exc)
     await relay.finished()
     return JsonResponse(completion)
 
 
-def _upstream_status(exc: UpstreamError) -> int:
-    """The provider's failure, as the client should see it: its rate limit is a 429, a
-    timeout a 504, anything else a 502."""
+async def _then(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for event in rest:
+        yield event
+
+
+def _upstream_refused(exc: UpstreamError) -> HttpResponse:
+    """The provider's failure, as the client should see it: its rate limit a 429 (with
+    its Retry-After), its refusal of the request a 400 (the client's to fix, not to
+    retry), a stall a 504, anything else a 502."""
+    retry_after = None if exc.retry_after is None else max(1, round(exc.retry_after))
     if exc.status_code == 429:
-        return 429
+        return api_error(429, exc.message, code="upstream_rate_limited", retry_after=retry_after)
+    if exc.status_code is not None and 400 <= exc.status_code < 500:
+        return api_error(400, exc.message, code="upstream_refused")
     if exc.kind == FailureKind.STALLED:
-        return 504
-    return 502
+        return api_error(504, exc.message, code="upstream_timeout")
+    return api_error(502, exc.message, code="upstream_error", retry_after=retry_after)

@@ -139,3 +139,22 @@ def test_the_dashboard_totals_api_requests_per_key(admin_client, alice: User):
     assert row["requests"] == 2
     assert row["total_tokens"] == 30
     assert f"csk-…{key.last_four}" in page.content.decode()
+
+
+def test_a_key_never_reaches_the_logs(alice: User, caplog, settings):
+    import logging
+
+    secret = api_key_create(user=alice, name="k").secret
+    caplog.set_level(logging.DEBUG)
+    client = Client()
+    client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {secret}x")  # refused, too
+    client.post(
+        "/v1/chat/completions",
+        "{",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+
+    assert caplog.records, "the requests were logged"
+    assert secret not in caplog.text

@@ -243,3 +243,75 @@ def test_concurrent_requests_cannot_all_take_the_last_of_a_budget(site: Site, up
     # fit (0, 4,000 and 8,000 held when they start), the rest wait for the budget.
     assert outcomes.count("answered") == 3
     assert outcomes.count("refused") == 5
+
+
+def test_a_provider_failing_before_the_first_token_is_retried(site: Site, upstream):
+    upstream.plan(status=503, retry_after="0")
+    upstream.plan(text="Second time lucky.")
+    completion = client(site, key_for(site, "max")).chat.completions.create(
+        model="chatsite-demo", messages=[{"role": "user", "content": "x"}]
+    )
+    assert completion.choices[0].message.content == "Second time lucky."
+    assert len(upstream.log()) == 2
+
+
+def test_a_stream_the_provider_breaks_ends_with_an_error_and_is_recorded(site: Site, upstream):
+    upstream.plan(tokens=50, drop_after=5)
+    stream = client(site, key_for(site, "ned")).chat.completions.create(
+        model="chatsite-demo", messages=[{"role": "user", "content": "x"}], stream=True
+    )
+    received: list[Any] = []
+    with pytest.raises(openai.APIError):
+        received.extend(stream)
+    assert received, "what came before the break was passed on"
+    (row,) = ledger_settled(site, "ned", 1)
+    assert row["status"] == "error"
+    assert row["completion_tokens"] > 0, "what was generated is billed"
+
+
+def test_no_conversation_is_stored_for_an_api_call(site: Site, upstream):
+    upstream.plan(text="ok")
+    client(site, key_for(site, "ola")).chat.completions.create(
+        model="chatsite-demo", messages=[{"role": "user", "content": "private"}]
+    )
+    code = (
+        "from chat.models import Conversation, Message\n"
+        "result = [Conversation.objects.filter(user__username='ola').count(),"
+        " Message.objects.filter(content='private').count()]"
+    )
+    assert site_query(site.env, code) == [0, 0]
+
+
+def test_a_stream_the_provider_refuses_at_once_gets_its_status_not_a_stream(site: Site, upstream):
+    for _ in range(5):
+        upstream.plan(status=429, retry_after="1")
+    with pytest.raises(openai.RateLimitError) as refused:
+        client(site, key_for(site, "pia")).chat.completions.create(
+            model="chatsite-demo", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+    assert refused.value.response.headers["Retry-After"] == "1"
+    (row,) = ledger_settled(site, "pia", 1)
+    assert row["status"] == "error", "a refused request is a ledger row too"
+    assert row["prompt_tokens"] == row["completion_tokens"] == 0
+
+
+def test_a_request_the_provider_finds_bad_is_a_400(site: Site, upstream):
+    upstream.plan(status=400, error_message="max_tokens is too large")
+    with pytest.raises(openai.BadRequestError, match="max_tokens is too large"):
+        client(site, key_for(site, "quin")).chat.completions.create(
+            model="chatsite-demo", messages=[{"role": "user", "content": "x"}], max_tokens=10**9
+        )
+
+
+def test_a_body_that_cannot_go_on_as_json_is_a_400(site: Site, upstream):
+    import httpx
+
+    key = key_for(site, "rex")
+    refused = httpx.post(
+        f"{site.url}/v1/chat/completions",
+        content=b'{"model": "chatsite-demo", "messages": [{"role": "user", "content": "x"}],'
+        b' "temperature": NaN}',
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["type"] == "invalid_request_error"

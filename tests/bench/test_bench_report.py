@@ -56,3 +56,13 @@ def test_writing_replaces_only_the_results_between_the_markers(tmp_path):
     doc.write_text(f"# Title\n\nbefore\n{START}\nold figures\n{END}\nafter\n")
     write(doc, "new figures")
     assert doc.read_text() == f"# Title\n\nbefore\n{START}\nnew figures\n{END}\nafter\n"
+
+
+def test_another_section_s_figures_are_written_between_their_own_markers(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Title\n{START}\nrelay figures\n{END}\n")
+    write(doc, "api figures", section="api")
+    assert doc.read_text() == (
+        f"# Title\n{START}\nrelay figures\n{END}\n\n"
+        "<!-- api-results:start -->\napi figures\n<!-- api-results:end -->\n"
+    )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from chat.models import Message
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL, STALE_STREAM_AFTER
 from chat.services.answers.interruptions import streams_interrupt_stale
+from chat.services.api.calls import api_calls_interrupt_stale
 
 
 class Command(BaseCommand):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["all"]:
             count = streams_interrupt_stale(older_than=None)
+            calls = api_calls_interrupt_stale(older_than=None)
         else:
             count = streams_interrupt_stale()
             if options["wait"] and self._recent_streams():
@@ -42,7 +44,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"Waiting {wait:.1f} s for answers touched recently.")
                 time.sleep(wait)
                 count += streams_interrupt_stale()
+            calls = api_calls_interrupt_stale()
         self.stdout.write(f"{count} answer(s) marked interrupted.")
+        if calls:
+            self.stdout.write(f"{calls} API call(s) left running by a dead process closed.")
 
     @staticmethod
     def _recent_streams() -> bool:

@@ -30,8 +30,13 @@ class ChatRequest:
 
     @property
     def prompt_text(self) -> str:
-        """The text of every message sent: what a token estimate of the prompt counts."""
-        return "\n".join(_text_of(message) for message in self.messages)
+        return messages_text(self.messages)
+
+
+def messages_text(messages: list[Any]) -> str:
+    """The text of every message sent: what a token estimate of the prompt counts (an
+    image's bytes are not text, and not counted)."""
+    return "\n".join(_text_of(message) for message in messages if isinstance(message, dict))
 
 
 def _text_of(message: dict[str, Any]) -> str:
