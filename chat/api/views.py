@@ -2,7 +2,8 @@
 Authorization header; every refusal in OpenAI's error format."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -31,6 +32,8 @@ from chat.services.usage.limits import AccountInactive, LimitReached
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.provider import Provider
 
+KeyedView = Callable[[HttpRequest, ApiKey], Coroutine[Any, Any, HttpResponseBase]]
+
 # A refusal for budgets held by requests in flight has no reset time: try again soon.
 HELD_RETRY_SECONDS = 5
 
@@ -52,13 +55,29 @@ async def _key(request: HttpRequest) -> ApiKey | HttpResponse:
     return key
 
 
-@csrf_exempt
-async def models(request: HttpRequest) -> HttpResponse:
-    if request.method != "GET":
-        return api_error(405, "Use GET.")
-    key = await _key(request)
-    if isinstance(key, HttpResponse):
-        return key
+def _keyed(
+    method: str,
+) -> Callable[[KeyedView], Callable[[HttpRequest], Coroutine[Any, Any, HttpResponseBase]]]:
+    """An API view: its one method, and a key that may use the API (else the refusal)."""
+
+    def decorate(view: KeyedView) -> Callable[[HttpRequest], Coroutine[Any, Any, HttpResponseBase]]:
+        @csrf_exempt  # a key, not a cookie, says who asks
+        @wraps(view)
+        async def keyed(request: HttpRequest) -> HttpResponseBase:
+            if request.method != method:
+                return api_error(405, f"Use {method}.")
+            key = await _key(request)
+            if isinstance(key, HttpResponse):
+                return key
+            return await view(request, key)
+
+        return keyed
+
+    return decorate
+
+
+@_keyed("GET")
+async def models(request: HttpRequest, key: ApiKey) -> HttpResponseBase:
     listed = await api_models(key)
     data = [
         {"id": m.id, "object": "model", "created": 0, "owned_by": m.offered.provider_title}
@@ -102,13 +121,8 @@ def _started(key: ApiKey, found: ApiModel) -> tuple[Provider, ApiCall]:
     return provider, api_call_start(key=key, provider=provider, model=found.offered.model)
 
 
-@csrf_exempt
-async def chat_completions(request: HttpRequest) -> HttpResponseBase:
-    if request.method != "POST":
-        return api_error(405, "Use POST.")
-    key = await _key(request)
-    if isinstance(key, HttpResponse):
-        return key
+@_keyed("POST")
+async def chat_completions(request: HttpRequest, key: ApiKey) -> HttpResponseBase:
     body = _body(request)
     if isinstance(body, HttpResponse):
         return body

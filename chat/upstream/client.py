@@ -199,9 +199,32 @@ class UpstreamClient:
     async def _relay_once(
         self, body: dict[str, Any], *, with_usage: bool
     ) -> AsyncGenerator["RelayedChunk", None]:
+        self.request_sent = True
+        async with self._answered(body, with_usage=with_usage) as response:
+            decoder, done = SseDecoder(), False
+            chunks = response.aiter_bytes()
+            async for data in chunks:
+                for payload in decoder.feed(data):
+                    if payload == DONE:
+                        done = True
+                        break
+                    yield self._relayed(payload)
+                if done:
+                    break
+            if done:
+                await _read_to_end(chunks)
+
+    @contextlib.asynccontextmanager
+    async def _answered(
+        self, body: dict[str, Any], *, with_usage: bool
+    ) -> AsyncIterator[httpx.Response]:
+        """The provider's streaming response to the request, once it answered 200 (an
+        HTTP error is raised as UpstreamError), with connection failures while it is read
+        turned into UpstreamError too."""
         client = http_client(demo=self.provider.is_demo)
         request = _streamed(body, with_usage=with_usage)
-        self.request_sent = True
+        # Once the provider answered 200 it has read the prompt: a failure after that is
+        # billed (FailedAttempt, GenerationResult.billable).
         answered = False
         try:
             async with client.stream(
@@ -211,18 +234,7 @@ class UpstreamClient:
                     await response.aread()
                     raise self._status_error(response)
                 answered = True
-                decoder, done = SseDecoder(), False
-                chunks = response.aiter_bytes()
-                async for data in chunks:
-                    for payload in decoder.feed(data):
-                        if payload == DONE:
-                            done = True
-                            break
-                        yield self._relayed(payload)
-                    if done:
-                        break
-                if done:
-                    await _read_to_end(chunks)
+                yield response
         except httpx.TransportError as exc:
             raise _transport_failure(exc, answered=answered) from None
 
@@ -261,38 +273,24 @@ class UpstreamClient:
     async def _read_once(
         self, body: dict[str, Any], splitter: ThinkSplitter, *, with_usage: bool
     ) -> AsyncGenerator[StreamEvent, None]:
-        client = http_client(demo=self.provider.is_demo)
-        request = _streamed(body, with_usage=with_usage)
-        # Once the provider answered 200 it has read the prompt: a failure after that is
-        # billed (FailedAttempt, GenerationResult.billable).
-        answered = False
-        try:
-            async with client.stream(
-                "POST", self._url("chat/completions"), json=request, headers=self._headers()
-            ) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise self._status_error(response)
-                answered = True
-                chunks = response.aiter_bytes()
-                answer = _Answer(splitter, self._redacted)
-                resumed = time.monotonic()
-                async for data in chunks:
-                    waited = time.monotonic() - resumed
-                    for event in answer.events(data):
-                        yield event
-                    if answer.done:
-                        break
-                    # The first token went on at once; what follows is read in batches.
-                    if answer.flowing and self.read_every and waited > NETWORK_WAIT:
-                        await asyncio.sleep(self.read_every)
-                    resumed = time.monotonic()
+        async with self._answered(body, with_usage=with_usage) as response:
+            chunks = response.aiter_bytes()
+            answer = _Answer(splitter, self._redacted)
+            resumed = time.monotonic()
+            async for data in chunks:
+                waited = time.monotonic() - resumed
+                for event in answer.events(data):
+                    yield event
                 if answer.done:
-                    await _read_to_end(chunks)
-                if answer.broken is not None:
-                    raise answer.broken
-        except httpx.TransportError as exc:
-            raise _transport_failure(exc, answered=answered) from None
+                    break
+                # The first token went on at once; what follows is read in batches.
+                if answer.flowing and self.read_every and waited > NETWORK_WAIT:
+                    await asyncio.sleep(self.read_every)
+                resumed = time.monotonic()
+            if answer.done:
+                await _read_to_end(chunks)
+            if answer.broken is not None:
+                raise answer.broken
 
     async def list_models(self) -> list[str]:
         client = http_client(demo=self.provider.is_demo)
