@@ -80,9 +80,9 @@ class ApiRelay:
     ) -> None:
         self.call = call
         self.provider = provider
-        # What goes upstream: the client's request with the provider's model id; the
-        # client's stream options are chatsite's to set (it always asks for usage).
-        self.body = {k: v for k, v in body.items() if k not in {"stream", "stream_options"}} | {
+        # What goes upstream: the client's request with the provider's model id, less what
+        # the client may not choose (NOT_PASSED_ON; chatsite always asks for usage).
+        self.body = {k: v for k, v in body.items() if k not in NOT_PASSED_ON} | {
             "model": call.model
         }
         self.model_id = model_id  # the id the client asked for, given back in every chunk

@@ -315,3 +315,20 @@ def test_a_body_that_cannot_go_on_as_json_is_a_400(site: Site, upstream):
     )
     assert refused.status_code == 400
     assert refused.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_router_s_fallback_fields_do_not_reach_the_provider(site: Site, upstream):
+    upstream.plan(text="ok")
+    client(site, key_for(site, "sam")).chat.completions.create(
+        model="chatsite-demo",
+        messages=[{"role": "user", "content": "x"}],
+        temperature=0.2,
+        extra_body={
+            "models": ["some/other-model"],
+            "provider": {"order": ["x"]},
+            "route": "fallback",
+        },
+    )
+    sent = upstream.log()[-1]["body"]
+    assert sent["temperature"] == 0.2, "the request's parameters are passed on"
+    assert not {"models", "provider", "route"} & set(sent)
