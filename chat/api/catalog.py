@@ -1,6 +1,7 @@
 """The models a key may call, with the ids /v1/models lists: the model's own id where one
 provider offers it, else `<provider>/<model>` (always accepted too)."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -9,9 +10,8 @@ from chat.models import ApiKey
 from chat.services.providers import (
     OfferedModel,
     model_choices,
+    model_sources,
     provider_get,
-    providers_enabled,
-    user_allowed_models,
 )
 from chat.upstream.provider import Provider
 
@@ -30,18 +30,18 @@ async def api_models(key: ApiKey) -> list[ApiModel]:
     """The models the key may call. A model's own id is its API id only where nothing
     else offered could be read as that id (another provider's model of the same name, or
     a `<provider>/<model>` that spells it); else the qualified form."""
-    providers, allowed = await sync_to_async(_sources)(key)
+    providers, allowed = await sync_to_async(model_sources)(key.user)
     choices = (await model_choices(providers=providers, allowed=allowed)).models
     return api_models_listed(choices, key.allowed_models)
 
 
 def api_models_listed(choices: list[OfferedModel], key_models: list[str]) -> list[ApiModel]:
     qualified = [_qualified(choice) for choice in choices]
-    names = [choice.model for choice in choices]
+    names = Counter(choice.model for choice in choices)
     listed = [
         ApiModel(
             id=choice.model
-            if names.count(choice.model) == 1 and choice.model not in qualified
+            if names[choice.model] == 1 and choice.model not in qualified
             else qualified[i],
             offered=choice,
         )
@@ -55,10 +55,6 @@ def api_models_listed(choices: list[OfferedModel], key_models: list[str]) -> lis
 
 def _qualified(choice: OfferedModel) -> str:
     return f"{choice.provider or choice.provider_title}/{choice.model}"
-
-
-def _sources(key: ApiKey) -> tuple[list[Provider], list[str]]:
-    return providers_enabled(), user_allowed_models(key.user)
 
 
 def api_model_find(models: list[ApiModel], requested: str) -> ApiModel | None:

@@ -75,6 +75,11 @@ def provider_key_set(row: ProviderRow, api_key: str) -> None:
     row.api_key_hint = secret_hint(api_key)
 
 
+def model_sources(user: User) -> tuple[list[Provider], list[str]]:
+    """What model_choices needs for this user: the providers, and their allowed models."""
+    return providers_enabled(), user_allowed_models(user)
+
+
 def user_allowed_models(user: User) -> list[str]:
     """What the model picker offers: the rule of the limits check (models_allowed)."""
     own = UserLimits.objects.filter(user=user).only("allowed_models").first()

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
-from chat.models import Attachment, Conversation, User
+from chat.models import Attachment, Conversation
 from chat.realtime.protocol import CLOSE_UNAUTHENTICATED, SOCKET_PATH
 from chat.selectors import (
     attachment_get,
@@ -61,10 +61,9 @@ from chat.services.conversations.parameters import (
     settings_clean,
 )
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
-from chat.services.providers import model_choices, providers_enabled, user_allowed_models
+from chat.services.providers import model_choices, model_sources
 from chat.services.usage.limits import UsageSummary, usage_summary
 from chat.sso.selectors import sign_in_buttons
-from chat.upstream.provider import Provider
 from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.forms import SignupForm
 
@@ -215,7 +214,7 @@ async def models(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return JsonResponse({"error": "Log in first."}, status=401)
-    providers, allowed = await sync_to_async(_model_sources)(user)
+    providers, allowed = await sync_to_async(model_sources)(user)
     choices = await model_choices(
         providers=providers, allowed=allowed, refresh=request.GET.get("refresh") == "1"
     )
@@ -226,10 +225,6 @@ async def models(request: HttpRequest) -> HttpResponse:
             "errors": choices.errors,
         }
     )
-
-
-def _model_sources(user: User) -> tuple[list[Provider], list[str]]:
-    return providers_enabled(), user_allowed_models(user)
 
 
 @require_GET

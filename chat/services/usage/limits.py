@@ -194,9 +194,10 @@ def _reset_text(when: datetime.datetime) -> str:
 
 @dataclass(frozen=True)
 class Held:
-    """What the answers being written hold of a budget until their usage is recorded."""
+    """What the answers being written (and API calls running) hold of a budget until
+    their usage is recorded."""
 
-    answers: int = 0
+    answers: int = 0  # how many are in flight, answers and API calls together
     tokens: int = 0
     cost: Decimal = Decimal(0)
 
@@ -257,13 +258,17 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
     limits = limits_effective(own, site_settings(), groups)
     mine = Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT)
     my_calls = ApiCall.objects.filter(user=user)
-    if limits.monthly_tokens is not None or limits.monthly_cost is not None:
-        # What the answers in flight hold is read before the usage: an answer that
-        # finishes in between is then counted twice (safe), never not at all.
-        held = _held(mine, my_calls)
+    budgeted = limits.monthly_tokens is not None or limits.monthly_cost is not None
+    # The user's answers and API calls in flight, read once for their budget's holds and
+    # for answers at once; before the usage, so that an answer finishing in between is
+    # counted twice (safe), never not at all.
+    my_held = Held()
+    if budgeted or limits.concurrent_generations is not None:
+        my_held = _held(mine, my_calls)
+    if budgeted:
         _month_budget_check(
             usage_this_month(user.pk),
-            held,
+            my_held,
             tokens=limits.monthly_tokens,
             cost=limits.monthly_cost,
             spent="You have used your",
@@ -296,14 +301,15 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
                 f"try again in {wait} s.",
                 resets,
             )
-    if limits.concurrent_generations is not None:
-        # An answer its dead process left streaming must not count against the user.
-        running = _answers_in_flight(mine).count() + _calls_in_flight(my_calls).count()
-        if running >= limits.concurrent_generations:
-            raise LimitReached(
-                f"You may have {limits.concurrent_generations} answers being written at once; "
-                "wait for one to finish or stop it."
-            )
+    # An answer its dead process left streaming does not count (_held leaves it out).
+    if (
+        limits.concurrent_generations is not None
+        and my_held.answers >= limits.concurrent_generations
+    ):
+        raise LimitReached(
+            f"You may have {limits.concurrent_generations} answers being written at once; "
+            "wait for one to finish or stop it."
+        )
     return Allowance(
         allowed_models=models_allowed(own, groups),
         # A cost budget applies, the user's or a team's: unpriced models are refused.
