@@ -368,7 +368,8 @@ class OidcProvider:
     """A real OpenID Connect provider on loopback (tests/oidc/provider.mjs: node's
     `oidc-provider`, installed by `npm ci` from package-lock.json) with the given clients
     and users; `issuer` is its discovery base. `users_set` changes the users' claims for
-    their next sign-in."""
+    their next sign-in; `stop` and `start` take it down and bring it back on the same
+    address (a new process: its sessions are gone, as after a real restart)."""
 
     def __init__(
         self,
@@ -383,7 +384,7 @@ class OidcProvider:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.users_file = directory / f"oidc-users-{self.port}.json"
         self.users_set(users)
-        env = {
+        self.env = {
             **os.environ,
             "OIDC_PORT": str(self.port),
             "OIDC_CLIENTS": json.dumps(clients),
@@ -391,10 +392,13 @@ class OidcProvider:
             "OIDC_ID_TOKEN_TTL": str(id_token_ttl),
             "OIDC_TAMPER": tamper,
         }
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
             ["node", str(ROOT / "tests" / "oidc" / "provider.mjs")],
             cwd=ROOT,
-            env=env,
+            env=self.env,
             stdout=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.process)

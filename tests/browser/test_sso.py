@@ -316,3 +316,34 @@ def test_an_sso_only_site_signs_people_in_with_their_provider(sso: SsoSites, fre
     expect(fresh_page.locator("#composer-input")).to_be_visible()
     ada = user_row(sso.sso_only_env, "ada@example.org")
     assert ada["identities"] == [[GOOD, "ada"]]
+
+
+def test_a_provider_that_stops_and_comes_back_loses_no_account(sso: SsoSites, browser: Browser):
+    """The identity provider goes down: a sign-in says so and changes nothing; once it is
+    back (a new process, its sessions gone), the same people sign in to the same
+    accounts."""
+    ada = user_row(sso.env, "ada@example.org") or {}
+    before = users_count(sso.env)
+    sso.provider.stop()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{sso.url}/accounts/login/")
+        page.get_by_role("button", name="Sign in with Corp").click()
+        expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
+        context.close()
+        assert users_count(sso.env) == before
+    finally:
+        sso.provider.start()
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in_with(page, sso.url, "Corp", "ada")
+    page.wait_for_url(f"{sso.url}/")
+    context.close()
+    again = user_row(sso.env, "ada@example.org")
+    assert again["identities"] == [[GOOD, "ada"]]
+    if ada:
+        assert again["pk"] == ada["pk"], "the same subject is the same account"
+    assert users_count(sso.env) == before + (0 if ada else 1)
