@@ -505,6 +505,77 @@ class ApiCall(models.Model):
         return f"{self.model} ({self.status})"
 
 
+class McpServer(models.Model):
+    """A Model Context Protocol server whose tools models may call: a remote one at a URL
+    (Streamable HTTP), or a local one (stdio) by the name the server operator gave its
+    command in MCP_STDIO_SERVERS; the admin never enters a command."""
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="Prefixes its tools' names.")
+    name = models.CharField(max_length=100)
+    url = models.URLField(
+        max_length=500, blank=True, help_text="A remote server's Streamable HTTP endpoint."
+    )
+    stdio = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Or: the name of a local server the operator configured (MCP_STDIO_SERVERS).",
+    )
+    secret_header = models.CharField(
+        max_length=100, blank=True, help_text="The header a secret goes in, e.g. Authorization."
+    )
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    secret_hint = models.CharField(max_length=20, blank=True, editable=False)
+    allow_private = models.BooleanField(
+        default=False,
+        help_text="Allow a loopback or private address (the site's own network): only for a "
+        "server you run there.",
+    )
+    enabled = models.BooleanField(default=True)
+    tools_listed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    list_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "MCP server"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(url="") & ~Q(stdio="")) | (~Q(url="") & Q(stdio="")),
+                name="mcp_server_url_or_stdio",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class McpTool(models.Model):
+    """One tool a server lists. Off until an admin enables it; offered to the groups and
+    users chosen (none chosen: nobody), automatic or needing the user's approval."""
+
+    class Approval(models.TextChoices):
+        ASK = "ask", "the user approves each call"
+        AUTO = "auto", "runs without asking"
+
+    server = models.ForeignKey(McpServer, on_delete=models.CASCADE, related_name="tools")
+    name = models.CharField(max_length=128)
+    description = models.TextField(blank=True)
+    input_schema = models.JSONField(default=dict)
+    enabled = models.BooleanField(default=False)
+    approval = models.CharField(max_length=8, choices=Approval.choices, default=Approval.ASK)
+    groups = models.ManyToManyField("auth.Group", blank=True, related_name="mcp_tools")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mcp_tools")
+    # False once the server no longer lists it (kept: past runs name it).
+    listed = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["server__name", "name"]
+        verbose_name = "MCP tool"
+        constraints = [models.UniqueConstraint(fields=["server", "name"], name="mcp_tool_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.server.slug}: {self.name}"
+
+
 def _invite_code() -> str:
     return secrets.token_urlsafe(24)
 

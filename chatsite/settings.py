@@ -6,7 +6,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from chatsite.env import env_bool, env_float, env_int, env_list, env_str, sso_app_from_env
+from chatsite.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_json_object,
+    env_list,
+    env_str,
+    sso_app_from_env,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -308,6 +316,11 @@ CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
 CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
 CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
 # The longest user message accepted, in characters.
+# Local MCP servers (stdio), as the server operator configures them: a JSON object of
+# name -> {"command": absolute path, "args": [...], "env": {...}}. Admins choose among
+# these names; they never enter a command.
+MCP_STDIO_SERVERS = env_json_object("MCP_STDIO_SERVERS")
+MCP_CONNECT_TIMEOUT = env_float("MCP_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 # Tokens each answer being written holds of a monthly budget (the user's, or a team's)
 # until its real usage is recorded: a send starts only if some budget is left beyond what
 # the answers in flight hold, so two sends cannot both take the last of it.

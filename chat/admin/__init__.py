@@ -7,4 +7,5 @@ from chat.admin import (
     api,  # noqa: F401
     registrations,  # noqa: F401
     sso,  # noqa: F401
+    tools,  # noqa: F401
 )

@@ -13,6 +13,8 @@ from chat.models import (
     Conversation,
     IdentityProvider,
     Invite,
+    McpServer,
+    McpTool,
     Message,
     ModelPrice,
     Provider,
@@ -420,6 +422,8 @@ def one_of_each(alice) -> dict[type, int]:
             slug="corp", name="Corp", issuer="https://idp.example.org", client_id="c"
         ).pk,
         ClaimRule: ClaimRule.objects.create(value="research", makes_staff=True).pk,
+        McpServer: (server := McpServer.objects.create(slug="t", name="T", stdio="time")).pk,
+        McpTool: McpTool.objects.create(server=server, name="get_current_time").pk,
         ApiKey: ApiKey.objects.create(user=alice, name="k", key_hash="0" * 64, last_four="abcd").pk,
     }
 
@@ -437,6 +441,8 @@ HISTORY_MODELS = [
     IdentityProvider,
     ClaimRule,
     ApiKey,
+    McpServer,
+    McpTool,
 ]
 
 
@@ -446,7 +452,13 @@ def test_the_history_tests_cover_every_model_registered_in_chat_admin():
     registered = {
         m
         for m, a in admin.site._registry.items()
-        if type(a).__module__ in {"chat.admin.registrations", "chat.admin.sso", "chat.admin.api"}
+        if type(a).__module__
+        in {
+            "chat.admin.registrations",
+            "chat.admin.sso",
+            "chat.admin.api",
+            "chat.admin.tools",
+        }
     }
     assert registered == set(HISTORY_MODELS)
 

@@ -1,0 +1,113 @@
+"""The admin's MCP pages: servers (a secret write-only, a URL checked when saved, a local
+server chosen among those the operator configured) and their tools (off until enabled;
+who may use each, and whether each call needs the user's approval)."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from chat.admin.registrations import PermissionBeforeLookup
+from chat.models import McpServer, McpTool
+from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
+from chat.tools.addresses import AddressRefused, mcp_url_check
+from chat.tools.client import ServerUnavailable
+
+
+class McpServerForm(forms.ModelForm):
+    secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Sent in the header above; stored encrypted, never shown again. Leave "
+        "empty to keep the current one.",
+    )
+    stdio = forms.ChoiceField(required=False, label="Local server", choices=())
+
+    class Meta:
+        model = McpServer
+        fields = ["name", "slug", "url", "stdio", "secret_header", "allow_private", "enabled"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        names = sorted(settings.MCP_STDIO_SERVERS)
+        stdio = self.fields["stdio"]
+        assert isinstance(stdio, forms.ChoiceField)
+        stdio.choices = [("", "none: a remote server")] + [(n, n) for n in names]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        url, stdio = cleaned.get("url") or "", cleaned.get("stdio") or ""
+        if bool(url) == bool(stdio):
+            raise forms.ValidationError("Give either a URL or a local server, not both.")
+        if url:
+            try:
+                mcp_url_check(str(url), allow_private=bool(cleaned.get("allow_private")))
+            except AddressRefused as exc:
+                self.add_error("url", str(exc))
+        return cleaned
+
+    def save(self, commit: bool = True) -> McpServer:
+        server: McpServer = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            mcp_server_secret_set(server, self.cleaned_data["secret"])
+        if commit:
+            server.save()
+        return server
+
+
+@admin.register(McpServer)
+class McpServerAdmin(PermissionBeforeLookup):
+    form = McpServerForm
+    list_display = ("name", "slug", "url", "stdio", "enabled", "tools_listed_at", "list_error")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("secret_hint", "tools_listed_at", "list_error")
+    fields = [
+        "name",
+        "slug",
+        "url",
+        "stdio",
+        "secret_header",
+        "secret",
+        "secret_hint",
+        "allow_private",
+        "enabled",
+        "tools_listed_at",
+        "list_error",
+    ]
+    actions = ["refresh_tools"]
+
+    @admin.action(description="List the selected servers' tools again")
+    def refresh_tools(self, request: HttpRequest, queryset: QuerySet[McpServer]) -> None:
+        for server in queryset:
+            try:
+                count = mcp_server_tools_refresh(server)
+            except (ServerUnavailable, AddressRefused) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, f"{server.name}: {count} tools listed.")
+
+
+@admin.register(McpTool)
+class McpToolAdmin(PermissionBeforeLookup):
+    list_display = ("name", "server", "enabled", "approval", "listed")
+    list_editable = ("enabled", "approval")
+    list_filter = ("server", "enabled", "approval", "listed")
+    search_fields = ("name", "description")
+    readonly_fields = ("server", "name", "description", "input_schema", "listed")
+    filter_horizontal = ("groups", "users")
+    fields = [
+        "server",
+        "name",
+        "description",
+        "input_schema",
+        "listed",
+        "enabled",
+        "approval",
+        "groups",
+        "users",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tools come from their server's list

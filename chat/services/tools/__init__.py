@@ -1,0 +1,1 @@
+"""Tools from MCP servers: which servers and tools the admin trusts, and who may use them."""

@@ -1,0 +1,42 @@
+"""Where a remote MCP server may be: never the site's own network (loopback, private,
+link-local, reserved addresses) unless the admin allows that server. Checked when the
+URL is saved and again at every connection, on every address the name resolves to."""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+
+class AddressRefused(Exception):
+    """The URL may not be reached; the message says why."""
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def mcp_url_check(url: str, *, allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise AddressRefused("An MCP server's URL is http:// or https:// with a host.")
+    if allow_private:
+        return
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise AddressRefused(f"{parts.hostname} cannot be resolved: {exc}") from None
+    addresses = {str(info[4][0]) for info in found}
+    private = sorted(a for a in addresses if _forbidden(a))
+    if private:
+        raise AddressRefused(
+            f"{parts.hostname} is at {', '.join(private)}: a loopback or private address. "
+            "Allow private addresses for this server only if you run it there."
+        )

@@ -1,0 +1,101 @@
+"""One connection to an MCP server for one job (listing its tools, calling one), closed
+in the task that opened it, as the SDK requires. Secrets go in the request headers of
+our own httpx2 client and never into a log; a stdio server inherits none of the site's
+environment (the SDK passes only HOME, PATH and the like, plus what the operator set)."""
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+from django.conf import settings
+from mcp import Client, MCPError, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from chat.tools.addresses import mcp_url_check
+
+
+class ServerUnavailable(Exception):
+    """The server could not be reached or answered outside the protocol."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How to reach a server: a URL (with an optional secret header) or a stdio name."""
+
+    name: str
+    url: str = ""
+    stdio: str = ""
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class ToolListed:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+def _stdio_parameters(name: str) -> StdioServerParameters:
+    configured = settings.MCP_STDIO_SERVERS.get(name)
+    if not isinstance(configured, dict) or not isinstance(configured.get("command"), str):
+        raise ServerUnavailable(f"No local MCP server is configured as {name!r}.")
+    return StdioServerParameters(
+        command=configured["command"],
+        args=[str(a) for a in configured.get("args", [])],
+        env={str(k): str(v) for k, v in (configured.get("env") or {}).items()},
+    )
+
+
+@contextlib.asynccontextmanager
+async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
+    """A connected client (the handshake done), closed when the block ends. Raises
+    AddressRefused for a URL in the site's own network, ServerUnavailable otherwise."""
+    timeout = settings.MCP_CONNECT_TIMEOUT
+    if config.url:
+        # Resolved again at each connection: a name may point elsewhere since it was saved.
+        await asyncio.to_thread(mcp_url_check, config.url, allow_private=config.allow_private)
+    try:
+        if config.stdio:
+            # The server's own log goes nowhere: the SDK wants a real file for it.
+            with open(os.devnull, "w") as errlog:  # noqa: ASYNC230 - /dev/null never blocks
+                transport = stdio_client(_stdio_parameters(config.stdio), errlog=errlog)
+                async with Client(transport, read_timeout_seconds=timeout) as client:
+                    yield client
+            return
+        async with (
+            httpx2.AsyncClient(
+                headers=config.headers,
+                timeout=httpx2.Timeout(timeout, read=max(timeout, 300.0)),
+                follow_redirects=False,
+            ) as http,
+            Client(
+                streamable_http_client(config.url, http_client=http),
+                read_timeout_seconds=timeout,
+            ) as client,
+        ):
+            yield client
+    except* (MCPError, OSError, httpx2.HTTPError) as group:
+        # The SDK's task groups wrap what went wrong; the first is what the admin sees.
+        first = group.exceptions[0]
+        raise ServerUnavailable(f"{config.name}: {first}") from None
+
+
+async def mcp_tools_list(config: ServerConfig) -> list[ToolListed]:
+    """Every tool the server lists (all pages)."""
+    tools: list[ToolListed] = []
+    async with mcp_connected(config) as client:
+        cursor: str | None = None
+        while True:
+            page = await client.list_tools(cursor=cursor)
+            tools += [
+                ToolListed(tool.name, tool.description or "", dict(tool.input_schema))
+                for tool in page.tools
+            ]
+            cursor = page.next_cursor
+            if not cursor:
+                return tools

@@ -1,0 +1,37 @@
+"""A remote MCP server's URL may not reach the site's own network unless the admin
+allows that server: loopback, private and link-local addresses are refused."""
+
+import pytest
+
+from chat.tools.addresses import AddressRefused, mcp_url_check
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/mcp",
+        "http://localhost/mcp",
+        "http://10.1.2.3/mcp",
+        "http://192.168.0.10/mcp",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/mcp",
+        "http://0.0.0.0/mcp",
+    ],
+)
+def test_the_site_s_own_network_is_refused(url):
+    with pytest.raises(AddressRefused, match="loopback or private"):
+        mcp_url_check(url, allow_private=False)
+
+
+def test_an_allowed_server_may_be_private():
+    mcp_url_check("http://127.0.0.1:8000/mcp", allow_private=True)
+
+
+def test_a_public_address_passes():
+    mcp_url_check("https://1.1.1.1/mcp", allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "http:///mcp"])
+def test_only_http_urls_with_a_host_are_taken(url):
+    with pytest.raises(AddressRefused, match="http"):
+        mcp_url_check(url, allow_private=True)

@@ -1,0 +1,88 @@
+"""An MCP server's tools, as the admin keeps them: listed from the real server, new ones
+off until enabled, ones it no longer lists marked so, a failure kept to show."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from chat.models import McpServer, McpTool
+from chat.services.tools.servers import mcp_server_tools_refresh
+from chat.tools.client import ServerUnavailable
+
+pytestmark = pytest.mark.django_db
+
+TIME_SERVER = str(Path(sys.executable).parent / "mcp-server-time")
+
+
+@pytest.fixture
+def time_server(settings) -> McpServer:
+    settings.MCP_STDIO_SERVERS = {"time": {"command": TIME_SERVER, "args": []}}
+    return McpServer.objects.create(slug="time", name="Time", stdio="time")
+
+
+def test_a_server_s_tools_are_kept_off_until_enabled(time_server):
+    assert mcp_server_tools_refresh(time_server) == 2
+
+    tools = McpTool.objects.filter(server=time_server)
+    assert sorted(t.name for t in tools) == ["convert_time", "get_current_time"]
+    assert not any(t.enabled for t in tools)
+    assert all(t.approval == McpTool.Approval.ASK for t in tools)
+    time_server.refresh_from_db()
+    assert time_server.tools_listed_at is not None
+
+
+def test_a_tool_the_server_no_longer_lists_is_marked_and_kept(time_server):
+    gone = McpTool.objects.create(server=time_server, name="removed_tool", enabled=True)
+    mcp_server_tools_refresh(time_server)
+    gone.refresh_from_db()
+    assert gone.listed is False
+
+
+def test_a_refresh_keeps_the_admin_s_choices(time_server):
+    mcp_server_tools_refresh(time_server)
+    McpTool.objects.filter(name="get_current_time").update(enabled=True, approval="auto")
+    mcp_server_tools_refresh(time_server)
+    tool = McpTool.objects.get(name="get_current_time")
+    assert (tool.enabled, tool.approval) == (True, "auto")
+
+
+def test_a_server_that_cannot_be_reached_keeps_the_error_to_show(settings):
+    settings.MCP_STDIO_SERVERS = {"broken": {"command": "/nonexistent/mcp-server", "args": []}}
+    server = McpServer.objects.create(slug="broken", name="Broken", stdio="broken")
+    with pytest.raises(ServerUnavailable):
+        mcp_server_tools_refresh(server)
+    server.refresh_from_db()
+    assert "Broken" in server.list_error
+
+
+def test_the_admin_keeps_a_server_s_secret_encrypted_and_refuses_a_private_url(admin_client):
+    from django.urls import reverse
+
+    from chat.crypto import secret_decrypt
+
+    fields = {
+        "name": "Remote",
+        "slug": "remote",
+        "url": "http://10.0.0.5/mcp",
+        "stdio": "",
+        "secret_header": "Authorization",
+        "secret": "Bearer mcp-secret-9876",
+        "enabled": "on",
+    }
+    refused = admin_client.post(reverse("admin:chat_mcpserver_add"), fields)
+    assert refused.status_code == 200
+    assert "loopback or private" in refused.content.decode()
+    assert not McpServer.objects.exists()
+
+    made = admin_client.post(
+        reverse("admin:chat_mcpserver_add"), {**fields, "url": "https://1.1.1.1/mcp"}
+    )
+    assert made.status_code == 302
+    server = McpServer.objects.get()
+    assert secret_decrypt(server.secret_encrypted) == "Bearer mcp-secret-9876"
+    page = admin_client.get(
+        reverse("admin:chat_mcpserver_change", args=[server.pk])
+    ).content.decode()
+    assert "mcp-secret-9876" not in page
+    assert "…9876" in page
