@@ -99,3 +99,50 @@ async def mcp_tools_list(config: ServerConfig) -> list[ToolListed]:
             cursor = page.next_cursor
             if not cursor:
                 return tools
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool gave back, as text for the model (untrusted: shown sanitised, and cut
+    to `limit` characters), and whether the tool said it failed."""
+
+    text: str
+    is_error: bool
+    truncated: bool = False
+
+
+def _text_of(block: Any) -> str:
+    kind = getattr(block, "type", "")
+    if kind == "text":
+        return str(block.text)
+    if kind == "resource_link":
+        return f"[resource {block.uri}]"
+    if kind == "resource":
+        resource = block.resource
+        return str(getattr(resource, "text", "") or f"[binary resource {resource.uri}]")
+    return f"[{kind or 'unknown'} content not shown]"
+
+
+async def mcp_tool_call(
+    config: ServerConfig,
+    name: str,
+    arguments: dict[str, Any],
+    *,
+    seconds: float,
+    limit: int,
+) -> ToolResult:
+    """Call one tool, for at most `seconds`. Cancelling the calling task (Stop) cancels
+    the call: the SDK tells the server. Raises ServerUnavailable (also when the time is
+    up)."""
+    # Raised after the connection is closed: raised inside, the SDK's task groups would
+    # wrap it in exception groups.
+    failure: MCPError | None = None
+    async with mcp_connected(config) as client:
+        try:
+            result = await client.call_tool(name, arguments, read_timeout_seconds=seconds)
+        except MCPError as exc:
+            failure = exc
+    if failure is not None:
+        raise ServerUnavailable(f"{config.name}: {failure.message}")
+    text = "\n".join(_text_of(block) for block in result.content)
+    return ToolResult(text=text[:limit], is_error=result.is_error, truncated=len(text) > limit)

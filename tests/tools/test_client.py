@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from chat.tools.addresses import AddressRefused
-from chat.tools.client import ServerConfig, ServerUnavailable, mcp_tools_list
+from chat.tools.client import ServerConfig, ServerUnavailable, mcp_tool_call, mcp_tools_list
 from tests.servers import ROOT, free_port, stop, wait_for_port
 
 SECRET = "tests-only-mcp-secret"
@@ -70,3 +70,57 @@ def test_a_loopback_server_not_allowed_as_private_is_never_connected(http_server
     config = ServerConfig(name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET})
     with pytest.raises(AddressRefused, match="loopback or private"):
         listed(config)
+
+
+def test_a_tool_is_called_and_its_text_comes_back(time_server):
+    result = async_to_sync(mcp_tool_call)(
+        ServerConfig(name="Time", stdio="time"),
+        "get_current_time",
+        {"timezone": "Europe/Berlin"},
+        seconds=10,
+        limit=10_000,
+    )
+    assert result.is_error is False
+    assert "Europe/Berlin" in result.text
+
+
+def test_a_long_result_is_cut_to_the_limit(http_server):
+    config = ServerConfig(
+        name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET}, allow_private=True
+    )
+    result = async_to_sync(mcp_tool_call)(config, "big", {"size": 50_000}, seconds=10, limit=1_000)
+    assert len(result.text) == 1_000
+    assert result.truncated is True
+
+
+def test_a_tool_over_its_time_is_unavailable_not_waited_for(http_server):
+    import time
+
+    config = ServerConfig(
+        name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET}, allow_private=True
+    )
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable, match="timed out"):
+        async_to_sync(mcp_tool_call)(config, "slow", {"seconds": 30}, seconds=0.5, limit=100)
+    assert time.monotonic() - started < 5
+
+
+def test_stop_cancels_a_running_call(http_server):
+    import asyncio
+
+    config = ServerConfig(
+        name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET}, allow_private=True
+    )
+
+    async def stopped() -> float:
+        call = asyncio.create_task(
+            mcp_tool_call(config, "slow", {"seconds": 30}, seconds=60, limit=100)
+        )
+        await asyncio.sleep(1.0)
+        started = asyncio.get_running_loop().time()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(stopped()) < 3

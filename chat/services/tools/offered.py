@@ -1,0 +1,72 @@
+"""Which tools a user may use, and how they are named to the model: the set is computed
+here from what the admin enabled for the user and their groups, never from anything the
+browser sends."""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from chat.models import McpTool, User
+
+# OpenAI's rule for a function's name; MCP names may be longer and hold dots.
+_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
+NAME_MAX = 64
+
+
+@dataclass(frozen=True)
+class OfferedTool:
+    tool_id: int
+    function_name: str  # as the model sees and calls it: <server>__<tool>, made safe
+    approval: str
+
+    def matches(self, name: str) -> bool:
+        return name == self.function_name
+
+
+def _function_name(tool: McpTool) -> str:
+    name = _NAME_UNSAFE.sub("_", f"{tool.server.slug}__{tool.name}")
+    if len(name) > NAME_MAX:
+        # Cut, with the tool's id to keep two long names apart.
+        suffix = f"_{tool.pk}"
+        name = name[: NAME_MAX - len(suffix)] + suffix
+    return name
+
+
+def tools_offered(user: User) -> list[McpTool]:
+    """The enabled tools of enabled servers the user may use: chosen for them, or for a
+    group of theirs."""
+    return list(
+        McpTool.objects.filter(enabled=True, listed=True, server__enabled=True)
+        .filter(Q(users=user) | Q(groups__user=user))
+        .select_related("server")
+        .distinct()
+        .order_by("server__slug", "name")
+    )
+
+
+def tools_for_request(tools: list[McpTool]) -> tuple[list[dict[str, Any]], list[OfferedTool]]:
+    """The `tools` parameter of a chat request, and how to find each called name again."""
+    offered, parameter = [], []
+    for tool in tools:
+        name = _function_name(tool)
+        offered.append(OfferedTool(tool_id=tool.pk, function_name=name, approval=tool.approval))
+        schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+        parameter.append(
+            {
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "description": tool.description[:1024],
+                    "parameters": schema or {"type": "object", "properties": {}},
+                },
+            }
+        )
+    return parameter, offered
+
+
+def tool_called(offered: list[OfferedTool], name: str) -> OfferedTool | None:
+    """The offered tool a model's call names; None for a name that was not offered (the
+    call is refused and the model told so)."""
+    return next((tool for tool in offered if tool.matches(name)), None)
