@@ -29,6 +29,10 @@ class Conversation(models.Model):
     # Request parameters the user set for this conversation, validated by
     # chat.services.conversations.parameters; only these are sent upstream.
     parameters = models.JSONField(default=dict, blank=True)
+    # The ids of the MCP tools the user chose for this conversation. What is sent is these
+    # narrowed to what the admin lets the user use at the time (services/tools/offered.py);
+    # a list, not a table, so a conversation without tools costs no query.
+    tool_ids = models.JSONField(default=list, blank=True)
     # The end of the branch the user looks at: what the page shows, what a new message
     # follows and what is sent upstream. Empty means the newest message (as before branches).
     current_leaf = models.ForeignKey(
@@ -74,6 +78,10 @@ class Message(models.Model):
     # "Thought for 3 s" of the page after a reload. None: no reasoning, or saved before.
     reasoning_ms = models.PositiveIntegerField(null=True, blank=True)
     tool_calls = models.JSONField(default=list, blank=True)
+    # The tools chatsite ran for this answer, round by round, as the page shows them and
+    # later requests replay them (services/tools/runs.py, ToolRunState); ToolRun keeps
+    # each run's record for the admins.
+    tool_runs = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
     finish_reason = models.CharField(max_length=32, blank=True)
     error = models.TextField(blank=True)
@@ -574,6 +582,46 @@ class McpTool(models.Model):
 
     def __str__(self) -> str:
         return f"{self.server.slug}: {self.name}"
+
+
+class ToolRun(models.Model):
+    """The record of one tool call a model made in an answer: which tool, with what, how
+    it ended, how long it took, and who approved it. Written when the answer is saved."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done"
+        FAILED = "failed"  # the tool said so, or its server could not be reached in time
+        DECLINED = "declined"  # by the user, or no answer in time
+        REFUSED = "refused"  # not a tool offered, arguments not JSON, past the round limit
+        CANCELLED = "cancelled"  # Stop, or the server stopped
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="tool_run_records")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tool_runs"
+    )
+    # Kept when the tool is deleted: the name as the model called it says which it was.
+    tool = models.ForeignKey(
+        McpTool, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    run_id = models.CharField(max_length=20)  # <round>-<index>, unique in its answer
+    name = models.CharField(max_length=200)
+    arguments = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    result = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "run_id"], name="tool_run_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.outcome})"
 
 
 def _invite_code() -> str:

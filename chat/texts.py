@@ -28,3 +28,15 @@ UNAVAILABLE = "The database is not answering: try again in a moment."
 ANSWER_INTERRUPTED = "The server stopped while this answer was being written."
 ANSWER_CUT_SHORT = "The provider ended the answer before it was finished."
 ANSWER_NOT_SAVED = "chatsite could not save this answer."
+
+# What a tool's call tells the model (and the page shows) when it did not run as asked.
+TOOL_DECLINED = "The user declined this tool call."
+TOOL_NO_DECISION = "Nobody approved this tool call in time, so it did not run."
+TOOL_NOT_OFFERED = "No tool named {name!r} is available in this conversation."
+TOOL_BAD_ARGUMENTS = "The arguments were not a JSON object: {reason}."
+TOOL_UNAVAILABLE = "The tool's server could not be reached or did not answer in time."
+TOOL_CANCELLED = "The call was cancelled."
+TOOL_ROUNDS_EXHAUSTED = (
+    "The model kept calling tools after {rounds} rounds, so chatsite stopped the answer."
+)
+TOOL_NOT_WAITING = "This answer is no longer waiting for a decision."

@@ -315,16 +315,25 @@ CHAT_DELTA_INTERVAL = env_float("CHAT_DELTA_INTERVAL", 0.05)
 CHAT_FRAMES_PER_SECOND = env_float("CHAT_FRAMES_PER_SECOND", 5.0, minimum=0.1)
 CHAT_FRAME_BURST = env_int("CHAT_FRAME_BURST", 30, minimum=1)
 CHAT_FRAME_ABUSE_LIMIT = env_int("CHAT_FRAME_ABUSE_LIMIT", 50, minimum=1)
-# The longest user message accepted, in characters.
 # Local MCP servers (stdio), as the server operator configures them: a JSON object of
 # name -> {"command": absolute path, "args": [...], "env": {...}}. Admins choose among
 # these names; they never enter a command.
 MCP_STDIO_SERVERS = env_json_object("MCP_STDIO_SERVERS")
 MCP_CONNECT_TIMEOUT = env_float("MCP_CONNECT_TIMEOUT", 10.0, minimum=0.1)
+# One tool call may run this long (seconds), and its result is cut to this many characters
+# before the model or the page sees it: a tool's output is untrusted and unbounded.
+MCP_TOOL_TIMEOUT = env_float("MCP_TOOL_TIMEOUT", 60.0, minimum=0.1)
+MCP_RESULT_MAX_CHARS = env_int("MCP_RESULT_MAX_CHARS", 20_000, minimum=100)
+# Rounds of tool calls in one answer: a model that keeps calling tools past this is
+# stopped (the answer ends incomplete), so a loop cannot run up a bill.
+CHAT_TOOL_ROUNDS = env_int("CHAT_TOOL_ROUNDS", 8, minimum=1)
+# How long a call that needs the user's approval waits for it (seconds); then declined.
+CHAT_TOOL_APPROVAL_SECONDS = env_float("CHAT_TOOL_APPROVAL_SECONDS", 900.0, minimum=1.0)
 # Tokens each answer being written holds of a monthly budget (the user's, or a team's)
 # until its real usage is recorded: a send starts only if some budget is left beyond what
 # the answers in flight hold, so two sends cannot both take the last of it.
 BUDGET_HOLD_TOKENS = env_int("BUDGET_HOLD_TOKENS", 4_000, minimum=1)
+# The longest user message accepted, in characters.
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 # After a new conversation's first answer, ask the model for a short title (one small
 # extra request, in the usage ledger as purpose=title). Off: the first words stay.

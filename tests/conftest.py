@@ -1,6 +1,9 @@
 import asyncio
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from channels.layers import channel_layers
@@ -12,7 +15,7 @@ from chat.services.usage.ledger import Price, UsageCounts, prices_forget, usage_
 from chat.services.usage.limits import group_limits_forget, site_settings_forget
 from chat.upstream.client import forget_refusals
 from chat.upstream.model_list import models_forget
-from tests.servers import FAKE_API_KEY, FakeUpstreamServer
+from tests.servers import FAKE_API_KEY, ROOT, FakeUpstreamServer, free_port, stop, wait_for_port
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +33,33 @@ def upstream(fake_upstream_server: FakeUpstreamServer, settings) -> FakeUpstream
     settings.LLM_API_KEY = FAKE_API_KEY
     settings.LLM_MODEL = "chatsite-demo"
     return fake_upstream_server
+
+
+# Real MCP servers on the test machine: the reference `mcp-server-time` over stdio, and
+# the SDK's MCPServer (tests/mcp/http_server.py) over Streamable HTTP behind a secret.
+MCP_SECRET = "tests-only-mcp-secret"
+TIME_SERVER = str(Path(sys.executable).parent / "mcp-server-time")
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[str]:
+    """The URL of the Streamable HTTP server, which answers only with X-MCP-Secret."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "mcp" / "http_server.py"), str(port), MCP_SECRET],
+        cwd=ROOT,
+    )
+    wait_for_port(port, process)
+    yield f"http://127.0.0.1:{port}/mcp"
+    stop(process)
+
+
+@pytest.fixture
+def time_server(settings) -> None:
+    """The operator configured the reference time server as the stdio server "time"."""
+    settings.MCP_STDIO_SERVERS = {
+        "time": {"command": TIME_SERVER, "args": ["--local-timezone", "UTC"]}
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from chat.admin.registrations import PermissionBeforeLookup
-from chat.models import McpServer, McpTool
+from chat.models import McpServer, McpTool, ToolRun
 from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
 from chat.tools.addresses import AddressRefused, mcp_url_check
-from chat.tools.client import ServerUnavailable
+from chat.tools.config import ServerUnavailable
 
 
 class McpServerForm(forms.ModelForm):
@@ -111,3 +111,36 @@ class McpToolAdmin(PermissionBeforeLookup):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tools come from their server's list
+
+
+@admin.register(ToolRun)
+class ToolRunAdmin(PermissionBeforeLookup):
+    """Every tool call a model made, as recorded when its answer was saved: read only."""
+
+    list_display = ("created_at", "user", "name", "outcome", "duration_ms", "approved_by")
+    list_filter = ("outcome", "tool__server")
+    search_fields = ("name", "user__username")
+    list_select_related = ("user", "approved_by")
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "created_at",
+        "user",
+        "message",
+        "tool",
+        "run_id",
+        "name",
+        "arguments",
+        "outcome",
+        "result",
+        "duration_ms",
+        "approved_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # written by generations only
+
+    def has_change_permission(self, request: HttpRequest, obj: ToolRun | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ToolRun | None = None) -> bool:
+        return False

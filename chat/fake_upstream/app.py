@@ -41,7 +41,9 @@ class Plan:
     reasoning: int = 0  # reasoning pieces (reasoning_content) before the content
     reasoning_text: str | None = None  # this reasoning instead, sent word by word
     think: bool = False  # reasoning inline as <think>…</think>, tags cut across chunks
-    tool_calls: list[dict[str, str]] = field(default_factory=list)  # [{name, arguments}]
+    # [{name, arguments}]: the model calls these (alone unless text, tokens or pieces are
+    # given too); arguments are sent as given, so they may be malformed on purpose.
+    tool_calls: list[dict[str, str]] = field(default_factory=list)
     finish_reason: str = "stop"  # "" sends no finish chunk
     done: bool = True  # send data: [DONE] at the end
     usage: bool = True  # send the usage chunk when the request asks for it
@@ -181,6 +183,8 @@ class FakeUpstream:
             pieces = list(plan.pieces)
         elif plan.text is not None:
             pieces = _WORD.findall(plan.text)
+        elif plan.tool_calls and plan.tokens is None:
+            pieces = []  # a round that only calls tools, as models mostly do
         elif plan.tokens is None:
             pieces = _WORD.findall(demo_answer(messages))
         else:

@@ -33,6 +33,7 @@ from chat.realtime.generation import generation_prepare
 from chat.realtime.groups import (
     conversation_group,
     conversation_publish,
+    generation_decide,
     generation_stop,
     snapshot_request,
 )
@@ -41,6 +42,7 @@ from chat.realtime.protocol import (
     CLOSE_LAYER_RECOVERED,
     CLOSE_TOO_MANY_FRAMES,
     CLOSE_UNAUTHENTICATED,
+    Approve,
     ClientFrame,
     Edit,
     Ping,
@@ -225,6 +227,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._send_message(frame)
         elif isinstance(frame, Stop):
             await self._stop(frame)
+        elif isinstance(frame, Approve):
+            await self._approve(frame)
         elif isinstance(frame, Subscribe):
             await self._subscribe(frame)
         elif isinstance(frame, Ping):
@@ -323,6 +327,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Already over, or its process died: the saved state unlocks every open page.
         await self._join(message.conversation_id)
         await conversation_publish(message.conversation_id, done_frame_from_message(message, usage))
+
+    async def _approve(self, frame: Approve) -> None:
+        """A decision on a tool call reaches the generation only for the user's own answer
+        while it is written; another user's id answers like a missing one."""
+        status = await self._answer_status(frame.message_id)
+        if status is None:
+            raise ProtocolError("not_found", texts.MESSAGE_NOT_FOUND)
+        if status != Message.Status.STREAMING:
+            raise ProtocolError("not_waiting", texts.TOOL_NOT_WAITING)
+        await generation_decide(
+            message_id=frame.message_id,
+            run_id=frame.run_id,
+            approved=frame.approved,
+            user_id=self.user.pk,
+        )
 
     async def _subscribe(self, frame: Subscribe) -> None:
         if not await self._owns_conversation(frame.conversation_id):
@@ -453,6 +472,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             answers_streaming(conversation_id=frame.conversation_id),
             answers_ended(conversation_id=frame.conversation_id, message_ids=frame.streaming_ids),
         )
+
+    @database_sync_to_async
+    def _answer_status(self, message_id: int) -> str | None:
+        try:
+            message = message_get(user=self.user, message_id=message_id)
+        except Message.DoesNotExist:
+            return None
+        return message.status if message.role == Message.Role.ASSISTANT else None
 
     @database_sync_to_async
     def _message_for_stop(self, message_id: int) -> tuple[Message, Usage | None] | None:

@@ -10,6 +10,7 @@ from typing import Any, Literal, TypedDict
 
 from chat.models import Message, Usage
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
+from chat.services.tools.states import ToolRunState
 from chat.services.usage.ledger import UsageCounts
 
 # A websocket message is at most 1 MiB for daphne (and for many clients): a frame whose
@@ -30,6 +31,7 @@ class OutcomeFields(TypedDict):
     reasoning: str
     reasoning_ms: int | None
     tool_calls: list[ToolCall]
+    tool_runs: list[ToolRunState]
     finish_reason: str
     error: str
 
@@ -104,6 +106,16 @@ class SnapshotFrame(TypedDict):
     seq: int
     content: str
     reasoning: str
+    tools: list[ToolRunState]  # each tool run as the frames up to seq left it
+
+
+class ToolFrame(TypedDict):
+    """A tool run of a streaming answer changed: called, asked, running, ended."""
+
+    type: Literal["tool"]
+    message_id: int
+    seq: int  # in the answer's sequence with its deltas
+    run: ToolRunState
 
 
 class RetryingFrame(TypedDict):
@@ -138,6 +150,7 @@ ServerFrame = (
     | TitleFrame
     | DeltaFrame
     | SnapshotFrame
+    | ToolFrame
     | RetryingFrame
     | DoneFrame
     | SubscribedFrame
@@ -182,6 +195,7 @@ def outcome_fields(outcome: AnswerOutcome) -> OutcomeFields:
         "reasoning": outcome.reasoning,
         "reasoning_ms": outcome.reasoning_ms,
         "tool_calls": outcome.tool_calls,
+        "tool_runs": outcome.tool_runs,
         "finish_reason": outcome.finish_reason,
         "error": outcome.error,
     }
@@ -249,14 +263,26 @@ def delta_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> D
     return frame
 
 
-def snapshot_frame(*, message_id: int, seq: int, content: str, reasoning: str) -> SnapshotFrame:
+def snapshot_frame(
+    *,
+    message_id: int,
+    seq: int,
+    content: str,
+    reasoning: str,
+    tools: list[ToolRunState] | None = None,
+) -> SnapshotFrame:
     return {
         "type": "snapshot",
         "message_id": message_id,
         "seq": seq,
         "content": content,
         "reasoning": reasoning,
+        "tools": tools or [],
     }
+
+
+def tool_frame(*, message_id: int, seq: int, run: ToolRunState) -> ToolFrame:
+    return {"type": "tool", "message_id": message_id, "seq": seq, "run": run}
 
 
 def retrying_frame(*, message_id: int, attempt: int, delay: float, reason: str) -> RetryingFrame:

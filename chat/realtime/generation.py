@@ -7,11 +7,13 @@ generation's own group. That works the same with one process or several behind R
 """
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
 from contextlib import aclosing
 from dataclasses import replace
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -24,25 +26,33 @@ from chat.realtime.frames import (
     DeltaFrame,
     ServerFrame,
     SnapshotFrame,
+    ToolFrame,
     delta_frame,
     done_frame,
     retrying_frame,
     snapshot_frame,
     title_frame,
+    tool_frame,
 )
 from chat.realtime.groups import conversation_publish, frame_event, generation_group
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
-from chat.services.answers.requests import ChatRequest, chat_request_build
+from chat.services.answers.requests import ChatRequest, chat_request_build, messages_text
 from chat.services.answers.saving import (
     FailedAttempt,
     GenerationResult,
+    RoundRequest,
     assistant_message_fail,
     assistant_message_finalize,
     assistant_message_flush,
 )
 from chat.services.conversations.titles import title_generate
-from chat.services.usage.ledger import UsageCounts
+from chat.services.tools import runs as tool_runs
+from chat.services.tools.runs import tool_rounds_messages, tool_run_new
+from chat.services.tools.states import ToolRunState
+from chat.services.usage.ledger import UsageCounts, usage_estimate
+from chat.tools.addresses import AddressRefused
+from chat.tools.config import ServerUnavailable
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -102,6 +112,10 @@ async def generations_interrupt(grace: float) -> None:
         await asyncio.wait(tasks, timeout=grace)
 
 
+class ToolRoundsExhausted(Exception):
+    """The model called tools again after CHAT_TOOL_ROUNDS rounds."""
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         logger.error("task %s failed", task.get_name(), exc_info=task.exception())
@@ -125,11 +139,24 @@ class Generation:
         self.failure: UpstreamError | None = None
         self.error = ""
         self.stop_requested = False
+        # The tool runs of this answer, by id, in the order the model called them; the
+        # earlier rounds' requests (each a usage row), and what they add to the messages.
+        self.tool_runs: dict[str, ToolRunState] = {}
+        self.round_requests: list[RoundRequest] = []
+        self.rounds: list[dict[str, Any]] = []
+        self._round_started = time.monotonic()
+        self._round_first_token: float | None = None
+        # Approvals awaited, by run id: (approved, by whom); None when none came in time.
+        self._decisions: dict[str, asyncio.Future[tuple[bool, int | None]]] = {}
         self.seq = 0
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
-        # A delta built but not yet known to be published: sent again, same seq, until it is.
-        self._unsent: DeltaFrame | None = None
+        self._pending_tools: list[ToolRunState] = []
+        # Frames built but not yet known to be published: sent again, same seq, until they are.
+        self._unsent: list[DeltaFrame | ToolFrame] = []
+        # The tool runs as the frames sent so far show them: what a snapshot may show.
+        self._sent_tools: dict[str, ToolRunState] = {}
+        self._tools_changed = 0
         # How much text the deltas sent so far cover: what a snapshot may show.
         self._sent_content = 0
         self._sent_reasoning = 0
@@ -223,6 +250,9 @@ class Generation:
         if self._stream_task.cancelled():
             return Message.Status.STOPPED if self.stop_requested else Message.Status.INTERRUPTED
         exc = self._stream_task.exception()
+        if isinstance(exc, ToolRoundsExhausted):
+            self.error = texts.TOOL_ROUNDS_EXHAUSTED.format(rounds=settings.CHAT_TOOL_ROUNDS)
+            return Message.Status.INCOMPLETE
         if isinstance(exc, UpstreamError):
             self.failure = exc
             self.error = exc.message
@@ -245,11 +275,55 @@ class Generation:
             self.request = await database_sync_to_async(chat_request_build)(
                 message_id=self.message_id
             )
-        self.provider = self.request.provider
+        request = self.request
+        self.provider = request.provider
         client = UpstreamClient(self.provider, read_every=settings.CHAT_DELTA_INTERVAL)
-        self.model = self.request.model or await model_default(client)
-        body = self.request.body(self.model)
+        self.model = request.model or await model_default(client)
         self._client = client
+        # A round is one upstream request; it ends with the model's answer, or with tool
+        # calls, which run before the next round sends their results.
+        for number in itertools.count(1):
+            await self._stream_round(client, request.body(self.model, self.rounds))
+            calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
+            if not (calls and request.offered and self.finish_reason):
+                return  # the answer (tool calls offered nothing to run stay on it as before)
+            await self._round_over()
+            content_at = len("".join(self.content))
+            made = [
+                tool_run_new(
+                    round_number=number,
+                    index=index,
+                    call=call,
+                    offered=request.offered,
+                    content_at=content_at,
+                )
+                for index, call in enumerate(calls)
+            ]
+            if number > settings.CHAT_TOOL_ROUNDS:
+                for state, _ in made:
+                    self._tool_state(
+                        tool_runs.tool_run_end(
+                            state,
+                            tool_runs.REFUSED,
+                            texts.TOOL_ROUNDS_EXHAUSTED.format(rounds=settings.CHAT_TOOL_ROUNDS),
+                        )
+                    )
+                raise ToolRoundsExhausted
+            for state, _ in made:
+                self._tool_state(state)
+            # Parallel calls run together; Stop cancels them all (and each on its server).
+            await asyncio.gather(
+                *(
+                    self._tool_run(state, arguments)
+                    for state, arguments in made
+                    if arguments is not None
+                )
+            )
+            self.rounds = tool_rounds_messages("".join(self.content), list(self.tool_runs.values()))
+
+    async def _stream_round(self, client: UpstreamClient, body: dict[str, Any]) -> None:
+        self._round_started = time.monotonic()
+        self._round_first_token = None
         try:
             # aclosing: however this loop is left, the upstream response is closed at once.
             async with aclosing(client.stream_chat(body)) as events:
@@ -274,6 +348,112 @@ class Generation:
                 else:
                     self._received(reasoning=piece.text)
 
+    async def _round_over(self) -> None:
+        """A round ended with tool calls: its request's usage row is kept for the final
+        save, and the next round is a new request."""
+        now = time.monotonic()
+        if self.usage is not None:
+            counts = UsageCounts.from_report(self.usage)
+        else:
+            assert self.request is not None
+            called = "".join(
+                c["function"]["name"] + c["function"]["arguments"] for c in self.tool_calls.values()
+            )
+            counts = await asyncio.to_thread(
+                usage_estimate,
+                prompt_text=messages_text(self.request.messages + self.rounds),
+                completion_text=called,
+                model=self.model,
+            )
+        first = self._round_first_token
+        self.round_requests.append(
+            RoundRequest(
+                request_id=self.request_id,
+                counts=counts,
+                latency_ms=round((now - self._round_started) * 1000),
+                time_to_first_token_ms=(
+                    round((first - self._round_started) * 1000) if first else None
+                ),
+            )
+        )
+        self.request_id = uuid.uuid4()
+        self.usage = None
+        self.finish_reason = ""
+        self.tool_calls = {}
+        if self._client is not None:
+            # The next round's request is not sent yet: stopped before it is, it has no row.
+            self._client.request_sent = False
+
+    # --- tools ------------------------------------------------------------------------
+
+    def _tool_state(self, state: ToolRunState) -> None:
+        """A run's new state: kept, flushed with the text, and published in order."""
+        self.tool_runs[state["id"]] = state
+        self._pending_tools.append(state)
+        self._tools_changed += 1
+        self._has_pending.set()
+
+    async def _tool_run(self, state: ToolRunState, arguments: dict[str, Any]) -> None:
+        assert self.request is not None
+        started: float | None = None  # when it began to run: its duration is the tool's
+        try:
+            if state["status"] == tool_runs.ASKED:
+                approved, by = await self._approval(state["id"])
+                if not approved:
+                    text = texts.TOOL_DECLINED if by else texts.TOOL_NO_DECISION
+                    state = tool_runs.tool_run_end(state, tool_runs.DECLINED, text)
+                    return
+                state = {**state, "status": tool_runs.RUNNING, "approved_by": by}
+                self._tool_state(state)
+            started = time.monotonic()
+            assert state["tool_id"] is not None
+            target = await database_sync_to_async(tool_runs.tool_run_target)(
+                user_id=self.request.user_id, tool_id=state["tool_id"]
+            )
+            if target is None:  # withdrawn by an admin since the answer began
+                text = texts.TOOL_NOT_OFFERED.format(name=state["name"][:80])
+                state = tool_runs.tool_run_end(state, tool_runs.REFUSED, text)
+            else:
+                from chat.tools.client import mcp_tool_call  # the SDK, loaded on first use
+
+                config, name = target
+                result = await mcp_tool_call(
+                    config,
+                    name,
+                    arguments,
+                    seconds=settings.MCP_TOOL_TIMEOUT,
+                    limit=settings.MCP_RESULT_MAX_CHARS,
+                )
+                status = tool_runs.FAILED if result.is_error else tool_runs.DONE
+                state = tool_runs.tool_run_end(
+                    state, status, result.text, truncated=result.truncated
+                )
+        except asyncio.CancelledError:
+            state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
+            raise
+        except (ServerUnavailable, AddressRefused) as exc:
+            # The detail is for the log; the page and the model get the plain fact.
+            logger.warning("generation %s: tool %s failed: %s", self.message_id, state["name"], exc)
+            state = tool_runs.tool_run_end(state, tool_runs.FAILED, texts.TOOL_UNAVAILABLE)
+        except Exception:
+            logger.exception("generation %s: tool %s failed", self.message_id, state["name"])
+            state = tool_runs.tool_run_end(state, tool_runs.FAILED, texts.TOOL_UNAVAILABLE)
+        finally:
+            if started is not None:
+                state = {**state, "duration_ms": round((time.monotonic() - started) * 1000)}
+            self._tool_state(state)
+
+    async def _approval(self, run_id: str) -> tuple[bool, int | None]:
+        """The user's decision on a call, from any of their pages, in any process."""
+        decision = asyncio.get_running_loop().create_future()
+        self._decisions[run_id] = decision
+        try:
+            return await asyncio.wait_for(decision, settings.CHAT_TOOL_APPROVAL_SECONDS)
+        except TimeoutError:
+            return False, None
+        finally:
+            self._decisions.pop(run_id, None)
+
     async def _retrying(self, event: Retrying) -> None:
         self.failed_attempts.append(
             FailedAttempt(uuid.uuid4(), event.status_code, event.message, event.reached)
@@ -291,6 +471,8 @@ class Generation:
         now = time.monotonic()
         if self._first_token_at is None:
             self._first_token_at = now
+        if self._round_first_token is None:
+            self._round_first_token = now
         if reasoning and self._reasoning_started_at is None:
             self._reasoning_started_at = now
         if content:
@@ -311,6 +493,8 @@ class Generation:
         now = time.monotonic()
         if self._first_token_at is None:
             self._first_token_at = now
+        if self._round_first_token is None:
+            self._round_first_token = now
         self._reasoning_over(now)
         call = self.tool_calls.setdefault(
             piece.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
@@ -336,11 +520,19 @@ class Generation:
                     # upstream connection is closed, not just ignored.
                     if self._stream_task is not None:
                         self._stream_task.cancel()
+                elif message.get("type") == groups.APPROVE:
+                    self._decided(message)
                 elif message.get("type") == groups.SNAPSHOT:
                     await self._layer.send(message["reply_channel"], frame_event(self._snapshot()))
             except Exception:
                 logger.exception("generation %s: its control channel failed", self.message_id)
                 await asyncio.sleep(1)
+
+    def _decided(self, message: dict[str, Any]) -> None:
+        """An approval or a refusal from the user's page (the socket checked it is theirs)."""
+        decision = self._decisions.get(str(message.get("run_id")))
+        if decision is not None and not decision.done():
+            decision.set_result((bool(message.get("approved")), message.get("user_id")))
 
     def _snapshot(self) -> SnapshotFrame:
         # Exactly the text the deltas up to seq carry: the deltas after it add the rest.
@@ -349,6 +541,7 @@ class Generation:
             seq=self.seq,
             content="".join(self.content)[: self._sent_content],
             reasoning="".join(self.reasoning)[: self._sent_reasoning],
+            tools=list(self._sent_tools.values()),
         )
 
     async def _publish_loop(self) -> None:
@@ -377,42 +570,47 @@ class Generation:
 
     async def _publish_pending(self) -> None:
         self._has_pending.clear()
-        unsent = self._unsent
-        if unsent is not None:
-            # A frame whose send failed goes again first, with its seq: a viewer drops a
-            # second copy by its seq, and nothing after it overtakes it.
-            await self._send_to_viewers(unsent)
-            self._unsent = None
-        if not self._pending_content and not self._pending_reasoning:
-            return
-        content = "".join(self._pending_content)
-        reasoning = "".join(self._pending_reasoning)
-        self._pending_content.clear()
-        self._pending_reasoning.clear()
-        # A snapshot covers this delta from now on, sent or not: a viewer that gets it
-        # after the snapshot drops it by its seq.
-        self._sent_content += len(content)
-        self._sent_reasoning += len(reasoning)
-        self.seq += 1
-        self._unsent = frame = delta_frame(
-            message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
-        )
-        await self._send_to_viewers(frame)
-        self._unsent = None
+        # Frames whose send failed go again first, with their seq: a viewer drops a second
+        # copy by its seq, and nothing after them overtakes them.
+        if self._pending_content or self._pending_reasoning:
+            content = "".join(self._pending_content)
+            reasoning = "".join(self._pending_reasoning)
+            self._pending_content.clear()
+            self._pending_reasoning.clear()
+            # A snapshot covers this delta from now on, sent or not: a viewer that gets it
+            # after the snapshot drops it by its seq.
+            self._sent_content += len(content)
+            self._sent_reasoning += len(reasoning)
+            self.seq += 1
+            self._unsent.append(
+                delta_frame(
+                    message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
+                )
+            )
+        # A tool run's states follow the text written before it, in the order they came.
+        for state in self._pending_tools:
+            self.seq += 1
+            self._sent_tools[state["id"]] = state
+            self._unsent.append(tool_frame(message_id=self.message_id, seq=self.seq, run=state))
+        self._pending_tools.clear()
+        while self._unsent:
+            await self._send_to_viewers(self._unsent[0])
+            self._unsent.pop(0)
 
     async def _flush_loop(self) -> None:
-        flushed = (0, 0)
+        flushed = (0, 0, 0)
         last_write = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             now = time.monotonic()
-            sizes = (len(self.content), len(self.reasoning))
+            sizes = (len(self.content), len(self.reasoning), self._tools_changed)
             if sizes != flushed or now - last_write >= HEARTBEAT_INTERVAL:
                 try:
                     await database_sync_to_async(assistant_message_flush)(
                         message_id=self.message_id,
                         content="".join(self.content),
                         reasoning="".join(self.reasoning),
+                        tool_runs=list(self.tool_runs.values()),
                     )
                 except (OperationalError, InterfaceError) as exc:
                     # The database is down or restarting: one line a flush, no traceback.
@@ -510,6 +708,13 @@ class Generation:
         refused = self.failure is not None and not self.failure.reached
         # Stopped before the request went out, or while waiting to retry: no usage row.
         sent = self._client is not None and self._client.request_sent
+        # A run the answer ended in the middle of (the server stopped) was cancelled.
+        runs: list[ToolRunState] = [
+            run
+            if run["status"] in tool_runs.FINAL
+            else tool_runs.tool_run_end(run, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
+            for run in self.tool_runs.values()
+        ]
         return GenerationResult(
             outcome=AnswerOutcome(
                 status=status,
@@ -517,6 +722,7 @@ class Generation:
                 reasoning="".join(self.reasoning),
                 reasoning_ms=self.reasoning_ms,
                 tool_calls=[self.tool_calls[i] for i in sorted(self.tool_calls)],
+                tool_runs=runs,
                 finish_reason=self.finish_reason,
                 error=self.error,
             ),
@@ -525,8 +731,9 @@ class Generation:
             usage=None if usage is None else UsageCounts.from_report(usage),
             billable=sent and not refused,
             sent=sent,
-            prompt_text=self.request.prompt_text if self.request else "",
+            prompt_text=messages_text(self.request.messages + self.rounds) if self.request else "",
             failed_attempts=self.failed_attempts,
+            rounds=self.round_requests,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,
             duration_ms=round((now - self._started) * 1000),
         )

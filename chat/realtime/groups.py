@@ -18,6 +18,7 @@ from chat.realtime.frames import ServerFrame
 FRAME = "chat.frame"  # a frame for the sockets: {"type", "frame"}
 STOP = "generation.stop"  # Stop pressed on any socket
 SNAPSHOT = "generation.snapshot"  # a socket asks for the answer so far: {"reply_channel"}
+APPROVE = "generation.approve"  # a tool call decided: {"run_id", "approved", "user_id"}
 END = "generation.end"  # the generation tells its own listener to finish
 
 
@@ -50,6 +51,14 @@ async def conversation_publish(conversation_id: int, frame: ServerFrame) -> None
 async def generation_stop(*, message_id: int) -> None:
     """Ask the generation to stop, in whichever process it runs."""
     await channel_layer().group_send(generation_group(message_id), {"type": STOP})
+
+
+async def generation_decide(*, message_id: int, run_id: str, approved: bool, user_id: int) -> None:
+    """Tell the generation the user's decision on a tool call that waits for it."""
+    await channel_layer().group_send(
+        generation_group(message_id),
+        {"type": APPROVE, "run_id": run_id, "approved": approved, "user_id": user_id},
+    )
 
 
 async def snapshot_request(*, message_id: int, reply_channel: str) -> None:

@@ -4,6 +4,7 @@
 docs/websocket-protocol.md describes the same frames for people.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,15 @@ class Stop:
 
 
 @dataclass(frozen=True)
+class Approve:
+    """The user's decision on a tool call that waits for it."""
+
+    message_id: int
+    run_id: str
+    approved: bool
+
+
+@dataclass(frozen=True)
 class Subscribe:
     conversation_id: int
     # Answers the page shows as still being written: each gets a snapshot, or its
@@ -84,7 +94,8 @@ class SelectBranch:
     message_id: int  # any message of the branch to show
 
 
-ClientFrame = Send | Stop | Subscribe | Ping | Regenerate | Edit | SelectBranch
+ClientFrame = Send | Stop | Approve | Subscribe | Ping | Regenerate | Edit | SelectBranch
+_RUN_ID = re.compile(r"[0-9]{1,4}-[0-9]{1,4}")
 
 
 def parse_client_frame(data: Any) -> ClientFrame:
@@ -111,6 +122,15 @@ def parse_client_frame(data: Any) -> ClientFrame:
         return SelectBranch(message_id=_required_id(data, "message_id"))
     if kind == "stop":
         return Stop(message_id=_required_id(data, "message_id"))
+    if kind == "approve":
+        run_id, approved = data.get("run_id"), data.get("approved")
+        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+            raise ProtocolError("invalid_field", "'run_id' must name a tool call, like '1-0'.")
+        if not isinstance(approved, bool):
+            raise ProtocolError("invalid_field", "'approved' must be true or false.")
+        return Approve(
+            message_id=_required_id(data, "message_id"), run_id=run_id, approved=approved
+        )
     if kind == "subscribe":
         branch = data.get("branch", False)
         if not isinstance(branch, bool):

@@ -19,7 +19,7 @@ class SnapshotGate:
         self._awaiting.add(message_id)
 
     def admit(self, frame: ServerFrame) -> bool:
-        if frame["type"] == "delta":
+        if frame["type"] in ("delta", "tool"):
             message_id, seq = frame["message_id"], frame["seq"]
             if message_id in self._awaiting or seq <= self._covered.get(message_id, 0):
                 return False

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -16,28 +15,7 @@ from mcp import Client, MCPError, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from chat.tools.addresses import mcp_url_check
-
-
-class ServerUnavailable(Exception):
-    """The server could not be reached or answered outside the protocol."""
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """How to reach a server: a URL (with an optional secret header) or a stdio name."""
-
-    name: str
-    url: str = ""
-    stdio: str = ""
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
-    allow_private: bool = False
-
-
-@dataclass(frozen=True)
-class ToolListed:
-    name: str
-    description: str
-    input_schema: dict[str, Any]
+from chat.tools.config import ServerConfig, ServerUnavailable, ToolListed, ToolResult
 
 
 def _stdio_parameters(name: str) -> StdioServerParameters:
@@ -99,16 +77,6 @@ async def mcp_tools_list(config: ServerConfig) -> list[ToolListed]:
             cursor = page.next_cursor
             if not cursor:
                 return tools
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    """What a tool gave back, as text for the model (untrusted: shown sanitised, and cut
-    to `limit` characters), and whether the tool said it failed."""
-
-    text: str
-    is_error: bool
-    truncated: bool = False
 
 
 def _text_of(block: Any) -> str:

@@ -59,9 +59,11 @@ from chat.services.conversations.parameters import (
     conversation_settings,
     conversation_settings_save,
     settings_clean,
+    settings_tools_check,
 )
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.providers import model_choices, model_sources
+from chat.services.tools.offered import tools_choosable
 from chat.services.usage.limits import UsageSummary, usage_summary
 from chat.sso.selectors import sign_in_buttons
 from chat.web.authenticated import AuthenticatedHttpRequest
@@ -126,8 +128,12 @@ def _chat_context(
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
             "branches": {str(k): v for k, v in siblings.items() if len(v) > 1},
             "settings": conversation_settings(conversation).as_dict() if conversation else {},
+            # The tools the user may choose for a conversation (the settings dialog).
+            "tools": tools_choosable(request.user),
             "csrfToken": get_token(request),
             "conversationTitle": conversation.title if conversation else "",
+            # Message id -> the tools run for it (as the page shows them).
+            "toolRuns": {str(m.pk): m.tool_runs for m in branch if m.tool_runs},
             # Message id -> its images, shown as thumbnails.
             "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
             "imageTypes": sorted(allowed_types().values()),
@@ -268,6 +274,7 @@ def settings_check(request: HttpRequest) -> JsonResponse:
     """Validate settings for a conversation not started yet: the first send carries them."""
     try:
         cleaned = settings_clean(_json_body(request))
+        settings_tools_check(user=request.user, settings=cleaned)  # type: ignore[arg-type]
     except SettingsInvalid as exc:
         return JsonResponse({"ok": False, "errors": exc.errors})
     return JsonResponse({"ok": True, "settings": cleaned.as_dict()})

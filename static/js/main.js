@@ -73,6 +73,10 @@ const messages = new MessageList(el.messages, {
   },
   // A delta's seq skipped some: a snapshot mends the answer at once.
   onGap: () => subscribe(),
+  toolRuns: config.toolRuns,
+  decide(messageId, runId, approved) {
+    socket.send({ type: "approve", message_id: messageId, run_id: runId, approved });
+  },
 });
 copyCodeOnClick(el.messages);
 sidebarToggle(el.sidebarToggle, el.sidebar);
@@ -119,7 +123,7 @@ const settingsPanel = new SettingsPanel(
     cancel: el.settingsCancel,
     opener: el.settingsButton,
   },
-  { url: urls.settingsCheck, csrfToken: config.csrfToken, initial: config.settings },
+  { url: urls.settingsCheck, csrfToken: config.csrfToken, initial: config.settings, tools: config.tools },
 );
 const conversation = new CurrentConversation({
   list: el.conversationList,
@@ -212,6 +216,9 @@ const handlers = {
   },
   delta(frame) {
     messages.delta(frame);
+  },
+  tool(frame) {
+    messages.tool(frame);
   },
   done(frame) {
     messages.done(frame);

@@ -108,6 +108,8 @@ export class MessageTools {
     for (const message of frame.messages) {
       this.messages.add(message);
       const el = this.messages.element(message.id);
+      // A streaming answer's calls as last saved; its snapshot brings them up to date.
+      if (message.status === "streaming") this.messages.showToolRuns(el, message.tool_runs);
       el.dataset.siblingIds = message.sibling_ids.join(",");
       if (message.status !== "streaming") {
         this.messages.done({ message_id: message.id, ...message });

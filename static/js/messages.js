@@ -3,6 +3,7 @@
 // and only its unfinished last block, is rendered again.
 import { MarkdownView } from "./markdown.js";
 import { ReasoningPanel, showToolCalls } from "./reasoning.js";
+import { endToolRuns, showToolRuns } from "./tool-runs.js";
 
 const STATUS_TEXT = {
   streaming: "Writing…",
@@ -17,8 +18,12 @@ const CUT_TEXT = {
 };
 
 export class MessageList {
-  constructor(root, { emptyHint = null, announce = () => {}, onGap = () => {} } = {}) {
+  constructor(
+    root,
+    { emptyHint = null, announce = () => {}, onGap = () => {}, toolRuns = {}, decide = () => {} } = {},
+  ) {
     this.root = root;
+    this.decide = decide; // (message id, run id, approved): a tool call approved or declined
     this.emptyHint = emptyHint; // "Ask anything…" on a page with no messages yet
     this.announce = announce; // tells screen readers, politely, that an answer is done
     this.onGap = onGap; // asks for a snapshot: a delta's seq showed that some were missed
@@ -34,6 +39,7 @@ export class MessageList {
       this.view(el).set(el.querySelector(".message-content").textContent, { final });
       if (el.querySelector(":scope > details.reasoning")) ReasoningPanel.of(el);
       showToolCalls(el);
+      this.showToolRuns(el, toolRuns[el.dataset.messageId]);
       this.renderStatus(el);
       el.setAttribute("aria-busy", String(el.dataset.status === "streaming"));
     }
@@ -95,7 +101,21 @@ export class MessageList {
     }
     el.dataset.status = "streaming";
     el.setAttribute("aria-busy", "true");
+    this.showToolRuns(el, frame.tools);
     this.renderStatus(el);
+    this.scrollToEnd();
+  }
+
+  showToolRuns(el, runs) {
+    const id = Number(el.dataset.messageId);
+    showToolRuns(el, runs, (runId, approved) => this.decide(id, runId, approved));
+  }
+
+  // A tool call of an answer being written changed: in order with its deltas.
+  tool(frame) {
+    const el = this.element(frame.message_id);
+    if (!el || !this.inOrder(frame)) return;
+    this.showToolRuns(el, [frame.run]);
     this.scrollToEnd();
   }
 
@@ -179,6 +199,8 @@ export class MessageList {
     }
     showToolCalls(el, frame.tool_calls || []);
     el.dataset.status = frame.status;
+    this.showToolRuns(el, frame.tool_runs);
+    endToolRuns(el);
     el.dataset.finishReason = frame.finish_reason || "";
     el.dataset.error = frame.error || "";
     el.setAttribute("aria-busy", "false");

@@ -13,8 +13,9 @@ const NUMBER_FIELDS = [
 ];
 
 export class SettingsPanel {
-  constructor({ dialog, form, errors, cancel, opener }, { url, csrfToken, initial }) {
+  constructor({ dialog, form, errors, cancel, opener }, { url, csrfToken, initial, tools = [] }) {
     this.dialog = dialog;
+    this.toolBoxes = toolChoices(form, tools);
     this.form = form;
     this.errors = errors;
     this.url = url;
@@ -46,6 +47,8 @@ export class SettingsPanel {
     fields.reasoning_effort.value = this.current.reasoning_effort || "";
     fields.stop.value = (this.current.stop || []).join("\n");
     fields.json_mode.checked = Boolean(this.current.json_mode);
+    const chosen = new Set(this.current.tools || []);
+    for (const box of this.toolBoxes) box.checked = chosen.has(Number(box.value));
     this.errors.replaceChildren();
     this.dialog.showModal();
   }
@@ -57,6 +60,7 @@ export class SettingsPanel {
       reasoning_effort: fields.reasoning_effort.value,
       stop: fields.stop.value.split("\n").filter((line) => line !== ""),
       json_mode: fields.json_mode.checked,
+      tools: this.toolBoxes.filter((box) => box.checked).map((box) => Number(box.value)),
     };
     // Sent as typed: the server checks them and says what is wrong.
     for (const name of NUMBER_FIELDS) data[name] = fields[name].value.trim();
@@ -86,4 +90,25 @@ export class SettingsPanel {
       this.errors.append(item);
     }
   }
+}
+
+// A checkbox per tool the user may choose (the server's list, in the page's config); the
+// fieldset stays hidden when there are none.
+function toolChoices(form, tools) {
+  const fieldset = form.querySelector("#settings-tools");
+  const list = form.querySelector("#settings-tool-list");
+  const boxes = tools.map((tool) => {
+    const label = document.createElement("label");
+    label.className = "settings-check";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = "tools";
+    box.value = String(tool.id);
+    label.append(box, ` ${tool.label}${tool.approval === "ask" ? " (asks you before each call)" : ""}`);
+    if (tool.description) label.title = tool.description;
+    list.append(label);
+    return box;
+  });
+  fieldset.hidden = !boxes.length;
+  return boxes;
 }

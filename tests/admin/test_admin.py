@@ -19,6 +19,7 @@ from chat.models import (
     ModelPrice,
     Provider,
     SiteSettings,
+    ToolRun,
     Usage,
     User,
     UserLimits,
@@ -423,7 +424,15 @@ def one_of_each(alice) -> dict[type, int]:
         ).pk,
         ClaimRule: ClaimRule.objects.create(value="research", makes_staff=True).pk,
         McpServer: (server := McpServer.objects.create(slug="t", name="T", stdio="time")).pk,
-        McpTool: McpTool.objects.create(server=server, name="get_current_time").pk,
+        McpTool: (tool := McpTool.objects.create(server=server, name="get_current_time")).pk,
+        ToolRun: ToolRun.objects.create(
+            message=Message.objects.create(conversation=conversation, role="assistant"),
+            user=alice,
+            tool=tool,
+            run_id="1-0",
+            name="t__get_current_time",
+            outcome="done",
+        ).pk,
         ApiKey: ApiKey.objects.create(user=alice, name="k", key_hash="0" * 64, last_four="abcd").pk,
     }
 
@@ -443,6 +452,7 @@ HISTORY_MODELS = [
     ApiKey,
     McpServer,
     McpTool,
+    ToolRun,
 ]
 
 

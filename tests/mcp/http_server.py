@@ -33,6 +33,12 @@ def big(size: int) -> str:
     return "x" * size
 
 
+@server.tool()
+def echo(text: str) -> str:
+    """Give the text back as it came (for what a page does with a tool's markup)."""
+    return text
+
+
 def guarded(app: Any, secret: str) -> Any:
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -26,6 +26,7 @@ EVERYTHING = {
     "seed": 42,
     "stop": ["END", "\n\n"],
     "json_mode": True,
+    "tools": [],
 }
 UPSTREAM_EVERYTHING = {
     "temperature": 0.3,
@@ -208,7 +209,7 @@ def test_settings_for_a_conversation_not_started_yet_are_only_checked(alice):
     good = _post(client, reverse("chat:settings_check"), {"seed": "7"})
     bad = _post(client, reverse("chat:settings_check"), {"seed": "seven"})
 
-    assert good.json() == {"ok": True, "settings": {"system_prompt": "", "seed": 7}}
+    assert good.json() == {"ok": True, "settings": {"system_prompt": "", "seed": 7, "tools": []}}
     assert bad.json()["ok"] is False
     assert Conversation.objects.count() == 0
 

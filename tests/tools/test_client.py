@@ -1,39 +1,12 @@
 """Real MCP servers on the test machine: the reference `mcp-server-time` over stdio, and
 the SDK's MCPServer over Streamable HTTP behind a secret header."""
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from asgiref.sync import async_to_sync
 
 from chat.tools.addresses import AddressRefused
 from chat.tools.client import ServerConfig, ServerUnavailable, mcp_tool_call, mcp_tools_list
-from tests.servers import ROOT, free_port, stop, wait_for_port
-
-SECRET = "tests-only-mcp-secret"
-TIME_SERVER = str(Path(sys.executable).parent / "mcp-server-time")
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "mcp" / "http_server.py"), str(port), SECRET],
-        cwd=ROOT,
-    )
-    wait_for_port(port, process)
-    yield f"http://127.0.0.1:{port}/mcp"
-    stop(process)
-
-
-@pytest.fixture
-def time_server(settings) -> None:
-    settings.MCP_STDIO_SERVERS = {
-        "time": {"command": TIME_SERVER, "args": ["--local-timezone", "UTC"]}
-    }
+from tests.conftest import MCP_SECRET as SECRET
 
 
 def listed(config: ServerConfig) -> dict[str, dict]:
@@ -55,7 +28,7 @@ def test_a_remote_server_s_tools_are_listed_with_its_secret(http_server):
     config = ServerConfig(
         name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET}, allow_private=True
     )
-    assert set(listed(config)) == {"add", "slow", "big"}
+    assert set(listed(config)) == {"add", "slow", "big", "echo"}
 
 
 def test_a_remote_server_refusing_the_secret_is_unavailable(http_server):

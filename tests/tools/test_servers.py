@@ -1,9 +1,6 @@
 """An MCP server's tools, as the admin keeps them: listed from the real server, new ones
 off until enabled, ones it no longer lists marked so, a failure kept to show."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from chat.models import McpServer, McpTool
@@ -12,37 +9,34 @@ from chat.tools.client import ServerUnavailable
 
 pytestmark = pytest.mark.django_db
 
-TIME_SERVER = str(Path(sys.executable).parent / "mcp-server-time")
-
 
 @pytest.fixture
-def time_server(settings) -> McpServer:
-    settings.MCP_STDIO_SERVERS = {"time": {"command": TIME_SERVER, "args": []}}
+def time_row(time_server) -> McpServer:
     return McpServer.objects.create(slug="time", name="Time", stdio="time")
 
 
-def test_a_server_s_tools_are_kept_off_until_enabled(time_server):
-    assert mcp_server_tools_refresh(time_server) == 2
+def test_a_server_s_tools_are_kept_off_until_enabled(time_row):
+    assert mcp_server_tools_refresh(time_row) == 2
 
-    tools = McpTool.objects.filter(server=time_server)
+    tools = McpTool.objects.filter(server=time_row)
     assert sorted(t.name for t in tools) == ["convert_time", "get_current_time"]
     assert not any(t.enabled for t in tools)
     assert all(t.approval == McpTool.Approval.ASK for t in tools)
-    time_server.refresh_from_db()
-    assert time_server.tools_listed_at is not None
+    time_row.refresh_from_db()
+    assert time_row.tools_listed_at is not None
 
 
-def test_a_tool_the_server_no_longer_lists_is_marked_and_kept(time_server):
-    gone = McpTool.objects.create(server=time_server, name="removed_tool", enabled=True)
-    mcp_server_tools_refresh(time_server)
+def test_a_tool_the_server_no_longer_lists_is_marked_and_kept(time_row):
+    gone = McpTool.objects.create(server=time_row, name="removed_tool", enabled=True)
+    mcp_server_tools_refresh(time_row)
     gone.refresh_from_db()
     assert gone.listed is False
 
 
-def test_a_refresh_keeps_the_admin_s_choices(time_server):
-    mcp_server_tools_refresh(time_server)
+def test_a_refresh_keeps_the_admin_s_choices(time_row):
+    mcp_server_tools_refresh(time_row)
     McpTool.objects.filter(name="get_current_time").update(enabled=True, approval="auto")
-    mcp_server_tools_refresh(time_server)
+    mcp_server_tools_refresh(time_row)
     tool = McpTool.objects.get(name="get_current_time")
     assert (tool.enabled, tool.approval) == (True, "auto")
 

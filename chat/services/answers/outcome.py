@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypedDict
 
 from chat.models import Message
+from chat.services.tools.states import ToolRunState
 
 
 class ToolCallFunction(TypedDict):
@@ -29,6 +30,7 @@ class AnswerOutcome:
     reasoning: str = ""
     reasoning_ms: int | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_runs: list[ToolRunState] = field(default_factory=list)
     finish_reason: str = ""
     error: str = ""
 

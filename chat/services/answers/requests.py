@@ -4,11 +4,13 @@ provider, model and parameters."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.models import Attachment, Conversation, Message
+from chat.models import Attachment, Conversation, McpTool, Message
 from chat.selectors import message_lineage
 from chat.services.conversations.attachments import attachments_of, user_content
 from chat.services.conversations.parameters import request_parameters
 from chat.services.providers import provider_get
+from chat.services.tools.offered import OfferedTool, tools_chosen, tools_for_request
+from chat.services.tools.runs import tool_rounds_end, tool_rounds_messages
 from chat.upstream.provider import Provider, default_provider
 
 
@@ -23,10 +25,18 @@ class ChatRequest:
     parameters: dict[str, Any] = field(default_factory=dict)
     # The first answer of a new conversation: once it is complete, a title is asked for.
     wants_title: bool = False
+    # The `tools` parameter, computed on the server from what the user chose and may use,
+    # and how a called name is found again; empty: no tools are offered.
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    offered: list[OfferedTool] = field(default_factory=list)
 
-    def body(self, model: str) -> dict[str, Any]:
-        """The request body: what the user set, then the model and the messages."""
-        return {**self.parameters, "model": model, "messages": self.messages}
+    def body(self, model: str, rounds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The request body: what the user set, then the model and the messages (with
+        this answer's tool rounds so far), and the tools."""
+        body = {**self.parameters, "model": model, "messages": self.messages + (rounds or [])}
+        if self.tools:
+            body["tools"] = self.tools
+        return body
 
     @property
     def prompt_text(self) -> str:
@@ -53,13 +63,21 @@ def chat_request_build(*, message_id: int, provider: Provider | None = None) -> 
     branch = message_lineage(message=message)[:-1]
     with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
     images = attachments_of(with_images) if with_images else {}
-    messages = [
-        {"role": past.role, "content": user_content(past.content, images.get(past.pk, []))}
-        for past in branch
+    conversation = message.conversation
+    tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
+    messages: list[dict[str, Any]] = []
+    for past in branch:
+        if past.role == Message.Role.ASSISTANT and past.tool_runs and tools:
+            # What its tools returned is part of what the model said: replayed as rounds.
+            messages += tool_rounds_messages(past.content, past.tool_runs)
+            answer = past.content[tool_rounds_end(past.tool_runs) :]
+            if answer:
+                messages.append({"role": past.role, "content": answer})
         # an answer that produced nothing has nothing to tell the model
-        if not (past.role == Message.Role.ASSISTANT and not past.content)
-    ]
-    return _chat_request(message.conversation, messages, provider=provider)
+        elif not (past.role == Message.Role.ASSISTANT and not past.content):
+            content = user_content(past.content, images.get(past.pk, []))
+            messages.append({"role": past.role, "content": content})
+    return _chat_request(conversation, messages, provider=provider, tools=tools)
 
 
 def chat_request_first(
@@ -72,7 +90,8 @@ def chat_request_first(
     """The request for the first answer of a new conversation, without a query."""
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
-    return _chat_request(conversation, messages, provider=provider, wants_title=True)
+    tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
+    return _chat_request(conversation, messages, provider=provider, wants_title=True, tools=tools)
 
 
 def _chat_request(
@@ -81,9 +100,12 @@ def _chat_request(
     *,
     provider: Provider | None,
     wants_title: bool = False,
+    tools: list[McpTool] | None = None,
 ) -> ChatRequest:
-    """The conversation's system prompt, provider, model and parameters around `messages`."""
+    """The conversation's system prompt, provider, model, parameters and tools around
+    `messages`."""
     system = [{"role": "system", "content": conversation.system_prompt}]
+    parameter, offered = tools_for_request(tools or [])
     return ChatRequest(
         user_id=conversation.user_id,
         conversation_id=conversation.pk,
@@ -93,4 +115,6 @@ def _chat_request(
         provider=provider or provider_get(conversation.provider),
         parameters=request_parameters(conversation.parameters),
         wants_title=wants_title,
+        tools=parameter,
+        offered=offered,
     )

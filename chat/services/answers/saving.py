@@ -11,6 +11,8 @@ from chat.models import Message, Usage
 from chat.services.answers.interruptions import interrupted_usage_withdraw
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
 from chat.services.answers.requests import ChatRequest, chat_request_build
+from chat.services.tools.runs import tool_rounds_end, tool_runs_record
+from chat.services.tools.states import ToolRunState
 from chat.services.usage.ledger import UsageCounts, price_get, usage_estimate, usage_record
 
 
@@ -23,6 +25,16 @@ class FailedAttempt:
     message: str
     # It had begun streaming (HTTP 200) before it failed: the provider read the prompt.
     reached: bool = False
+
+
+@dataclass(frozen=True)
+class RoundRequest:
+    """The upstream request of a tool round: it ended with the model's tool calls."""
+
+    request_id: uuid.UUID
+    counts: UsageCounts
+    latency_ms: int | None = None
+    time_to_first_token_ms: int | None = None
 
 
 @dataclass
@@ -42,6 +54,8 @@ class GenerationResult:
     sent: bool = True
     prompt_text: str = ""
     failed_attempts: list[FailedAttempt] = field(default_factory=list)
+    # The requests of the tool rounds before the final one, each a usage row.
+    rounds: list[RoundRequest] = field(default_factory=list)
     time_to_first_token_ms: int | None = None
     duration_ms: int | None = None
 
@@ -57,9 +71,11 @@ class GenerationResult:
         if not self.billable:
             return UsageCounts()
         answer = self.outcome
+        # The final request wrote what came after the tool rounds (prompt_text holds them).
+        written = answer.content[tool_rounds_end(answer.tool_runs) :]
         return usage_estimate(
             prompt_text=self.prompt_text,
-            completion_text=answer.reasoning + answer.content + _tool_call_text(answer.tool_calls),
+            completion_text=answer.reasoning + written + _tool_call_text(answer.tool_calls),
             model=self.model,
         )
 
@@ -68,11 +84,17 @@ def _tool_call_text(tool_calls: list[ToolCall]) -> str:
     return "".join(c["function"]["name"] + c["function"]["arguments"] for c in tool_calls)
 
 
-def assistant_message_flush(*, message_id: int, content: str, reasoning: str) -> None:
+def assistant_message_flush(
+    *,
+    message_id: int,
+    content: str,
+    reasoning: str,
+    tool_runs: list[ToolRunState] | None = None,
+) -> None:
     """Save the text so far (crash safety); also the heartbeat that says its process lives."""
     # Filtered on status, so a late flush cannot overwrite a finished answer.
     Message.objects.filter(pk=message_id, status=Message.Status.STREAMING).update(
-        content=content, reasoning=reasoning, updated_at=timezone.now()
+        content=content, reasoning=reasoning, tool_runs=tool_runs or [], updated_at=timezone.now()
     )
 
 
@@ -110,6 +132,14 @@ def assistant_message_finalize(
         with transaction.atomic():
             # A sweep took this live process for a dead one: its estimate gives way.
             interrupted_usage_withdraw(message_id=message_id)
+            for earlier in result.rounds:
+                record(
+                    request_id=earlier.request_id,
+                    status=Message.Status.COMPLETE,
+                    counts=earlier.counts,
+                    latency_ms=earlier.latency_ms,
+                    time_to_first_token_ms=earlier.time_to_first_token_ms,
+                )
             for attempt in result.failed_attempts:
                 record(
                     request_id=attempt.request_id,
@@ -124,6 +154,9 @@ def assistant_message_finalize(
                     latency_ms=result.duration_ms,
                     time_to_first_token_ms=result.time_to_first_token_ms,
                 )
+            tool_runs_record(
+                message_id=message_id, user_id=request.user_id, runs=result.outcome.tool_runs
+            )
             Message.objects.filter(pk=message_id).update(
                 **result.outcome.columns(),
                 model=result.model,
@@ -135,6 +168,7 @@ def assistant_message_finalize(
         # Saved before, if one of its usage rows is there; any other refusal (a trigger,
         # a constraint) is a failed save, to be retried and reported as one.
         request_ids = [a.request_id for a in result.failed_attempts] + [request_id]
+        request_ids += [r.request_id for r in result.rounds]
         if Usage.objects.filter(request_id__in=request_ids).exists():
             return None
         raise

@@ -14,7 +14,7 @@ from chat.services.conversations.lifecycle import (
     conversation_create,
     conversation_ensure_idle,
 )
-from chat.services.conversations.parameters import ConversationSettings
+from chat.services.conversations.parameters import ConversationSettings, settings_tools_check
 from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import Allowance, limits_check
 from chat.upstream.provider import Provider
@@ -150,6 +150,8 @@ def _new_conversation(
     chosen = _provider_checked(
         slug=provider if model is not None else "", model=model or "", allowance=allowance
     )
+    if settings is not None:
+        settings_tools_check(user=user, settings=settings)
     conversation = conversation_create(
         user=user,
         first_message=first_message,

@@ -32,6 +32,7 @@ def conversation_create(
         model=model,
         system_prompt=settings.system_prompt,
         parameters=settings.parameters or {},
+        tool_ids=list(settings.tools),
     )
 
 

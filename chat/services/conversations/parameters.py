@@ -13,6 +13,7 @@ from django.conf import settings
 
 from chat.models import Conversation, User
 from chat.selectors import conversation_get
+from chat.services.tools.offered import tools_offered
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_STOP_SEQUENCES = 4
@@ -35,7 +36,10 @@ FIELDS = (
     "reasoning_effort",
     "stop",
     "json_mode",
+    "tools",
 )
+# More ids than any admin lists tools for one person is not a choice, it is a probe.
+MAX_TOOLS = 200
 
 
 class SettingsInvalid(Exception):
@@ -48,10 +52,17 @@ class SettingsInvalid(Exception):
 class ConversationSettings:
     system_prompt: str = ""
     parameters: dict[str, Any] | None = None  # only what is set
+    # The MCP tools chosen for the conversation (checked against the user's by
+    # settings_tools_check before they are kept).
+    tools: tuple[int, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """What the settings panel shows."""
-        return {"system_prompt": self.system_prompt, **(self.parameters or {})}
+        return {
+            "system_prompt": self.system_prompt,
+            **(self.parameters or {}),
+            "tools": list(self.tools),
+        }
 
 
 def settings_clean(data: Any) -> ConversationSettings:
@@ -110,14 +121,35 @@ def settings_clean(data: Any) -> ConversationSettings:
         errors["json_mode"] = "JSON output must be on or off."
     elif json_mode:
         parameters["json_mode"] = True
+    tools = data.get("tools") or []
+    if (
+        not isinstance(tools, list)
+        or len(tools) > MAX_TOOLS
+        or not all(isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in tools)
+    ):
+        errors["tools"] = "Tools must be a list of tool ids."
+        tools = []
     if errors:
         raise SettingsInvalid(errors)
-    return ConversationSettings(system_prompt=system_prompt, parameters=parameters)
+    return ConversationSettings(
+        system_prompt=system_prompt, parameters=parameters, tools=tuple(dict.fromkeys(tools))
+    )
+
+
+def settings_tools_check(*, user: User, settings: ConversationSettings) -> None:
+    """Every tool chosen must be one the user may use (none chosen: no query)."""
+    if not settings.tools:
+        return
+    allowed = {tool.pk for tool in tools_offered(user)}
+    if not set(settings.tools) <= allowed:
+        raise SettingsInvalid({"tools": "A tool you chose is not available to you."})
 
 
 def conversation_settings(conversation: Conversation) -> ConversationSettings:
     return ConversationSettings(
-        system_prompt=conversation.system_prompt, parameters=dict(conversation.parameters)
+        system_prompt=conversation.system_prompt,
+        parameters=dict(conversation.parameters),
+        tools=tuple(conversation.tool_ids),
     )
 
 
@@ -127,9 +159,11 @@ def conversation_settings_save(
     """Validate and store; raises Conversation.DoesNotExist for another user's conversation."""
     conversation = conversation_get(user=user, conversation_id=conversation_id)
     cleaned = settings_clean(data)
+    settings_tools_check(user=user, settings=cleaned)
     conversation.system_prompt = cleaned.system_prompt
     conversation.parameters = cleaned.parameters or {}
-    conversation.save(update_fields=["system_prompt", "parameters", "updated_at"])
+    conversation.tool_ids = list(cleaned.tools)
+    conversation.save(update_fields=["system_prompt", "parameters", "tool_ids", "updated_at"])
     return cleaned
 
 

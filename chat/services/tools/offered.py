@@ -20,6 +20,7 @@ class OfferedTool:
     tool_id: int
     function_name: str  # as the model sees and calls it: <server>__<tool>, made safe
     approval: str
+    label: str = ""  # for people: "Server: tool"
 
     def matches(self, name: str) -> bool:
         return name == self.function_name
@@ -34,12 +35,13 @@ def _function_name(tool: McpTool) -> str:
     return name
 
 
-def tools_offered(user: User) -> list[McpTool]:
-    """The enabled tools of enabled servers the user may use: chosen for them, or for a
-    group of theirs."""
+def tools_offered(user: User | int) -> list[McpTool]:
+    """The enabled tools of enabled servers the user (or the user of this id) may use:
+    chosen for them, or for a group of theirs."""
+    user_id = user if isinstance(user, int) else user.pk
     return list(
         McpTool.objects.filter(enabled=True, listed=True, server__enabled=True)
-        .filter(Q(users=user) | Q(groups__user=user))
+        .filter(Q(users__id=user_id) | Q(groups__user__id=user_id))
         .select_related("server")
         .distinct()
         .order_by("server__slug", "name")
@@ -51,7 +53,14 @@ def tools_for_request(tools: list[McpTool]) -> tuple[list[dict[str, Any]], list[
     offered, parameter = [], []
     for tool in tools:
         name = _function_name(tool)
-        offered.append(OfferedTool(tool_id=tool.pk, function_name=name, approval=tool.approval))
+        offered.append(
+            OfferedTool(
+                tool_id=tool.pk,
+                function_name=name,
+                approval=tool.approval,
+                label=f"{tool.server.name}: {tool.name}",
+            )
+        )
         schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
         parameter.append(
             {
@@ -64,6 +73,27 @@ def tools_for_request(tools: list[McpTool]) -> tuple[list[dict[str, Any]], list[
             }
         )
     return parameter, offered
+
+
+def tools_choosable(user: User) -> list[dict[str, Any]]:
+    """The tools the settings dialog offers the user, as the page shows them."""
+    return [
+        {
+            "id": tool.pk,
+            "label": f"{tool.server.name}: {tool.name}",
+            "description": tool.description[:300],
+            "approval": tool.approval,
+        }
+        for tool in tools_offered(user)
+    ]
+
+
+def tools_chosen(*, user_id: int, tool_ids: list[int]) -> list[McpTool]:
+    """The tools a conversation may use: those the user chose for it that they may still
+    use. No query when none were chosen."""
+    if not tool_ids:
+        return []
+    return [tool for tool in tools_offered(user_id) if tool.pk in tool_ids]
 
 
 def tool_called(offered: list[OfferedTool], name: str) -> OfferedTool | None:

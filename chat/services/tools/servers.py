@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from chat.crypto import secret_decrypt, secret_encrypt, secret_hint
 from chat.models import McpServer, McpTool
-from chat.tools.client import ServerConfig, ServerUnavailable, ToolListed, mcp_tools_list
+from chat.tools.config import ServerConfig, ServerUnavailable, ToolListed
 
 
 def mcp_server_secret_set(server: McpServer, secret: str) -> None:
@@ -32,6 +32,8 @@ def mcp_server_tools_refresh(server: McpServer) -> int:
     """Ask the server for its tools and keep them: new ones off, gone ones marked as no
     longer listed. Returns how many it lists; a failure is kept on the server's row
     (shown in the admin) and raised."""
+    from chat.tools.client import mcp_tools_list  # the SDK, loaded on first use
+
     try:
         listed = async_to_sync(mcp_tools_list)(mcp_server_config(server))
     except ServerUnavailable as exc:
