@@ -24,6 +24,13 @@ class McpServerForm(forms.ModelForm):
         "empty to keep the current one.",
     )
     stdio = forms.ChoiceField(required=False, label="Local server", choices=())
+    url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="URL",
+        help_text=McpServer._meta.get_field("url").help_text,
+    )
 
     class Meta:
         model = McpServer

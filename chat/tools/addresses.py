@@ -1,6 +1,8 @@
 """Where a remote MCP server may be: never the site's own network (loopback, private,
 link-local, reserved addresses) unless the admin allows that server. Checked when the
-URL is saved and again at every connection, on every address the name resolves to."""
+URL is saved and again at every connection, on every address the name resolves to; the
+connection then goes to an address that was checked (chat/tools/client.py pins it), so a
+name that resolves elsewhere a moment later (DNS rebinding) changes nothing."""
 
 import ipaddress
 import socket
@@ -23,12 +25,14 @@ def _forbidden(address: str) -> bool:
     )
 
 
-def mcp_url_check(url: str, *, allow_private: bool) -> None:
+def mcp_url_check(url: str, *, allow_private: bool) -> str | None:
+    """Refuse a URL of the site's own network; return the checked address to connect to
+    (None for a server allowed anywhere: its name is resolved as usual)."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise AddressRefused("An MCP server's URL is http:// or https:// with a host.")
     if allow_private:
-        return
+        return None
     try:
         found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -40,3 +44,4 @@ def mcp_url_check(url: str, *, allow_private: bool) -> None:
             f"{parts.hostname} is at {', '.join(private)}: a loopback or private address. "
             "Allow private addresses for this server only if you run it there."
         )
+    return sorted(addresses)[0]

@@ -18,6 +18,21 @@ from chat.tools.addresses import mcp_url_check
 from chat.tools.config import ServerConfig, ServerUnavailable, ToolListed, ToolResult
 
 
+class PinnedTransport(httpx2.AsyncHTTPTransport):
+    """Connects to the address the URL check approved, whatever the name resolves to now;
+    the request keeps its Host header, and TLS its server name and certificate check."""
+
+    def __init__(self, address: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.address = address
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        name = request.url.host
+        request.url = request.url.copy_with(host=self.address)
+        request.extensions = {**request.extensions, "sni_hostname": name}
+        return await super().handle_async_request(request)
+
+
 def _stdio_parameters(name: str) -> StdioServerParameters:
     configured = settings.MCP_STDIO_SERVERS.get(name)
     if not isinstance(configured, dict) or not isinstance(configured.get("command"), str):
@@ -34,9 +49,12 @@ async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
     """A connected client (the handshake done), closed when the block ends. Raises
     AddressRefused for a URL in the site's own network, ServerUnavailable otherwise."""
     timeout = settings.MCP_CONNECT_TIMEOUT
+    address = None
     if config.url:
         # Resolved again at each connection: a name may point elsewhere since it was saved.
-        await asyncio.to_thread(mcp_url_check, config.url, allow_private=config.allow_private)
+        address = await asyncio.to_thread(
+            mcp_url_check, config.url, allow_private=config.allow_private
+        )
     try:
         if config.stdio:
             # The server's own log goes nowhere: the SDK wants a real file for it.
@@ -47,6 +65,7 @@ async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
             return
         async with (
             httpx2.AsyncClient(
+                transport=PinnedTransport(address) if address else None,
                 headers=config.headers,
                 timeout=httpx2.Timeout(timeout, read=max(timeout, 300.0)),
                 follow_redirects=False,

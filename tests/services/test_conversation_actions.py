@@ -176,6 +176,17 @@ def test_json_export_holds_every_version_and_names_the_selected_branch(alice, al
     assert data["messages"][1]["parent_id"] == answer.parent_id
 
 
+def test_both_exports_name_the_tools_an_answer_ran(alice, alices):
+    run = {"id": "1-0", "name": "maps__find", "label": "Maps: find", "status": "done"}
+    alices.messages.filter(role="assistant").update(tool_runs=[run])
+
+    markdown = _client(alice).get(reverse("chat:export", args=[alices.pk, "md"])).content
+    data = json.loads(_client(alice).get(reverse("chat:export", args=[alices.pk, "json"])).content)
+
+    assert "## Assistant\n\n*Tool Maps: find (done)*\n\nTry the bakery" in markdown.decode()
+    assert data["messages"][1]["tool_runs"] == [run]
+
+
 def test_bob_cannot_export_alices_conversation(bob, alices):
     for fmt in ("md", "json"):
         response = _client(bob).get(reverse("chat:export", args=[alices.pk, fmt]))

@@ -24,11 +24,11 @@ def test_the_site_s_own_network_is_refused(url):
 
 
 def test_an_allowed_server_may_be_private():
-    mcp_url_check("http://127.0.0.1:8000/mcp", allow_private=True)
+    assert mcp_url_check("http://127.0.0.1:8000/mcp", allow_private=True) is None
 
 
-def test_a_public_address_passes():
-    mcp_url_check("https://1.1.1.1/mcp", allow_private=False)
+def test_a_public_address_passes_and_is_the_one_to_connect_to():
+    assert mcp_url_check("https://1.1.1.1/mcp", allow_private=False) == "1.1.1.1"
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "http:///mcp"])

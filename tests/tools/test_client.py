@@ -1,11 +1,13 @@
 """Real MCP servers on the test machine: the reference `mcp-server-time` over stdio, and
 the SDK's MCPServer over Streamable HTTP behind a secret header."""
 
+import httpx2
 import pytest
 from asgiref.sync import async_to_sync
 
 from chat.tools.addresses import AddressRefused
-from chat.tools.client import ServerConfig, ServerUnavailable, mcp_tool_call, mcp_tools_list
+from chat.tools.client import PinnedTransport, mcp_tool_call, mcp_tools_list
+from chat.tools.config import ServerConfig, ServerUnavailable
 from tests.conftest import MCP_SECRET as SECRET
 
 
@@ -97,3 +99,17 @@ def test_stop_cancels_a_running_call(http_server):
         return asyncio.get_running_loop().time() - started
 
     assert asyncio.run(stopped()) < 3
+
+
+def test_a_connection_goes_to_the_address_that_was_checked_whatever_the_name(upstream):
+    # The name resolves nowhere: only the pinned address can answer, with the Host kept.
+    port = upstream.base_url.split(":")[2].split("/")[0]
+
+    async def get() -> int:
+        transport = PinnedTransport("127.0.0.1")
+        async with httpx2.AsyncClient(transport=transport) as http:
+            response = await http.get(f"http://mcp.invalid:{port}/v1/models")
+            return response.status_code
+
+    assert async_to_sync(get)() == 401  # the fake's answer to a request without its key
+    assert upstream.models_requests() == 1

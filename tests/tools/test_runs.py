@@ -144,3 +144,28 @@ def test_an_answer_whose_process_died_records_its_unfinished_runs_as_cancelled(a
     assert [r["status"] for r in answer.tool_runs] == ["done", "cancelled"]
     records = ToolRun.objects.filter(message=answer).order_by("run_id")
     assert [(r.run_id, r.outcome) for r in records] == [("1-0", "done"), ("1-1", "cancelled")]
+
+
+def test_admins_see_every_tool_run_and_cannot_change_one(admin_client, alice):
+    conversation = Conversation.objects.create(user=alice)
+    answer = Message.objects.create(conversation=conversation, role="assistant")
+    run = ToolRun.objects.create(
+        message=answer,
+        user=alice,
+        run_id="1-0",
+        name="tests__add",
+        arguments='{"a": 1}',
+        outcome="declined",
+        approved_by=None,
+    )
+
+    listed = admin_client.get(reverse("admin:chat_toolrun_changelist")).content.decode()
+    change = admin_client.post(
+        reverse("admin:chat_toolrun_change", args=[run.pk]), {"outcome": "done"}
+    )
+
+    assert "tests__add" in listed
+    assert "declined" in listed
+    assert change.status_code == 403
+    run.refresh_from_db()
+    assert run.outcome == "declined"

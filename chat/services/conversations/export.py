@@ -19,6 +19,8 @@ def conversation_markdown(*, conversation: Conversation, branch: list[Message]) 
         lines += ["## System prompt", "", conversation.system_prompt, ""]
     for message in branch:
         lines += [f"## {ROLE_HEADINGS.get(message.role, message.role)}", ""]
+        for run in message.tool_runs:
+            lines += [f"*Tool {run['label'] or run['name']} ({run['status']})*", ""]
         lines += [message.content, ""]
         if message.status not in (Message.Status.COMPLETE, Message.Status.STREAMING):
             note = f"*({message.status}{': ' + message.error if message.error else ''})*"
@@ -47,6 +49,7 @@ def conversation_json(
                 "content": message.content,
                 "reasoning": message.reasoning,
                 "tool_calls": message.tool_calls,
+                "tool_runs": message.tool_runs,
                 "status": message.status,
                 "finish_reason": message.finish_reason,
                 "error": message.error,
