@@ -5,7 +5,7 @@ who may use each, and whether each call needs the user's approval)."""
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from chat.admin.registrations import PermissionBeforeLookup
@@ -29,6 +29,7 @@ class McpServerForm(forms.ModelForm):
         max_length=500,
         assume_scheme="https",
         label="URL",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
         help_text=McpServer._meta.get_field("url").help_text,
     )
 
@@ -98,23 +99,38 @@ class McpServerAdmin(PermissionBeforeLookup):
 
 @admin.register(McpTool)
 class McpToolAdmin(PermissionBeforeLookup):
-    list_display = ("name", "server", "enabled", "approval", "listed")
+    list_display = ("name", "server", "enabled", "approval", "offered_to", "listed")
     list_editable = ("enabled", "approval")
     list_filter = ("server", "enabled", "approval", "listed")
     search_fields = ("name", "description")
     readonly_fields = ("server", "name", "description", "input_schema", "listed")
     filter_horizontal = ("groups", "users")
-    fields = [
-        "server",
-        "name",
-        "description",
-        "input_schema",
-        "listed",
-        "enabled",
-        "approval",
-        "groups",
-        "users",
+    fieldsets = [
+        (None, {"fields": ["server", "name", "description", "input_schema", "listed"]}),
+        ("Use", {"fields": ["enabled", "approval"]}),
+        (
+            "Who may use it",
+            {
+                "fields": ["groups", "users"],
+                "description": "Offered to the users and the members of the groups chosen "
+                "here, and to nobody while none are chosen. Each user picks it per "
+                "conversation in its settings.",
+            },
+        ),
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[McpTool]:
+        tools: QuerySet[McpTool] = super().get_queryset(request)
+        return tools.select_related("server").annotate(
+            group_count=Count("groups", distinct=True), user_count=Count("users", distinct=True)
+        )
+
+    @admin.display(description="offered to")
+    def offered_to(self, tool: McpTool) -> str:
+        groups, users = getattr(tool, "group_count", 0), getattr(tool, "user_count", 0)
+        if not groups and not users:
+            return "nobody"
+        return f"{groups} groups, {users} users"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tools come from their server's list

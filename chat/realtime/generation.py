@@ -7,6 +7,7 @@ generation's own group. That works the same with one process or several behind R
 """
 
 import asyncio
+import importlib
 import itertools
 import logging
 import time
@@ -110,6 +111,13 @@ async def generations_interrupt(grace: float) -> None:
     if tasks:
         logger.info("saving %s answers being written before the server stops", len(tasks))
         await asyncio.wait(tasks, timeout=grace)
+
+
+async def _client_call() -> Any:
+    """The MCP client's call, its SDK imported in a thread the first time: about 50 MB
+    that a site without tools never loads, and 2 s that must not block the event loop."""
+    module = await asyncio.to_thread(importlib.import_module, "chat.tools.client")
+    return module.mcp_tool_call
 
 
 class ToolRoundsExhausted(Exception):
@@ -414,9 +422,8 @@ class Generation:
                 text = texts.TOOL_NOT_OFFERED.format(name=state["name"][:80])
                 state = tool_runs.tool_run_end(state, tool_runs.REFUSED, text)
             else:
-                from chat.tools.client import mcp_tool_call  # the SDK, loaded on first use
-
                 config, name = target
+                mcp_tool_call = await _client_call()
                 result = await mcp_tool_call(
                     config,
                     name,
@@ -636,7 +643,7 @@ class Generation:
         usage = saved or UsageCounts()
         logger.info(
             "generation message=%s conversation=%s user=%s status=%s model=%s prompt=%s "
-            "completion=%s estimated=%s retries=%s ttft_ms=%s duration_ms=%s",
+            "completion=%s estimated=%s retries=%s tool_rounds=%s ttft_ms=%s duration_ms=%s",
             self.message_id,
             self.conversation_id,
             self.request.user_id if self.request else "-",
@@ -646,6 +653,7 @@ class Generation:
             usage.completion_tokens,
             usage.estimated,
             len(self.failed_attempts),
+            len(self.round_requests),
             result.time_to_first_token_ms,
             result.duration_ms,
         )
@@ -703,6 +711,7 @@ class Generation:
         now = time.monotonic()
         self._reasoning_over(now)  # it ended while still reasoning
         ttft = self._first_token_at
+        round_ttft = self._round_first_token
         usage = self.usage
         # Refused, or failed before the provider answered 200: it read no prompt.
         refused = self.failure is not None and not self.failure.reached
@@ -736,4 +745,8 @@ class Generation:
             rounds=self.round_requests,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,
             duration_ms=round((now - self._started) * 1000),
+            request_first_token_ms=(
+                round((round_ttft - self._round_started) * 1000) if round_ttft else None
+            ),
+            request_latency_ms=round((now - self._round_started) * 1000),
         )

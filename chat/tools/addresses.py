@@ -40,8 +40,9 @@ def mcp_url_check(url: str, *, allow_private: bool) -> str | None:
     addresses = {str(info[4][0]) for info in found}
     private = sorted(a for a in addresses if _forbidden(a))
     if private:
+        where = "" if private == [parts.hostname] else f" (at {', '.join(private)})"
         raise AddressRefused(
-            f"{parts.hostname} is at {', '.join(private)}: a loopback or private address. "
-            "Allow private addresses for this server only if you run it there."
+            f"{parts.hostname}{where} is a loopback or private address. Tick “Allow "
+            "private” for this server only if you run it on the site's own network."
         )
     return sorted(addresses)[0]

@@ -33,6 +33,12 @@ class PinnedTransport(httpx2.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
+def _first_failure(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
 def _stdio_parameters(name: str) -> StdioServerParameters:
     configured = settings.MCP_STDIO_SERVERS.get(name)
     if not isinstance(configured, dict) or not isinstance(configured.get("command"), str):
@@ -55,6 +61,13 @@ async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
         address = await asyncio.to_thread(
             mcp_url_check, config.url, allow_private=config.allow_private
         )
+    # The SDK reports an HTTP refusal without its status: kept here to tell the admin.
+    refused: list[int] = []
+
+    async def seen(response: httpx2.Response) -> None:
+        if response.status_code >= 400:
+            refused.append(response.status_code)
+
     try:
         if config.stdio:
             # The server's own log goes nowhere: the SDK wants a real file for it.
@@ -69,6 +82,7 @@ async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
                 headers=config.headers,
                 timeout=httpx2.Timeout(timeout, read=max(timeout, 300.0)),
                 follow_redirects=False,
+                event_hooks={"response": [seen]},
             ) as http,
             Client(
                 streamable_http_client(config.url, http_client=http),
@@ -77,9 +91,14 @@ async def mcp_connected(config: ServerConfig) -> AsyncIterator[Client]:
         ):
             yield client
     except* (MCPError, OSError, httpx2.HTTPError) as group:
-        # The SDK's task groups wrap what went wrong; the first is what the admin sees.
-        first = group.exceptions[0]
-        raise ServerUnavailable(f"{config.name}: {first}") from None
+        # The SDK's task groups wrap what went wrong, groups in groups: the first real
+        # failure is what the admin sees.
+        reason = str(_first_failure(group))
+        if refused:
+            reason = f"the server answered HTTP {refused[-1]}"
+            if refused[-1] in (401, 403):
+                reason += " (is the secret right?)"
+        raise ServerUnavailable(f"{config.name}: {reason}") from None
 
 
 async def mcp_tools_list(config: ServerConfig) -> list[ToolListed]:

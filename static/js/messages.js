@@ -3,7 +3,7 @@
 // and only its unfinished last block, is rendered again.
 import { MarkdownView } from "./markdown.js";
 import { ReasoningPanel, showToolCalls } from "./reasoning.js";
-import { endToolRuns, showToolRuns } from "./tool-runs.js";
+import { endToolRuns, showToolRuns, waitingForApproval } from "./tool-runs.js";
 
 const STATUS_TEXT = {
   streaming: "Writing…",
@@ -109,6 +109,11 @@ export class MessageList {
   showToolRuns(el, runs) {
     const id = Number(el.dataset.messageId);
     showToolRuns(el, runs, (runId, approved) => this.decide(id, runId, approved));
+    const waiting = el.dataset.status === "streaming" && waitingForApproval(el);
+    if (waiting !== (el.dataset.waiting === "true")) {
+      el.dataset.waiting = String(waiting);
+      this.renderStatus(el);
+    }
   }
 
   // A tool call of an answer being written changed: in order with its deltas.
@@ -240,9 +245,11 @@ export class MessageList {
 
   renderStatus(el) {
     el.querySelector(".message-status")?.remove();
-    const { status, finishReason, error, retry } = el.dataset;
+    const { status, finishReason, error, retry, waiting } = el.dataset;
     const text = retry
       ? retry
+      : status === "streaming" && waiting === "true"
+        ? "Waiting for your approval of a tool call."
       : status === "error"
         ? `Error: ${error || "the answer failed."}`
         : status === "incomplete"

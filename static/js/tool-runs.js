@@ -89,8 +89,24 @@ function update(block, run, decide) {
     const body = document.createElement("div");
     body.className = "tool-run-result-body";
     result.replaceChildren(label, body);
-    new MarkdownView(body).set(run.result);
+    new MarkdownView(body).set(asMarkdown(run.result));
   }
+}
+
+/** A JSON result (many tools answer so) as an indented code block; other text as is. */
+function asMarkdown(text) {
+  const trimmed = text.trim();
+  if (!/^[[{]/.test(trimmed)) return text;
+  try {
+    return "```json\n" + JSON.stringify(JSON.parse(trimmed), null, 2) + "\n```";
+  } catch {
+    return text;
+  }
+}
+
+/** Whether any call of the answer waits for the user. */
+export function waitingForApproval(article) {
+  return Boolean(article.querySelector('.tool-run[data-status="asked"]'));
 }
 
 function decision(run, decide) {

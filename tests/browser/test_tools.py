@@ -66,6 +66,8 @@ def test_a_call_approved_runs_and_the_answer_continues_with_its_result(
     run = page.locator(RUN)
     expect(run).to_have_attribute("data-status", "asked")
     expect(run.locator(".tool-run-arguments")).to_contain_text('"seconds": 0.2')
+    status = page.locator(f"{ASSISTANT} .message-status")
+    expect(status).to_have_text("Waiting for your approval of a tool call.")
     assert len(upstream.log()) == 1, "the tool waits for the user: no second round yet"
     run.get_by_role("button", name="Approve").click()
 
@@ -73,6 +75,7 @@ def test_a_call_approved_runs_and_the_answer_continues_with_its_result(
     expect(run).to_have_attribute("data-status", "done")
     expect(run.locator(".tool-run-result-body")).to_have_text("waited 0.2 s")
     expect(run.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(status).to_have_count(0)
     told = upstream.log()[-1]["body"]["messages"][-1]
     assert told == {"role": "tool", "tool_call_id": "call_0", "content": "waited 0.2 s"}
 

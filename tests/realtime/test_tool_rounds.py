@@ -2,6 +2,7 @@
 real MCP servers (the SDK's over Streamable HTTP, the reference time server over stdio)
 run them, and the socket shows each call, its approval and its result."""
 
+import asyncio
 import json
 
 import pytest
@@ -152,6 +153,7 @@ async def test_a_call_that_needs_approval_waits_and_runs_once_approved(upstream,
     assert asked["status"] == "asked"
     assert json.loads(asked["arguments"]) == {"seconds": 0.1}
     assert len(upstream.log()) == 1, "nothing runs before the user decides"
+    await asyncio.sleep(0.6)  # the user reads the arguments
     await ws.send_json_to(
         {
             "type": "approve",
@@ -167,6 +169,12 @@ async def test_a_call_that_needs_approval_waits_and_runs_once_approved(upstream,
     assert done["tool_runs"][0]["result"] == "waited 0.1 s"
     record = await ToolRun.objects.aget(message_id=done["message_id"])
     assert record.approved_by_id == alice.pk
+    # Each request's row has its own timings; the answer's include the wait.
+    answer = await Message.objects.aget(pk=done["message_id"])
+    assert answer.duration_ms >= 600
+    latencies = [u.latency_ms async for u in Usage.objects.filter(message=answer)]
+    assert len(latencies) == 2
+    assert max(latencies) < 600
 
 
 async def test_a_declined_call_does_not_run_and_the_model_is_told(upstream, alice, http_tools):

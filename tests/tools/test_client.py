@@ -37,7 +37,7 @@ def test_a_remote_server_refusing_the_secret_is_unavailable(http_server):
     config = ServerConfig(
         name="Tests", url=http_server, headers={"X-MCP-Secret": "wrong"}, allow_private=True
     )
-    with pytest.raises(ServerUnavailable, match="Tests"):
+    with pytest.raises(ServerUnavailable, match=r"Tests: the server answered HTTP 401"):
         listed(config)
 
 

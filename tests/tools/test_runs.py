@@ -169,3 +169,11 @@ def test_admins_see_every_tool_run_and_cannot_change_one(admin_client, alice):
     assert change.status_code == 403
     run.refresh_from_db()
     assert run.outcome == "declined"
+
+
+def test_the_admin_s_tool_list_says_who_may_use_each(admin_client, time_tools):
+    listed = admin_client.get(reverse("admin:chat_mcptool_changelist")).content.decode()
+    assert listed.count("0 groups, 1 users") == 2  # get_current_time, secret_tool
+    assert "1 groups, 0 users" in listed
+    McpTool.objects.filter(pk=time_tools["team"].pk).get().groups.clear()
+    assert "nobody" in admin_client.get(reverse("admin:chat_mcptool_changelist")).content.decode()

@@ -58,6 +58,10 @@ class GenerationResult:
     rounds: list[RoundRequest] = field(default_factory=list)
     time_to_first_token_ms: int | None = None
     duration_ms: int | None = None
+    # The final request's own timings, for its usage row; after tool rounds they are the
+    # last round's (the answer's include the rounds, approvals and tools before it).
+    request_first_token_ms: int | None = None
+    request_latency_ms: int | None = None
 
     def failed_attempt_counts(self, attempt: FailedAttempt) -> UsageCounts:
         """A retried attempt read no answer; it bills the prompt if it had begun streaming."""
@@ -151,8 +155,8 @@ def assistant_message_finalize(
                     request_id=request_id,
                     status=result.outcome.status,
                     counts=counts,
-                    latency_ms=result.duration_ms,
-                    time_to_first_token_ms=result.time_to_first_token_ms,
+                    latency_ms=result.request_latency_ms,
+                    time_to_first_token_ms=result.request_first_token_ms,
                 )
             tool_runs_record(
                 message_id=message_id, user_id=request.user_id, runs=result.outcome.tool_runs
