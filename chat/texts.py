@@ -36,6 +36,7 @@ TOOL_NOT_OFFERED = "No tool named {name!r} is available in this conversation."
 TOOL_BAD_ARGUMENTS = "The arguments were not a JSON object: {reason}."
 TOOL_UNAVAILABLE = "The tool's server could not be reached or did not answer in time."
 TOOL_CANCELLED = "The call was cancelled."
+TOOL_TOO_MANY = "Only {limit} tool calls run at once; this one did not run. Call it again."
 TOOL_ROUNDS_EXHAUSTED = (
     "The model kept calling tools after {rounds} rounds, so chatsite stopped the answer."
 )

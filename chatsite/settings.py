@@ -327,6 +327,9 @@ MCP_RESULT_MAX_CHARS = env_int("MCP_RESULT_MAX_CHARS", 20_000, minimum=100)
 # Rounds of tool calls in one answer: a model that keeps calling tools past this is
 # stopped (the answer ends incomplete), so a loop cannot run up a bill.
 CHAT_TOOL_ROUNDS = env_int("CHAT_TOOL_ROUNDS", 8, minimum=1)
+# Calls run in one round, at once (each its own connection or process); a model asking
+# for more is told that the rest did not run.
+CHAT_TOOL_CALLS_PER_ROUND = env_int("CHAT_TOOL_CALLS_PER_ROUND", 10, minimum=1)
 # How long a call that needs the user's approval waits for it (seconds); then declined.
 CHAT_TOOL_APPROVAL_SECONDS = env_float("CHAT_TOOL_APPROVAL_SECONDS", 900.0, minimum=1.0)
 # Tokens each answer being written holds of a monthly budget (the user's, or a team's)

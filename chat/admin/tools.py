@@ -2,6 +2,8 @@
 server chosen among those the operator configured) and their tools (off until enabled;
 who may use each, and whether each call needs the user's approval)."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,6 +15,10 @@ from chat.models import McpServer, McpTool, ToolRun
 from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
 from chat.tools.addresses import AddressRefused, mcp_url_check
 from chat.tools.config import ServerUnavailable
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 class McpServerForm(forms.ModelForm):
@@ -60,6 +66,9 @@ class McpServerForm(forms.ModelForm):
         server: McpServer = super().save(commit=False)
         if self.cleaned_data.get("secret"):
             mcp_server_secret_set(server, self.cleaned_data["secret"])
+        elif self.instance.pk and _host(self.initial.get("url", "")) != _host(server.url):
+            # The secret was given for the old host: it does not follow to a new one.
+            mcp_server_secret_set(server, "")
         if commit:
             server.save()
         return server

@@ -38,11 +38,12 @@ from chat.realtime.frames import (
 from chat.realtime.groups import conversation_publish, frame_event, generation_group
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
-from chat.services.answers.requests import ChatRequest, chat_request_build, messages_text
+from chat.services.answers.requests import ChatRequest, chat_request_build
 from chat.services.answers.saving import (
     FailedAttempt,
     GenerationResult,
     RoundRequest,
+    answer_round_record,
     assistant_message_fail,
     assistant_message_finalize,
     assistant_message_flush,
@@ -154,12 +155,14 @@ class Generation:
         self.rounds: list[dict[str, Any]] = []
         self._round_started = time.monotonic()
         self._round_first_token: float | None = None
+        self._round_from = (0, 0)
         # Approvals awaited, by run id: (approved, by whom); None when none came in time.
         self._decisions: dict[str, asyncio.Future[tuple[bool, int | None]]] = {}
         self.seq = 0
         self._pending_content: list[str] = []
         self._pending_reasoning: list[str] = []
-        self._pending_tools: list[ToolRunState] = []
+        # Text and tool states waiting for the publisher, in the order they came.
+        self._queued: list[tuple[str, str] | ToolRunState] = []
         # Frames built but not yet known to be published: sent again, same seq, until they are.
         self._unsent: list[DeltaFrame | ToolFrame] = []
         # The tool runs as the frames sent so far show them: what a snapshot may show.
@@ -291,6 +294,8 @@ class Generation:
         # A round is one upstream request; it ends with the model's answer, or with tool
         # calls, which run before the next round sends their results.
         for number in itertools.count(1):
+            if number > 1 and self.content and not "".join(self.content).endswith("\n"):
+                self._received(content="\n\n")  # each round's text a paragraph of its own
             await self._stream_round(client, request.body(self.model, self.rounds))
             calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
             if not (calls and request.offered and self.finish_reason):
@@ -317,6 +322,10 @@ class Generation:
                         )
                     )
                 raise ToolRoundsExhausted
+            limit = settings.CHAT_TOOL_CALLS_PER_ROUND
+            for index, (state, _) in enumerate(made[limit:], start=limit):
+                text = texts.TOOL_TOO_MANY.format(limit=limit)
+                made[index] = (tool_runs.tool_run_end(state, tool_runs.REFUSED, text), None)
             for state, _ in made:
                 self._tool_state(state)
             # Parallel calls run together; Stop cancels them all (and each on its server).
@@ -332,6 +341,8 @@ class Generation:
     async def _stream_round(self, client: UpstreamClient, body: dict[str, Any]) -> None:
         self._round_started = time.monotonic()
         self._round_first_token = None
+        # What this round writes starts here: its own usage estimate counts from here.
+        self._round_from = (len("".join(self.content)), len("".join(self.reasoning)))
         try:
             # aclosing: however this loop is left, the upstream response is closed at once.
             async with aclosing(client.stream_chat(body)) as events:
@@ -357,33 +368,45 @@ class Generation:
                     self._received(reasoning=piece.text)
 
     async def _round_over(self) -> None:
-        """A round ended with tool calls: its request's usage row is kept for the final
-        save, and the next round is a new request."""
+        """A round ended with tool calls: its request's usage row is recorded at once (and
+        again by the final save only if that failed), and the next round is a new request."""
+        assert self.request is not None
         now = time.monotonic()
         if self.usage is not None:
             counts = UsageCounts.from_report(self.usage)
         else:
-            assert self.request is not None
+            content_from, reasoning_from = self._round_from
+            written = (
+                "".join(self.content)[content_from:] + "".join(self.reasoning)[reasoning_from:]
+            )
             called = "".join(
                 c["function"]["name"] + c["function"]["arguments"] for c in self.tool_calls.values()
             )
             counts = await asyncio.to_thread(
                 usage_estimate,
-                prompt_text=messages_text(self.request.messages + self.rounds),
-                completion_text=called,
+                prompt_text=self.request.prompt_text_with(self.rounds),
+                completion_text=written + called,
                 model=self.model,
             )
         first = self._round_first_token
-        self.round_requests.append(
-            RoundRequest(
-                request_id=self.request_id,
-                counts=counts,
-                latency_ms=round((now - self._round_started) * 1000),
-                time_to_first_token_ms=(
-                    round((first - self._round_started) * 1000) if first else None
-                ),
-            )
+        earlier = RoundRequest(
+            request_id=self.request_id,
+            counts=counts,
+            latency_ms=round((now - self._round_started) * 1000),
+            time_to_first_token_ms=round((first - self._round_started) * 1000) if first else None,
         )
+        # Kept for the final save until it is known to be written (Stop may come mid-write).
+        self.round_requests.append(earlier)
+        try:
+            await database_sync_to_async(answer_round_record)(
+                request=self.request,
+                message_id=self.message_id,
+                provider=self.provider.name,
+                model=self.model,
+                earlier=earlier,
+            )
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("generation %s: a round's usage waits: %s", self.message_id, exc)
         self.request_id = uuid.uuid4()
         self.usage = None
         self.finish_reason = ""
@@ -397,7 +420,8 @@ class Generation:
     def _tool_state(self, state: ToolRunState) -> None:
         """A run's new state: kept, flushed with the text, and published in order."""
         self.tool_runs[state["id"]] = state
-        self._pending_tools.append(state)
+        self._queue_text()
+        self._queued.append(state)
         self._tools_changed += 1
         self._has_pending.set()
 
@@ -438,6 +462,12 @@ class Generation:
         except asyncio.CancelledError:
             state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
             raise
+        except BaseExceptionGroup as group:
+            # Stop while the SDK failed too: the group holds the cancellation. A stop.
+            if group.subgroup(asyncio.CancelledError) is None:
+                raise
+            state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
+            raise asyncio.CancelledError from None
         except (ServerUnavailable, AddressRefused) as exc:
             # The detail is for the log; the page and the model get the plain fact.
             logger.warning("generation %s: tool %s failed: %s", self.message_id, state["name"], exc)
@@ -452,10 +482,15 @@ class Generation:
 
     async def _approval(self, run_id: str) -> tuple[bool, int | None]:
         """The user's decision on a call, from any of their pages, in any process."""
-        decision = asyncio.get_running_loop().create_future()
+        decision: asyncio.Future[tuple[bool, int | None]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._decisions[run_id] = decision
         try:
-            return await asyncio.wait_for(decision, settings.CHAT_TOOL_APPROVAL_SECONDS)
+            # Not wait_for: on Python 3.11 it swallows a Stop that arrives together with
+            # the decision, and the tool would run after the user pressed Stop.
+            async with asyncio.timeout(settings.CHAT_TOOL_APPROVAL_SECONDS):
+                return await decision
         except TimeoutError:
             return False, None
         finally:
@@ -575,31 +610,36 @@ class Generation:
                 self._has_pending.set()
             await asyncio.sleep(settings.CHAT_DELTA_INTERVAL)
 
-    async def _publish_pending(self) -> None:
-        self._has_pending.clear()
-        # Frames whose send failed go again first, with their seq: a viewer drops a second
-        # copy by its seq, and nothing after them overtakes them.
+    def _queue_text(self) -> None:
+        """The text received since the last frame goes before whatever comes next."""
         if self._pending_content or self._pending_reasoning:
-            content = "".join(self._pending_content)
-            reasoning = "".join(self._pending_reasoning)
+            text = ("".join(self._pending_content), "".join(self._pending_reasoning))
             self._pending_content.clear()
             self._pending_reasoning.clear()
-            # A snapshot covers this delta from now on, sent or not: a viewer that gets it
-            # after the snapshot drops it by its seq.
-            self._sent_content += len(content)
-            self._sent_reasoning += len(reasoning)
+            self._queued.append(text)
+
+    async def _publish_pending(self) -> None:
+        self._has_pending.clear()
+        # In the order things happened: a tool's result before the text written after it.
+        self._queue_text()
+        for item in self._queued:
             self.seq += 1
-            self._unsent.append(
-                delta_frame(
+            if isinstance(item, tuple):
+                content, reasoning = item
+                # A snapshot covers this delta from now on, sent or not: a viewer that
+                # gets it after the snapshot drops it by its seq.
+                self._sent_content += len(content)
+                self._sent_reasoning += len(reasoning)
+                frame: DeltaFrame | ToolFrame = delta_frame(
                     message_id=self.message_id, seq=self.seq, content=content, reasoning=reasoning
                 )
-            )
-        # A tool run's states follow the text written before it, in the order they came.
-        for state in self._pending_tools:
-            self.seq += 1
-            self._sent_tools[state["id"]] = state
-            self._unsent.append(tool_frame(message_id=self.message_id, seq=self.seq, run=state))
-        self._pending_tools.clear()
+            else:
+                self._sent_tools[item["id"]] = item
+                frame = tool_frame(message_id=self.message_id, seq=self.seq, run=item)
+            self._unsent.append(frame)
+        self._queued.clear()
+        # Frames whose send failed go again first, with their seq: a viewer drops a second
+        # copy by its seq, and nothing after them overtakes them.
         while self._unsent:
             await self._send_to_viewers(self._unsent[0])
             self._unsent.pop(0)
@@ -740,7 +780,8 @@ class Generation:
             usage=None if usage is None else UsageCounts.from_report(usage),
             billable=sent and not refused,
             sent=sent,
-            prompt_text=messages_text(self.request.messages + self.rounds) if self.request else "",
+            prompt_text=self.request.prompt_text_with(self.rounds) if self.request else "",
+            reasoning_from=self._round_from[1],
             failed_attempts=self.failed_attempts,
             rounds=self.round_requests,
             time_to_first_token_ms=round((ttft - self._started) * 1000) if ttft else None,

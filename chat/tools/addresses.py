@@ -14,15 +14,15 @@ class AddressRefused(Exception):
 
 
 def _forbidden(address: str) -> bool:
+    """Anything but a public unicast address: private, loopback, link-local, shared
+    (100.64/10, where some clouds keep their metadata), reserved, multicast; and an IPv6
+    address that carries an IPv4 one (mapped, 6to4, Teredo) is judged by that too."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+    inside: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        inside += [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+        inside += list(ip.teredo or ())
+    return any(not a.is_global or a.is_multicast for a in inside)
 
 
 def mcp_url_check(url: str, *, allow_private: bool) -> str | None:

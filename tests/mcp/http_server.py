@@ -20,11 +20,26 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+# Calls of `slow` the client cancelled (Stop): the server was told, and stopped it.
+cancelled = 0
+
+
 @server.tool()
 async def slow(seconds: float) -> str:
     """Wait, then say so (for timeouts and Stop)."""
-    await asyncio.sleep(seconds)
+    global cancelled
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        cancelled += 1
+        raise
     return f"waited {seconds} s"
+
+
+@server.tool()
+def cancellations() -> int:
+    """How many calls of slow were cancelled by their client."""
+    return cancelled
 
 
 @server.tool()

@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 
 from chat import texts
 from chat.models import McpServer, McpTool, Message, ToolRun, Usage
+from chat.realtime.groups import generation_decide, generation_stop
 from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
 from tests.conftest import MCP_SECRET
 from tests.websocket import connect, receive_until
@@ -112,7 +113,7 @@ async def test_parallel_calls_and_several_rounds_all_reach_the_model(upstream, a
         ("1-1", "4"),
         ("2-0", "6"),
     ]
-    assert done["content"] == "Now the total.It is 6."
+    assert done["content"] == "Now the total.\n\nIt is 6.", "each round's text a paragraph"
     assert done["tool_runs"][2]["content_at"] == len("Now the total.")
     last = upstream.log()[-1]["body"]["messages"]
     assert [m["role"] for m in last[-5:]] == ["assistant", "tool", "tool", "assistant", "tool"]
@@ -419,3 +420,158 @@ async def test_a_follow_up_replays_the_earlier_tool_rounds(upstream, alice, http
         ("assistant", "It is 5."),
         ("user", "thanks"),
     ]
+
+
+def _cancellations(http_server: str) -> int:
+    from chat.tools.client import mcp_tool_call
+    from chat.tools.config import ServerConfig
+
+    config = ServerConfig(
+        name="Tests", url=http_server, headers={"X-MCP-Secret": MCP_SECRET}, allow_private=True
+    )
+    return int(mcp_tool_call_sync(mcp_tool_call, config))
+
+
+def mcp_tool_call_sync(call, config) -> str:
+    from asgiref.sync import async_to_sync
+
+    return async_to_sync(call)(config, "cancellations", {}, seconds=5, limit=100).text
+
+
+async def test_stop_while_a_tool_runs_tells_its_server_which_stops_it(
+    upstream, alice, http_tools, http_server
+):
+    ids = await http_tools
+    before = await sync_to_async(_cancellations)(http_server)
+    upstream.plan(tool_calls=[_call("tests__slow", {"seconds": 30})], finish_reason="tool_calls")
+    ws = await connect(alice)
+    await _send(ws, "wait", [ids["slow"]])
+    message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
+    await ws.send_json_to(
+        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
+    )
+    await receive_until(ws, "tool")  # running
+    await asyncio.sleep(0.3)  # the call has reached the server
+    await ws.send_json_to({"type": "stop", "message_id": message_id})
+    await receive_until(ws, "done")
+    await ws.disconnect()
+
+    for _ in range(50):
+        if await sync_to_async(_cancellations)(http_server) > before:
+            break
+        await asyncio.sleep(0.1)
+    assert await sync_to_async(_cancellations)(http_server) == before + 1
+
+
+async def test_stop_together_with_the_approval_still_stops_before_the_tool_runs(
+    upstream, alice, http_tools
+):
+    ids = await http_tools
+    upstream.plan(tool_calls=[_call("tests__slow", {"seconds": 10})], finish_reason="tool_calls")
+    ws = await connect(alice)
+    await _send(ws, "wait", [ids["slow"]])
+    message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
+    # Both reach the generation in one turn of its loop: two pages, each socket having
+    # checked its frame, send their events at once.
+    await generation_decide(message_id=message_id, run_id="1-0", approved=True, user_id=alice.pk)
+    await generation_stop(message_id=message_id)
+    done = (await receive_until(ws, "done", timeout=5))[-1]
+    await ws.disconnect()
+
+    assert done["status"] == "stopped"
+    assert done["tool_runs"][0]["status"] == "cancelled"
+    assert (done["tool_runs"][0]["duration_ms"] or 0) < 2000
+
+
+async def test_without_the_provider_s_usage_each_round_is_estimated_from_what_it_wrote(
+    upstream, alice, http_tools
+):
+    ids = await http_tools
+    preamble = "word " * 300
+    upstream.plan(
+        text=preamble,
+        tool_calls=[_call("tests__add", {"a": 1, "b": 2})],
+        finish_reason="tool_calls",
+        usage=False,
+    )
+    upstream.plan(text="Three.", usage=False)
+    ws = await connect(alice)
+    await _send(ws, "add", [ids["add"]])
+    done = (await receive_until(ws, "done"))[-1]
+    await ws.disconnect()
+
+    rows = [u async for u in Usage.objects.filter(message_id=done["message_id"])]
+    first, final = sorted(rows, key=lambda u: u.completion_tokens, reverse=True)
+    assert all(u.estimated for u in rows)
+    assert first.completion_tokens >= 300, "the round's own text counts in its row"
+    assert final.completion_tokens < 20, "the final row counts only what came after"
+    assert final.prompt_tokens > first.prompt_tokens + 250, "the round's text is read again"
+
+
+async def test_frames_keep_the_order_things_happened_in_one_sequence(upstream, alice, http_tools):
+    ids = await http_tools
+    upstream.plan(
+        text="Adding.",
+        tool_calls=[_call("tests__add", {"a": 1, "b": 1})],
+        finish_reason="tool_calls",
+    )
+    upstream.plan(text="Two.")
+    ws = await connect(alice)
+    await _send(ws, "add", [ids["add"]])
+    frames = await receive_until(ws, "done")
+    await ws.disconnect()
+
+    live = [f for f in frames if f["type"] in ("delta", "tool", "done")]
+    assert [f["seq"] for f in live] == list(range(1, len(live) + 1))
+    kinds = [(f["type"], f.get("run", {}).get("status") or f.get("content", "")) for f in live]
+    result_at = kinds.index(("tool", "done"))
+    later_text = [i for i, (kind, text) in enumerate(kinds) if kind == "delta" and "Two" in text]
+    assert later_text, "the next round's text was sent"
+    assert later_text[0] > result_at, "the next round's text after the result"
+
+
+async def test_a_page_that_comes_back_while_a_tool_runs_sees_it_running(
+    upstream, alice, http_tools
+):
+    ids = await http_tools
+    upstream.plan(tool_calls=[_call("tests__slow", {"seconds": 1.5})], finish_reason="tool_calls")
+    upstream.plan(text="Done.")
+    ws = await connect(alice)
+    await _send(ws, "wait", [ids["slow"]])
+    frames = await receive_until(ws, "tool")
+    conversation_id = next(f for f in frames if f["type"] == "conversation")["conversation"]["id"]
+    message_id = frames[-1]["message_id"]
+    await ws.send_json_to(
+        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
+    )
+    await receive_until(ws, "tool")
+    await ws.disconnect()
+
+    again = await connect(alice)
+    await again.send_json_to(
+        {"type": "subscribe", "conversation_id": conversation_id, "streaming_ids": [message_id]}
+    )
+    snapshot = (await receive_until(again, "snapshot"))[-1]
+    done = (await receive_until(again, "done"))[-1]
+    await again.disconnect()
+
+    assert [r["status"] for r in snapshot["tools"]] == ["running"]
+    assert done["tool_runs"][0]["status"] == "done"
+    assert done["content"] == "Done."
+
+
+async def test_calls_past_the_limit_of_a_round_are_refused_and_the_rest_run(
+    upstream, alice, http_tools, settings
+):
+    settings.CHAT_TOOL_CALLS_PER_ROUND = 2
+    ids = await http_tools
+    calls = [_call("tests__add", {"a": n, "b": 0}) for n in range(3)]
+    upstream.plan(tool_calls=calls, finish_reason="tool_calls")
+    upstream.plan(text="ok")
+    ws = await connect(alice)
+    await _send(ws, "add three", [ids["add"]])
+    done = (await receive_until(ws, "done"))[-1]
+    await ws.disconnect()
+
+    assert [r["status"] for r in done["tool_runs"]] == ["done", "done", "refused"]
+    assert done["tool_runs"][2]["result"] == texts.TOOL_TOO_MANY.format(limit=2)

@@ -16,6 +16,10 @@ from chat.tools.addresses import AddressRefused, mcp_url_check
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/mcp",
         "http://0.0.0.0/mcp",
+        "http://100.100.100.200/latest/meta-data",  # shared space: a cloud's metadata
+        "http://[2002:7f00:1::]/mcp",  # 6to4 of 127.0.0.1
+        "http://[::ffff:10.0.0.1]/mcp",
+        "http://[fd00::1]/mcp",
     ],
 )
 def test_the_site_s_own_network_is_refused(url):

@@ -30,7 +30,7 @@ def test_a_remote_server_s_tools_are_listed_with_its_secret(http_server):
     config = ServerConfig(
         name="Tests", url=http_server, headers={"X-MCP-Secret": SECRET}, allow_private=True
     )
-    assert set(listed(config)) == {"add", "slow", "big", "echo"}
+    assert set(listed(config)) == {"add", "slow", "big", "echo", "cancellations"}
 
 
 def test_a_remote_server_refusing_the_secret_is_unavailable(http_server):

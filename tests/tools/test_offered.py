@@ -53,3 +53,15 @@ def test_names_are_made_safe_for_the_model_and_found_again(server, alice):
     assert names[1] == "time__get_current_time"
     assert tool_called(offered, names[0]).tool_id == dotted.pk
     assert tool_called(offered, "time__rm_rf") is None
+
+
+def test_two_tools_whose_safe_names_would_be_one_are_named_apart(server):
+    dotted = tool(server, "files.read", enabled=True)
+    underscored = tool(server, "files_read", enabled=True)
+
+    parameter, offered = tools_for_request([dotted, underscored])
+
+    names = [p["function"]["name"] for p in parameter]
+    assert names == ["time__files_read", f"time__files_read_{underscored.pk}"]
+    assert tool_called(offered, names[0]).tool_id == dotted.pk
+    assert tool_called(offered, names[1]).tool_id == underscored.pk

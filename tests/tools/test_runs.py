@@ -15,7 +15,7 @@ from chat import texts
 from chat.models import Conversation, McpServer, McpTool, Message, ToolRun
 from chat.services.answers.interruptions import streams_interrupt
 from chat.services.tools.offered import OfferedTool
-from chat.services.tools.runs import tool_rounds_messages, tool_run_new
+from chat.services.tools.runs import tool_rounds_messages, tool_run_new, tool_runs_record
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +177,32 @@ def test_the_admin_s_tool_list_says_who_may_use_each(admin_client, time_tools):
     assert "1 groups, 0 users" in listed
     McpTool.objects.filter(pk=time_tools["team"].pk).get().groups.clear()
     assert "nobody" in admin_client.get(reverse("admin:chat_mcptool_changelist")).content.decode()
+
+
+def test_a_refused_call_is_told_again_in_a_shape_every_provider_accepts():
+    refused, _ = _run(name="multi tool.use", arguments='{"a": 1,')
+    kept, _ = _run(name="not.offered", arguments='{"b": 2}')
+
+    messages = tool_rounds_messages("", [refused, {**kept, "id": "1-1", "call_id": "c2"}])
+
+    calls = [c["function"] for c in messages[0]["tool_calls"]]
+    assert calls == [
+        {"name": "multi_tool_use", "arguments": "{}"},
+        {"name": "not_offered", "arguments": '{"b": 2}'},
+    ]
+    assert messages[1]["content"] == texts.TOOL_NOT_OFFERED.format(name="multi tool.use")
+
+
+def test_the_final_save_corrects_the_records_a_mistaken_sweep_wrote(alice):
+    conversation = Conversation.objects.create(user=alice)
+    answer = Message.objects.create(conversation=conversation, role="assistant")
+    run, _ = _run()
+    tool_runs_record(message_id=answer.pk, user_id=alice.pk, runs=[{**run, "status": "asked"}])
+    tool_runs_record(
+        message_id=answer.pk,
+        user_id=alice.pk,
+        runs=[{**run, "status": "done", "result": "2", "duration_ms": 40}],
+    )
+
+    record = ToolRun.objects.get(message=answer)
+    assert (record.outcome, record.result, record.duration_ms) == ("done", "2", 40)

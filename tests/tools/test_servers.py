@@ -80,3 +80,33 @@ def test_the_admin_keeps_a_server_s_secret_encrypted_and_refuses_a_private_url(a
     ).content.decode()
     assert "mcp-secret-9876" not in page
     assert "…9876" in page
+
+
+def test_a_server_s_secret_does_not_follow_its_url_to_another_host(admin_client):
+    from django.urls import reverse
+
+    from chat.crypto import secret_decrypt
+    from chat.services.tools.servers import mcp_server_secret_set
+
+    server = McpServer(slug="remote", name="Remote", url="https://1.1.1.1/mcp")
+    server.secret_header = "Authorization"
+    mcp_server_secret_set(server, "Bearer for-one-one-one-one")
+    server.save()
+    fields = {
+        "name": "Remote",
+        "slug": "remote",
+        "stdio": "",
+        "secret_header": "Authorization",
+        "secret": "",
+        "enabled": "on",
+    }
+    url = reverse("admin:chat_mcpserver_change", args=[server.pk])
+
+    admin_client.post(url, {**fields, "url": "https://1.1.1.1/mcp/v2"})
+    server.refresh_from_db()
+    assert secret_decrypt(server.secret_encrypted) == "Bearer for-one-one-one-one"
+
+    admin_client.post(url, {**fields, "url": "https://8.8.8.8/mcp"})
+    server.refresh_from_db()
+    assert server.url == "https://8.8.8.8/mcp"
+    assert (server.secret_encrypted, server.secret_hint) == ("", "")

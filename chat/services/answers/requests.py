@@ -1,6 +1,7 @@
 """The request for an answer: its branch after the system prompt, with the conversation's
 provider, model and parameters."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,13 @@ class ChatRequest:
 
     @property
     def prompt_text(self) -> str:
-        return messages_text(self.messages)
+        return self.prompt_text_with([])
+
+    def prompt_text_with(self, rounds: list[dict[str, Any]]) -> str:
+        """What a token estimate of a request's prompt counts: the messages (and this
+        answer's tool rounds so far), and the tools offered, which the model reads too."""
+        text = messages_text(self.messages + rounds)
+        return text + "\n" + json.dumps(self.tools) if self.tools else text
 
 
 def messages_text(messages: list[Any]) -> str:
@@ -70,7 +77,7 @@ def chat_request_build(*, message_id: int, provider: Provider | None = None) -> 
         if past.role == Message.Role.ASSISTANT and past.tool_runs and tools:
             # What its tools returned is part of what the model said: replayed as rounds.
             messages += tool_rounds_messages(past.content, past.tool_runs)
-            answer = past.content[tool_rounds_end(past.tool_runs) :]
+            answer = past.content[tool_rounds_end(past.tool_runs) :].strip()
             if answer:
                 messages.append({"role": past.role, "content": answer})
         # an answer that produced nothing has nothing to tell the model

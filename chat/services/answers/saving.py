@@ -62,6 +62,8 @@ class GenerationResult:
     # last round's (the answer's include the rounds, approvals and tools before it).
     request_first_token_ms: int | None = None
     request_latency_ms: int | None = None
+    # Where the final request's reasoning starts (the rounds before it had their own).
+    reasoning_from: int = 0
 
     def failed_attempt_counts(self, attempt: FailedAttempt) -> UsageCounts:
         """A retried attempt read no answer; it bills the prompt if it had begun streaming."""
@@ -77,9 +79,10 @@ class GenerationResult:
         answer = self.outcome
         # The final request wrote what came after the tool rounds (prompt_text holds them).
         written = answer.content[tool_rounds_end(answer.tool_runs) :]
+        reasoning = answer.reasoning[self.reasoning_from :]
         return usage_estimate(
             prompt_text=self.prompt_text,
-            completion_text=answer.reasoning + written + _tool_call_text(answer.tool_calls),
+            completion_text=reasoning + written + _tool_call_text(answer.tool_calls),
             model=self.model,
         )
 
@@ -137,6 +140,8 @@ def assistant_message_finalize(
             # A sweep took this live process for a dead one: its estimate gives way.
             interrupted_usage_withdraw(message_id=message_id)
             for earlier in result.rounds:
+                if Usage.objects.filter(request_id=earlier.request_id).exists():
+                    continue  # recorded when its round ended
                 record(
                     request_id=earlier.request_id,
                     status=Message.Status.COMPLETE,
@@ -177,6 +182,29 @@ def assistant_message_finalize(
             return None
         raise
     return counts
+
+
+def answer_round_record(
+    *, request: ChatRequest, message_id: int, provider: str, model: str, earlier: RoundRequest
+) -> None:
+    """The usage row of a tool round's request, as soon as the round ends: a process that
+    dies later does not take it along. Once (the final save skips it then)."""
+    if Usage.objects.filter(request_id=earlier.request_id).exists():
+        return
+    usage_record(
+        request_id=earlier.request_id,
+        price=price_get(provider=provider, model=model),
+        user_id=request.user_id,
+        conversation_id=request.conversation_id,
+        message_id=message_id,
+        purpose=Usage.Purpose.ANSWER,
+        provider=provider,
+        model=model,
+        status=Message.Status.COMPLETE,
+        counts=earlier.counts,
+        latency_ms=earlier.latency_ms,
+        time_to_first_token_ms=earlier.time_to_first_token_ms,
+    )
 
 
 def assistant_message_fail(*, message_id: int, error: str) -> bool:

@@ -26,10 +26,16 @@ class OfferedTool:
         return name == self.function_name
 
 
-def _function_name(tool: McpTool) -> str:
+def function_name_safe(text: str) -> str:
+    """A name the Chat Completions API accepts for a function."""
+    return _NAME_UNSAFE.sub("_", text)[:NAME_MAX] or "unnamed_tool"
+
+
+def _function_name(tool: McpTool, taken: set[str]) -> str:
     name = _NAME_UNSAFE.sub("_", f"{tool.server.slug}__{tool.name}")
-    if len(name) > NAME_MAX:
-        # Cut, with the tool's id to keep two long names apart.
+    if len(name) > NAME_MAX or name in taken:
+        # Cut, or made apart from a name it would share ("a.b" and "a_b" both read
+        # "a_b"), with the tool's id: a call must find exactly the tool it names.
         suffix = f"_{tool.pk}"
         name = name[: NAME_MAX - len(suffix)] + suffix
     return name
@@ -51,8 +57,10 @@ def tools_offered(user: User | int) -> list[McpTool]:
 def tools_for_request(tools: list[McpTool]) -> tuple[list[dict[str, Any]], list[OfferedTool]]:
     """The `tools` parameter of a chat request, and how to find each called name again."""
     offered, parameter = [], []
+    taken: set[str] = set()
     for tool in tools:
-        name = _function_name(tool)
+        name = _function_name(tool, taken)
+        taken.add(name)
         offered.append(
             OfferedTool(
                 tool_id=tool.pk,

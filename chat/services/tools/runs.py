@@ -8,7 +8,12 @@ from typing import Any
 from chat import texts
 from chat.models import McpTool, ToolRun
 from chat.services.answers.outcome import ToolCall
-from chat.services.tools.offered import OfferedTool, tools_offered
+from chat.services.tools.offered import (
+    OfferedTool,
+    function_name_safe,
+    tool_called,
+    tools_offered,
+)
 from chat.services.tools.servers import mcp_server_config
 from chat.services.tools.states import ToolRunState
 from chat.tools.config import ServerConfig
@@ -37,7 +42,7 @@ def tool_run_new(
     offered, or arguments that are not a JSON object, are refused here with what the
     model is told."""
     name, arguments = call["function"]["name"], call["function"]["arguments"]
-    tool = next((t for t in offered if t.matches(name)), None)
+    tool = tool_called(offered, name)
     state: ToolRunState = {
         "id": f"{round_number}-{index}",
         "round": round_number,
@@ -93,13 +98,9 @@ def tool_rounds_messages(content: str, runs: list[ToolRunState]) -> list[dict[st
         messages.append(
             {
                 "role": "assistant",
-                "content": content[start:end] or None,
+                "content": content[start:end].strip() or None,
                 "tool_calls": [
-                    {
-                        "id": run["call_id"],
-                        "type": "function",
-                        "function": {"name": run["name"], "arguments": run["arguments"]},
-                    }
+                    {"id": run["call_id"], "type": "function", "function": _as_called(run)}
                     for run in calls
                 ],
             }
@@ -109,6 +110,20 @@ def tool_rounds_messages(content: str, runs: list[ToolRunState]) -> list[dict[st
         ]
         start = end
     return messages
+
+
+def _as_called(run: ToolRunState) -> dict[str, str]:
+    """A call as the model made it; a refused one made valid (a name the API accepts,
+    arguments that are an object), so that no provider refuses the whole conversation
+    for it: why it was refused is in its result."""
+    if run["status"] != REFUSED:
+        return {"name": run["name"], "arguments": run["arguments"]}
+    name = function_name_safe(run["name"])
+    try:
+        valid = isinstance(json.loads(run["arguments"] or "{}"), dict)
+    except ValueError:
+        valid = False
+    return {"name": name, "arguments": run["arguments"] if valid else "{}"}
 
 
 def tool_rounds_end(runs: list[ToolRunState]) -> int:
@@ -123,7 +138,8 @@ def _told(run: ToolRunState) -> str:
 
 
 def tool_runs_record(*, message_id: int, user_id: int, runs: list[ToolRunState]) -> None:
-    """Each run's record for the admins; once (a second call adds nothing)."""
+    """Each run's record for the admins, once per run: a second call (the final save after
+    a sweep took the live process for a dead one) brings the record up to date."""
     # A tool an admin deleted since the call is named by the record's name alone.
     ids = {run["tool_id"] for run in runs if run["tool_id"] is not None}
     existing = (
@@ -145,5 +161,7 @@ def tool_runs_record(*, message_id: int, user_id: int, runs: list[ToolRunState])
             )
             for run in runs
         ],
-        ignore_conflicts=True,
+        update_conflicts=True,
+        unique_fields=["message", "run_id"],
+        update_fields=["tool", "outcome", "result", "duration_ms", "approved_by"],
     )
