@@ -16,7 +16,7 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 
 NODE_MODULES := node_modules/.installed
 
-.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-admin lint format check-deploy admin packages lock clean
+.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-tools bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench: $(VENV)/.dev $(NODE_MODULES)
 ## The API (/v1) beside the upstream: writes its table into docs/benchmarks.md.
 bench-api: $(VENV)/.dev
 	$(BIN)/python -m bench.api $(ARGS)
+
+## One MCP tool call against real servers, and the SDK's cost: a table in docs/benchmarks.md.
+bench-tools: $(VENV)/.dev
+	$(BIN)/python -m bench.tools $(ARGS)
 
 ## The admin on 1,000,000 usage rows: writes its table into docs/benchmarks.md.
 bench-admin: $(VENV)/.dev

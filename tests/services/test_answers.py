@@ -117,6 +117,9 @@ def test_finalizing_saves_the_answer_and_one_usage_row_exactly_once(alice):
         usage=UsageCounts(prompt_tokens=10, completion_tokens=3, cached_tokens=4),
         time_to_first_token_ms=120,
         duration_ms=900,
+        # The last request's own: after tool rounds, less than the answer's.
+        request_first_token_ms=100,
+        request_latency_ms=700,
     )
     request_id = uuid.uuid4()
     finalize = dict(
@@ -135,7 +138,8 @@ def test_finalizing_saves_the_answer_and_one_usage_row_exactly_once(alice):
     assert (usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) == (10, 3, 4)
     assert usage.user == alice
     assert usage.conversation == sent.conversation
-    assert (usage.latency_ms, usage.time_to_first_token_ms) == (900, 120)
+    assert (usage.latency_ms, usage.time_to_first_token_ms) == (700, 100)
+    assert (answer.duration_ms, answer.time_to_first_token_ms) == (900, 120)
 
 
 def test_the_generations_own_outcome_replaces_a_mistaken_interrupted_mark(alice):
