@@ -268,6 +268,10 @@ LOGGING = {
         # httpx logs every request URL at INFO; chatsite logs its own, without secrets.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # The same for the MCP SDK's client: a server's URL may carry a token.
+        "httpx2": {"level": "WARNING"},
+        "httpcore2": {"level": "WARNING"},
+        "mcp": {"level": "WARNING"},
     },
 }
 

@@ -115,8 +115,9 @@ async def generations_interrupt(grace: float) -> None:
 
 
 async def _client_call() -> Any:
-    """The MCP client's call, its SDK imported in a thread the first time: about 50 MB
-    that a site without tools never loads, and 2 s that must not block the event loop."""
+    """The MCP client's call, its SDK imported in a thread the first time: memory a site
+    without tools never spends, and a load that must not block the event loop (figures
+    in docs/benchmarks.md, make bench-tools)."""
     module = await asyncio.to_thread(importlib.import_module, "chat.tools.client")
     return module.mcp_tool_call
 

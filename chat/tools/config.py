@@ -1,5 +1,6 @@
 """What the MCP client takes and gives, without the SDK: the rest of the site imports these
-at start, and the SDK (about 50 MB in each process) only when a server is first used."""
+at start, and the SDK (25 MB and 0.6 s in each process, docs/benchmarks.md) only when a
+server is first used."""
 
 from dataclasses import dataclass, field
 from typing import Any

@@ -575,3 +575,27 @@ async def test_calls_past_the_limit_of_a_round_are_refused_and_the_rest_run(
 
     assert [r["status"] for r in done["tool_runs"]] == ["done", "done", "refused"]
     assert done["tool_runs"][2]["result"] == texts.TOOL_TOO_MANY.format(limit=2)
+
+
+async def test_no_secret_of_a_server_reaches_the_log(upstream, alice, http_server, caplog):
+    def made():
+        # Some servers take a token in the URL: it is as secret as the header.
+        url = f"{http_server}?token=token-in-the-url"
+        server = McpServer(slug="tests", name="Tests", url=url, allow_private=True)
+        server.secret_header = "X-MCP-Secret"
+        mcp_server_secret_set(server, MCP_SECRET)
+        server.save()
+        return _tools_for(alice, server, {"add": "auto"})
+
+    ids = await sync_to_async(made)()
+    caplog.set_level("DEBUG")
+    upstream.plan(tool_calls=[_call("tests__add", {"a": 1, "b": 1})], finish_reason="tool_calls")
+    upstream.plan(text="2")
+    ws = await connect(alice)
+    await _send(ws, "add", [ids["add"]])
+    done = (await receive_until(ws, "done"))[-1]
+    await ws.disconnect()
+
+    assert done["tool_runs"][0]["result"] == "2"
+    assert "token-in-the-url" not in caplog.text
+    assert MCP_SECRET not in caplog.text
