@@ -49,22 +49,26 @@ def _choose_tool(page: Page, label: str) -> None:
     expect(page.locator("#settings-dialog")).to_be_hidden()
 
 
-def _call(upstream, name: str, arguments: dict) -> None:
-    call = {"name": name, "arguments": json.dumps(arguments)}
+def _asked(page: Page, site: Site, upstream, *, tool: str, arguments: dict, then: str):
+    """alice chooses a tool, asks, and the model calls it, then answers `then`: the call's
+    block, waiting for her."""
+    log_in(page, site)
+    _choose_tool(page, f"Tests: {tool}")
+    call = {"name": f"tests__{tool}", "arguments": json.dumps(arguments)}
     upstream.plan(tool_calls=[call], finish_reason="tool_calls")
+    upstream.plan(text=then)
+    ask(page, f"Use {tool}, please")
+    run = page.locator(RUN)
+    expect(run).to_have_attribute("data-status", "asked")
+    return run
 
 
 def test_a_call_approved_runs_and_the_answer_continues_with_its_result(
     page: Page, site: Site, upstream, tools_for_alice
 ):
-    log_in(page, site)
-    _choose_tool(page, "Tests: slow")
-    _call(upstream, "tests__slow", {"seconds": 0.2})
-    upstream.plan(text="The wait is over.")
-    ask(page, "Wait a moment for me")
-
-    run = page.locator(RUN)
-    expect(run).to_have_attribute("data-status", "asked")
+    run = _asked(
+        page, site, upstream, tool="slow", arguments={"seconds": 0.2}, then="The wait is over."
+    )
     expect(run.locator(".tool-run-arguments")).to_contain_text('"seconds": 0.2')
     status = page.locator(f"{ASSISTANT} .message-status")
     expect(status).to_have_text("Waiting for your approval of a tool call.")
@@ -87,14 +91,8 @@ def test_a_call_approved_runs_and_the_answer_continues_with_its_result(
 def test_a_call_declined_does_not_run_and_the_model_is_told(
     page: Page, site: Site, upstream, tools_for_alice
 ):
-    log_in(page, site)
-    _choose_tool(page, "Tests: slow")
-    _call(upstream, "tests__slow", {"seconds": 30})
-    upstream.plan(text="All right, I will not wait.")
-    ask(page, "Wait half a minute")
-
-    run = page.locator(RUN)
-    expect(run).to_have_attribute("data-status", "asked")
+    then = "All right, I will not wait."
+    run = _asked(page, site, upstream, tool="slow", arguments={"seconds": 30}, then=then)
     run.get_by_role("button", name="Decline").click()
 
     expect(page.locator(CONTENT)).to_have_text("All right, I will not wait.")
@@ -104,13 +102,9 @@ def test_a_call_declined_does_not_run_and_the_model_is_told(
 
 
 def test_a_tool_s_markup_is_shown_sanitised(page: Page, site: Site, upstream, tools_for_alice):
-    log_in(page, site)
-    _choose_tool(page, "Tests: echo")
     hostile = '**bold** <img src=x onerror="window.pwned=1"> [link](javascript:window.pwned=2)'
-    _call(upstream, "tests__echo", {"text": hostile})
-    upstream.plan(text="Echoed.")
-    ask(page, "Echo something")
-    page.locator(RUN).get_by_role("button", name="Approve").click()
+    run = _asked(page, site, upstream, tool="echo", arguments={"text": hostile}, then="Echoed.")
+    run.get_by_role("button", name="Approve").click()
 
     body = page.locator(f"{RUN} .tool-run-result-body")
     expect(page.locator(CONTENT)).to_have_text("Echoed.")

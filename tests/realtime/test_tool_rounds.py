@@ -53,6 +53,18 @@ def _call(name: str, arguments: object) -> dict[str, str]:
     return {"name": name, "arguments": text}
 
 
+async def _decide(ws, message_id: int, run_id: str = "1-0", approved: bool = True) -> None:
+    await ws.send_json_to(
+        {"type": "approve", "message_id": message_id, "run_id": run_id, "approved": approved}
+    )
+
+
+async def _subscribe(ws, conversation_id: int, message_id: int) -> None:
+    await ws.send_json_to(
+        {"type": "subscribe", "conversation_id": conversation_id, "streaming_ids": [message_id]}
+    )
+
+
 def _tool_frames(frames: list[dict]) -> list[dict]:
     return [f["run"] for f in frames if f["type"] == "tool"]
 
@@ -186,9 +198,7 @@ async def test_a_declined_call_does_not_run_and_the_model_is_told(upstream, alic
     await _send(ws, "wait long", [ids["slow"]])
     frames = await receive_until(ws, "tool")
     message_id = frames[-1]["message_id"]
-    await ws.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": False}
-    )
+    await _decide(ws, message_id, approved=False)
     done = (await receive_until(ws, "done"))[-1]
     await ws.disconnect()
 
@@ -225,9 +235,7 @@ async def test_stop_while_a_tool_runs_cancels_the_call(upstream, alice, http_too
     ws = await connect(alice)
     await _send(ws, "wait", [ids["slow"]])
     message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
-    await ws.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(ws, message_id)
     running = (await receive_until(ws, "tool"))[-1]["run"]
     assert running["status"] == "running"
     await ws.send_json_to({"type": "stop", "message_id": message_id})
@@ -275,14 +283,10 @@ async def test_a_page_that_comes_back_during_an_approval_sees_it_and_can_approve
     await ws.disconnect()  # the tab is closed; the answer waits on
 
     again = await connect(alice)
-    await again.send_json_to(
-        {"type": "subscribe", "conversation_id": conversation_id, "streaming_ids": [message_id]}
-    )
+    await _subscribe(again, conversation_id, message_id)
     snapshot = (await receive_until(again, "snapshot"))[-1]
     assert [r["status"] for r in snapshot["tools"]] == ["asked"]
-    await again.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(again, message_id)
     done = (await receive_until(again, "done"))[-1]
     await again.disconnect()
     assert done["status"] == "complete"
@@ -297,14 +301,10 @@ async def test_another_user_s_answer_cannot_be_approved(upstream, alice, bob, ht
     await _send(ws, "wait", [ids["slow"]])
     message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
     intruder = await connect(bob)
-    await intruder.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(intruder, message_id)
     refused = await intruder.receive_json_from()
     missing = 10**9
-    await intruder.send_json_to(
-        {"type": "approve", "message_id": missing, "run_id": "1-0", "approved": True}
-    )
+    await _decide(intruder, missing)
     refused_missing = await intruder.receive_json_from()
     await intruder.disconnect()
     await ws.send_json_to({"type": "stop", "message_id": message_id})
@@ -362,9 +362,7 @@ async def test_a_tool_past_its_time_fails_and_the_model_is_told(
     ws = await connect(alice)
     await _send(ws, "slow", [ids["slow"]])
     message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
-    await ws.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(ws, message_id)
     done = (await receive_until(ws, "done"))[-1]
     await ws.disconnect()
 
@@ -447,9 +445,7 @@ async def test_stop_while_a_tool_runs_tells_its_server_which_stops_it(
     ws = await connect(alice)
     await _send(ws, "wait", [ids["slow"]])
     message_id = (await receive_until(ws, "tool"))[-1]["message_id"]
-    await ws.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(ws, message_id)
     await receive_until(ws, "tool")  # running
     await asyncio.sleep(0.3)  # the call has reached the server
     await ws.send_json_to({"type": "stop", "message_id": message_id})
@@ -541,16 +537,12 @@ async def test_a_page_that_comes_back_while_a_tool_runs_sees_it_running(
     frames = await receive_until(ws, "tool")
     conversation_id = next(f for f in frames if f["type"] == "conversation")["conversation"]["id"]
     message_id = frames[-1]["message_id"]
-    await ws.send_json_to(
-        {"type": "approve", "message_id": message_id, "run_id": "1-0", "approved": True}
-    )
+    await _decide(ws, message_id)
     await receive_until(ws, "tool")
     await ws.disconnect()
 
     again = await connect(alice)
-    await again.send_json_to(
-        {"type": "subscribe", "conversation_id": conversation_id, "streaming_ids": [message_id]}
-    )
+    await _subscribe(again, conversation_id, message_id)
     snapshot = (await receive_until(again, "snapshot"))[-1]
     done = (await receive_until(again, "done"))[-1]
     await again.disconnect()

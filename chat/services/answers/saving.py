@@ -2,6 +2,7 @@
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -124,31 +125,13 @@ def assistant_message_finalize(
     if request is None:  # stopped before it was ever read
         request = chat_request_build(message_id=message_id)
     counts = result.usage_counts()
-    # Every row of the answer: each attempt at the price in force when it was asked for.
-    record = functools.partial(
-        usage_record,
-        price=price_get(provider=result.provider, model=result.model),
-        user_id=request.user_id,
-        conversation_id=request.conversation_id,
-        message_id=message_id,
-        purpose=Usage.Purpose.ANSWER,
-        provider=result.provider,
-        model=result.model,
-    )
+    record = _answer_recorder(request, message_id, result.provider, result.model)
     try:
         with transaction.atomic():
             # A sweep took this live process for a dead one: its estimate gives way.
             interrupted_usage_withdraw(message_id=message_id)
             for earlier in result.rounds:
-                if Usage.objects.filter(request_id=earlier.request_id).exists():
-                    continue  # recorded when its round ended
-                record(
-                    request_id=earlier.request_id,
-                    status=Message.Status.COMPLETE,
-                    counts=earlier.counts,
-                    latency_ms=earlier.latency_ms,
-                    time_to_first_token_ms=earlier.time_to_first_token_ms,
-                )
+                _round_record(record, earlier)
             for attempt in result.failed_attempts:
                 record(
                     request_id=attempt.request_id,
@@ -189,10 +172,15 @@ def answer_round_record(
 ) -> None:
     """The usage row of a tool round's request, as soon as the round ends: a process that
     dies later does not take it along. Once (the final save skips it then)."""
-    if Usage.objects.filter(request_id=earlier.request_id).exists():
-        return
-    usage_record(
-        request_id=earlier.request_id,
+    _round_record(_answer_recorder(request, message_id, provider, model), earlier)
+
+
+def _answer_recorder(
+    request: ChatRequest, message_id: int, provider: str, model: str
+) -> Callable[..., Usage]:
+    """Records a row of the answer: each request at the price in force when it was asked."""
+    return functools.partial(
+        usage_record,
         price=price_get(provider=provider, model=model),
         user_id=request.user_id,
         conversation_id=request.conversation_id,
@@ -200,6 +188,14 @@ def answer_round_record(
         purpose=Usage.Purpose.ANSWER,
         provider=provider,
         model=model,
+    )
+
+
+def _round_record(record: Callable[..., Usage], earlier: RoundRequest) -> None:
+    if Usage.objects.filter(request_id=earlier.request_id).exists():
+        return  # recorded when its round ended (or by an earlier save)
+    record(
+        request_id=earlier.request_id,
         status=Message.Status.COMPLETE,
         counts=earlier.counts,
         latency_ms=earlier.latency_ms,
