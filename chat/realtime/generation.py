@@ -114,6 +114,12 @@ async def generations_interrupt(grace: float) -> None:
         await asyncio.wait(tasks, timeout=grace)
 
 
+def _holds_cancellation(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(asyncio.CancelledError) is not None
+    return False
+
+
 async def _client_call() -> Any:
     """The MCP client's call, its SDK imported in a thread the first time: memory a site
     without tools never spends, and a load that must not block the event loop (figures
@@ -337,6 +343,9 @@ class Generation:
                     if arguments is not None
                 )
             )
+            if self.stop_requested:
+                # A Stop that a call's teardown absorbed: the answer stops here all the same.
+                raise asyncio.CancelledError
             self.rounds = tool_rounds_messages("".join(self.content), list(self.tool_runs.values()))
 
     async def _stream_round(self, client: UpstreamClient, body: dict[str, Any]) -> None:
@@ -463,17 +472,19 @@ class Generation:
         except asyncio.CancelledError:
             state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
             raise
-        except BaseExceptionGroup as group:
-            # Stop while the SDK failed too: the group holds the cancellation. A stop.
-            if group.subgroup(asyncio.CancelledError) is None:
-                raise
-            state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
-            raise asyncio.CancelledError from None
         except (ServerUnavailable, AddressRefused) as exc:
             # The detail is for the log; the page and the model get the plain fact.
             logger.warning("generation %s: tool %s failed: %s", self.message_id, state["name"], exc)
             state = tool_runs.tool_run_end(state, tool_runs.FAILED, texts.TOOL_UNAVAILABLE)
-        except Exception:
+        except BaseException as exc:
+            # The SDK's task groups may turn a Stop into a group that holds the
+            # cancellation, or into the failure of a stream closed under it: a stop all
+            # the same, and it must not be taken for the tool's failure.
+            if self.stop_requested or _holds_cancellation(exc):
+                state = tool_runs.tool_run_end(state, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
+                raise asyncio.CancelledError from None
+            if not isinstance(exc, Exception):
+                raise
             logger.exception("generation %s: tool %s failed", self.message_id, state["name"])
             state = tool_runs.tool_run_end(state, tool_runs.FAILED, texts.TOOL_UNAVAILABLE)
         finally:
