@@ -83,23 +83,34 @@ async def _direct_client(url: httpx.URL, deadline: float, key: str) -> list[Samp
 
 
 async def relay(
-    *, sites: list[str], cookies: list[str], seconds: float, stagger: float
+    *,
+    sites: list[str],
+    cookies: list[str],
+    seconds: float,
+    stagger: float,
+    follow_ups: bool = True,
 ) -> tuple[list[Sample], float]:
-    """Client i talks to server process i mod len(sites) (each given as its base URL)."""
+    """Client i talks to server process i mod len(sites) (each given as its base URL).
+    With `follow_ups`, each client's answers after its first are follow-ups in one
+    conversation (what people do most); else each answer starts a new conversation."""
     return await _run(
         len(cookies),
         seconds,
         stagger,
-        lambda index, deadline: _relay_client(sites[index % len(sites)], cookies[index], deadline),
+        lambda index, deadline: _relay_client(
+            sites[index % len(sites)], cookies[index], deadline, follow_ups
+        ),
     )
 
 
-async def _relay_client(site: str, cookie: str, deadline: float) -> list[Sample]:
+async def _relay_client(site: str, cookie: str, deadline: float, follow_ups: bool) -> list[Sample]:
     samples = []
+    conversation_id = None
     async with _connect(site, cookie) as ws:
         while time.monotonic() < deadline:
             started, first = time.perf_counter(), None
-            await ws.send(json.dumps({"type": "send", "content": "bench"}))
+            send = {"type": "send", "content": "bench", "conversation_id": conversation_id}
+            await ws.send(json.dumps(send))
             seen: list[str] = []
             while True:
                 try:
@@ -107,7 +118,9 @@ async def _relay_client(site: str, cookie: str, deadline: float) -> list[Sample]
                 except TimeoutError:
                     raise RuntimeError(f"no frame for {ANSWER_TIMEOUT} s after {seen}") from None
                 seen.append(f"{frame['type']}:{frame.get('seq', '')}")
-                if frame["type"] == "delta" and frame.get("content"):
+                if frame["type"] == "conversation" and follow_ups:
+                    conversation_id = frame["conversation"]["id"]
+                elif frame["type"] == "delta" and frame.get("content"):
                     first = first or time.perf_counter()
                 elif frame["type"] == "done":
                     if frame["status"] != "complete":

@@ -50,12 +50,15 @@ async def relay_phase(
     sites: list[str],
     seconds: float,
     stagger: float,
+    follow_ups: bool = True,
 ) -> Phase:
     rss_before, cpu_before = rss_bytes(pids), cpu_seconds(pids)
     writes_before = len(write_log.read_text().splitlines())
     peak = [rss_before]
     sampler = asyncio.create_task(sample_rss(pids, peak, time.monotonic() + seconds + 5))
-    samples, wall = await load.relay(sites=sites, cookies=cookies, seconds=seconds, stagger=stagger)
+    samples, wall = await load.relay(
+        sites=sites, cookies=cookies, seconds=seconds, stagger=stagger, follow_ups=follow_ups
+    )
     sampler.cancel()
     await asyncio.sleep(0.5)  # the last answers' final saves
     return Phase(
@@ -100,7 +103,13 @@ async def main(args: argparse.Namespace) -> None:
     try:
         stagger = args.tokens * args.pace  # one answer's length
         print("warming up")
-        await load.relay(sites=sites, cookies=cookies, seconds=args.warmup, stagger=stagger)
+        await load.relay(
+            sites=sites,
+            cookies=cookies,
+            seconds=args.warmup,
+            stagger=stagger,
+            follow_ups=args.follow_ups,
+        )
         await load.direct(
             base_url=base_url, clients=args.streams, seconds=args.warmup, stagger=stagger
         )
@@ -130,7 +139,9 @@ async def main(args: argparse.Namespace) -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        relay = await relay_phase("relay", pids, write_log, cookies, sites, args.seconds, stagger)
+        relay = await relay_phase(
+            "relay", pids, write_log, cookies, sites, args.seconds, stagger, args.follow_ups
+        )
         if profiler:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=30)
@@ -154,6 +165,7 @@ async def main(args: argparse.Namespace) -> None:
             sites,
             args.seconds,
             stagger,
+            args.follow_ups,
         )
         await load.close_all(idle)
     finally:
@@ -176,10 +188,17 @@ async def main(args: argparse.Namespace) -> None:
         f"{args.streams} concurrent streams of {args.tokens} tokens paced {args.pace * 1000:g} ms "
         f"apart, {args.seconds:g} s per phase, persistence and usage recording on, "
         f"{args.processes} server process(es) on {engines}. Each "
-        "client asks for one answer after another; their starts are spread over one "
-        "answer's length, the same for direct and relay.\n"
+        "client asks for one answer after another, "
+        + (
+            "each a follow-up in the client's one conversation"
+            if args.follow_ups
+            else "each in a new conversation"
+        )
+        + "; their starts are spread over one answer's length, the same for direct and relay.\n"
         f"Command: `make bench ARGS='--streams {args.streams} --tokens {args.tokens} "
-        f"--pace {args.pace} --idle {args.idle} --seconds {args.seconds:g}'`."
+        f"--pace {args.pace} --idle {args.idle} --seconds {args.seconds:g}"
+        + ("" if args.follow_ups else " --new-conversations")
+        + "'`."
         "\n\n![Time to first token and throughput](benchmarks-relay.png)\n\n"
     )
     print(text)
@@ -197,6 +216,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--no-write", dest="write", action="store_false")
+    parser.add_argument(
+        "--new-conversations",
+        dest="follow_ups",
+        action="store_false",
+        help="each answer in a new conversation (default: follow-ups in one per client)",
+    )
     parser.add_argument("--profile", help="write a py-spy profile of the relay phase here")
     parser.add_argument(
         "--processes", type=int, default=1, help="server processes (above 1: PostgreSQL, Redis)"

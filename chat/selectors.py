@@ -34,15 +34,36 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
     return list(conversation.messages.order_by("created_at", "id"))
 
 
+def conversation_messages_by_id(*, conversation: Conversation) -> dict[int, Message]:
+    """Every message of the conversation by id, oldest first, in one query; each carries
+    `has_attachments`, so a branch without images costs no query for them."""
+    images = Attachment.objects.filter(message=OuterRef("pk"))
+    messages = conversation.messages.annotate(has_attachments=Exists(images))
+    return {m.pk: m for m in messages.order_by("created_at", "id")}
+
+
+def branch_from(messages: dict[int, Message], leaf_id: int | None) -> list[Message]:
+    """The branch that ends at `leaf_id` (the newest message when it is not there),
+    oldest first, from messages already read."""
+    if leaf_id not in messages:
+        newest = _newest(messages.values())
+        leaf_id = newest.pk if newest else None
+    branch: list[Message] = []
+    while leaf_id is not None:
+        message = messages[leaf_id]
+        branch.append(message)
+        leaf_id = message.parent_id
+    branch.reverse()
+    return branch
+
+
 def message_lineage(*, message: Message) -> list[Message]:
     """The message and its ancestors, oldest first: the branch sent upstream.
 
     Each carries `has_attachments`, read in the same query, so a branch without images
     costs no query for them.
     """
-    images = Attachment.objects.filter(message=OuterRef("pk"))
-    messages = message.conversation.messages.annotate(has_attachments=Exists(images))
-    by_id = {m.pk: m for m in messages}
+    by_id = conversation_messages_by_id(conversation=message.conversation)
     lineage: list[Message] = []
     current: Message | None = by_id.get(message.pk, message)
     while current is not None:
@@ -101,18 +122,7 @@ def conversation_leaf(*, conversation: Conversation) -> Message | None:
 
 def conversation_branch(*, conversation: Conversation) -> list[Message]:
     """The messages of the selected branch, oldest first: what the page shows."""
-    tree = _tree(conversation)
-    leaf_id = conversation.current_leaf_id
-    if leaf_id not in tree:
-        newest = _newest(tree.values())
-        leaf_id = newest.pk if newest else None
-    branch: list[Message] = []
-    while leaf_id is not None:
-        message = tree[leaf_id]
-        branch.append(message)
-        leaf_id = message.parent_id
-    branch.reverse()
-    return branch
+    return branch_from(_tree(conversation), conversation.current_leaf_id)
 
 
 def branch_siblings(*, conversation: Conversation, branch: list[Message]) -> dict[int, list[int]]:

@@ -92,6 +92,24 @@ def test_the_request_holds_the_system_prompt_and_the_branch_without_the_new_answ
     ]
 
 
+def test_a_follow_up_s_request_is_the_one_a_later_build_makes_and_reads_nothing_twice(
+    alice, django_assert_num_queries
+):
+    first = message_send(user=alice, conversation_id=None, content="one")
+    Message.objects.filter(pk=first.assistant_message.pk).update(status="complete", content="1")
+    conversation_id = first.conversation.pk
+
+    # Its limits, the conversation, its messages (the idle check, the branch and the
+    # request all from them), the question, the answer, the selected branch's end; and
+    # the transaction's begin and end.
+    with django_assert_num_queries(8):
+        second = message_send(user=alice, conversation_id=conversation_id, content="two")
+
+    rebuilt = chat_request_build(message_id=second.assistant_message.pk)
+    assert second.request.messages == rebuilt.messages
+    assert second.request.messages[-1] == {"role": "user", "content": "two"}
+
+
 def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):
     sent = message_send(user=alice, conversation_id=None, content="q")
     message_id = sent.assistant_message.pk

@@ -68,9 +68,17 @@ def chat_request_build(*, message_id: int, provider: Provider | None = None) -> 
     `provider`: the conversation's, when the caller has resolved it already."""
     message = Message.objects.select_related("conversation").get(pk=message_id)
     branch = message_lineage(message=message)[:-1]
+    return chat_request_of(conversation=message.conversation, branch=branch, provider=provider)
+
+
+def chat_request_of(
+    *, conversation: Conversation, branch: list[Message], provider: Provider | None = None
+) -> ChatRequest:
+    """The request for an answer that follows `branch` (oldest first, its question last),
+    from messages already read: a send has them, and reads nothing twice. Each message
+    may carry `has_attachments`; only those that do cost a query, for their images."""
     with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
     images = attachments_of(with_images) if with_images else {}
-    conversation = message.conversation
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
     messages: list[dict[str, Any]] = []
     for past in branch:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from chat.models import Attachment, Conversation, Message, User
-from chat.selectors import conversation_get, conversation_leaf
-from chat.services.answers.requests import ChatRequest, chat_request_build, chat_request_first
+from chat.selectors import branch_from, conversation_get, conversation_messages_by_id
+from chat.services.answers.requests import ChatRequest, chat_request_first, chat_request_of
 from chat.services.conversations.attachments import attachments_bind
 from chat.services.conversations.lifecycle import (
     GenerationInProgress,
@@ -108,16 +108,21 @@ def _message_send(
         new_conversation=target.created,
         also_save=target.changed,
     )
-    request = (
-        chat_request_first(
+    if target.created:
+        request = chat_request_first(
             conversation=conversation,
             question=user_message,
             attachments=attachments,
             provider=target.provider,
         )
-        if target.created
-        else chat_request_build(message_id=assistant_message.pk, provider=target.provider)
-    )
+    else:
+        # The branch the send read, and the question: nothing is read again.
+        user_message.has_attachments = bool(attachments)  # type: ignore[attr-defined]
+        request = chat_request_of(
+            conversation=conversation,
+            branch=[*target.branch, user_message],
+            provider=target.provider,
+        )
     return SentMessage(
         conversation, target.created, user_message, assistant_message, request, attachments
     )
@@ -133,6 +138,7 @@ class _Target:
     provider: Provider
     parent: Message | None = None
     changed: list[str] = field(default_factory=list)  # conversation fields to save with it
+    branch: list[Message] = field(default_factory=list)  # what the question follows
 
 
 def _new_conversation(
@@ -167,24 +173,32 @@ def _follow_up(
 ) -> _Target:
     if model is not None:  # a model picked in the page, checked before anything is read
         chosen = _provider_checked(slug=provider, model=model, allowance=allowance)
-        conversation = _idle_conversation(user=user, conversation_id=conversation_id)
+        conversation, messages = _idle_conversation(user=user, conversation_id=conversation_id)
         conversation.provider, conversation.model = provider, model
         changed = ["provider", "model"]
     else:  # the conversation's own model, which may have been withdrawn since
-        conversation = _idle_conversation(user=user, conversation_id=conversation_id)
+        conversation, messages = _idle_conversation(user=user, conversation_id=conversation_id)
         chosen = _provider_checked(
             slug=conversation.provider, model=conversation.model, allowance=allowance
         )
         changed = []
     # A follow-up continues the branch the user is looking at.
-    parent = conversation_leaf(conversation=conversation)
-    return _Target(conversation, created=False, provider=chosen, parent=parent, changed=changed)
+    branch = branch_from(messages, conversation.current_leaf_id)
+    parent = branch[-1] if branch else None
+    return _Target(
+        conversation, created=False, provider=chosen, parent=parent, changed=changed, branch=branch
+    )
 
 
-def _idle_conversation(*, user: User, conversation_id: int) -> Conversation:
+def _idle_conversation(
+    *, user: User, conversation_id: int
+) -> tuple[Conversation, dict[int, Message]]:
+    """The conversation and its messages, read once: the idle check, the branch and the
+    request all come from them."""
     conversation = conversation_get(user=user, conversation_id=conversation_id)
-    conversation_ensure_idle(conversation)
-    return conversation
+    messages = conversation_messages_by_id(conversation=conversation)
+    conversation_ensure_idle(conversation, messages.values())
+    return conversation, messages
 
 
 def _provider_checked(*, slug: str, model: str, allowance: Allowance) -> Provider:

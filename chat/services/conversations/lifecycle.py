@@ -1,6 +1,8 @@
 """A conversation as a whole: created with its first message, renamed, deleted; and the
 rule that nothing changes it while an answer is being written in it."""
 
+from collections.abc import Iterable
+
 from chat.models import Conversation, Message, User
 from chat.selectors import conversation_get
 from chat.services.conversations.parameters import ConversationSettings
@@ -36,12 +38,24 @@ def conversation_create(
     )
 
 
-def conversation_ensure_idle(conversation: Conversation) -> None:
-    """Raise GenerationInProgress while an answer streams in the conversation."""
+def conversation_ensure_idle(
+    conversation: Conversation, messages: Iterable[Message] | None = None
+) -> None:
+    """Raise GenerationInProgress while an answer streams in the conversation.
+
+    With the conversation's `messages` already read (a send has them), nothing is read
+    again unless one of them streams: the common case costs no query.
+    """
     # Imported here: marking stale streams belongs to the answers, which create
     # conversations through this module.
-    from chat.services.answers.interruptions import streams_interrupt_stale
+    from chat.services.answers.interruptions import message_is_stale, streams_interrupt_stale
 
+    if messages is not None:
+        streaming = [m for m in messages if m.status == Message.Status.STREAMING]
+        if not streaming:
+            return
+        if not any(message_is_stale(m) for m in streaming):
+            raise GenerationInProgress
     streams_interrupt_stale(conversation=conversation)
     if conversation.messages.filter(status=Message.Status.STREAMING).exists():
         raise GenerationInProgress
