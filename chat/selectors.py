@@ -111,15 +111,6 @@ def _newest(messages: Iterable[Message]) -> Message | None:
     return max(messages, key=lambda m: (m.created_at, m.pk), default=None)
 
 
-def conversation_leaf(*, conversation: Conversation) -> Message | None:
-    """The end of the selected branch: the remembered leaf, else the newest message."""
-    if conversation.current_leaf_id is not None:
-        leaf = conversation.messages.filter(pk=conversation.current_leaf_id).first()
-        if leaf is not None:
-            return leaf
-    return conversation.messages.order_by("-created_at", "-id").first()
-
-
 def conversation_branch(*, conversation: Conversation) -> list[Message]:
     """The messages of the selected branch, oldest first: what the page shows."""
     return branch_from(_tree(conversation), conversation.current_leaf_id)

@@ -197,3 +197,21 @@ def test_an_estimate_is_flagged_and_counts_about_four_characters_a_token():
 )
 def test_a_first_title_is_the_opening_words(text, title):
     assert conversation_title_from(text) == title
+
+
+def test_a_follow_up_after_a_swept_answer_sends_that_answer_as_saved(alice):
+    first = message_send(user=alice, conversation_id=None, content="one")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=first.assistant_message.pk).update(
+        content="half an ans", updated_at=an_hour_ago
+    )
+
+    again = message_send(user=alice, conversation_id=first.conversation.pk, content="two")
+
+    assert again.request.messages[-2:] == [
+        {"role": "assistant", "content": "half an ans"},
+        {"role": "user", "content": "two"},
+    ]
+    assert (
+        again.request.messages == chat_request_build(message_id=again.assistant_message.pk).messages
+    )

@@ -198,6 +198,10 @@ def _idle_conversation(
     conversation = conversation_get(user=user, conversation_id=conversation_id)
     messages = conversation_messages_by_id(conversation=conversation)
     conversation_ensure_idle(conversation, messages.values())
+    if any(m.status == Message.Status.STREAMING for m in messages.values()):
+        # Idle all the same: a stale answer was swept, or its process saved it just
+        # now. Read again, so the history has that answer as it is saved (rare).
+        messages = conversation_messages_by_id(conversation=conversation)
     return conversation, messages
 
 
