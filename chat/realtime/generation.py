@@ -47,6 +47,7 @@ from chat.services.answers.saving import (
     assistant_message_fail,
     assistant_message_finalize,
     assistant_message_flush,
+    tool_calls_text,
 )
 from chat.services.conversations.titles import title_generate
 from chat.services.tools import runs as tool_runs
@@ -389,9 +390,7 @@ class Generation:
             written = (
                 "".join(self.content)[content_from:] + "".join(self.reasoning)[reasoning_from:]
             )
-            called = "".join(
-                c["function"]["name"] + c["function"]["arguments"] for c in self.tool_calls.values()
-            )
+            called = tool_calls_text(list(self.tool_calls.values()))
             counts = await asyncio.to_thread(
                 usage_estimate,
                 prompt_text=self.request.prompt_text_with(self.rounds),
@@ -769,13 +768,7 @@ class Generation:
         refused = self.failure is not None and not self.failure.reached
         # Stopped before the request went out, or while waiting to retry: no usage row.
         sent = self._client is not None and self._client.request_sent
-        # A run the answer ended in the middle of (the server stopped) was cancelled.
-        runs: list[ToolRunState] = [
-            run
-            if run["status"] in tool_runs.FINAL
-            else tool_runs.tool_run_end(run, tool_runs.CANCELLED, texts.TOOL_CANCELLED)
-            for run in self.tool_runs.values()
-        ]
+        runs = [tool_runs.tool_run_over(run) for run in self.tool_runs.values()]
         return GenerationResult(
             outcome=AnswerOutcome(
                 status=status,

@@ -15,7 +15,7 @@ from chat.models import Conversation, Message, Usage, UsageDaily, UsageDailyMode
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 from chat.services.answers.requests import chat_request_build
 from chat.services.providers import ModelNotAllowed
-from chat.services.tools.runs import CANCELLED, FINAL, tool_run_end, tool_runs_record
+from chat.services.tools.runs import tool_run_over, tool_runs_record
 from chat.services.usage.ledger import usage_estimate, usage_record
 
 _NAMESPACE = uuid.UUID("6f1c2a52-8d7e-4b8e-9a57-3c1f0d2e9b41")
@@ -114,10 +114,7 @@ def streams_interrupt(
 
 def _interrupted_tool_runs_record(message: Message) -> None:
     """The tool runs of an answer whose process died: those not over were cancelled."""
-    runs = [
-        run if run["status"] in FINAL else tool_run_end(run, CANCELLED, texts.TOOL_CANCELLED)
-        for run in message.tool_runs
-    ]
+    runs = [tool_run_over(run) for run in message.tool_runs]
     Message.objects.filter(pk=message.pk).update(tool_runs=runs)
     message.tool_runs = runs
     tool_runs_record(message_id=message.pk, user_id=message.conversation.user_id, runs=runs)

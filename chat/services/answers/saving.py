@@ -83,12 +83,13 @@ class GenerationResult:
         reasoning = answer.reasoning[self.reasoning_from :]
         return usage_estimate(
             prompt_text=self.prompt_text,
-            completion_text=reasoning + written + _tool_call_text(answer.tool_calls),
+            completion_text=reasoning + written + tool_calls_text(answer.tool_calls),
             model=self.model,
         )
 
 
-def _tool_call_text(tool_calls: list[ToolCall]) -> str:
+def tool_calls_text(tool_calls: list[ToolCall]) -> str:
+    """What a token estimate counts of the tool calls a request wrote."""
     return "".join(c["function"]["name"] + c["function"]["arguments"] for c in tool_calls)
 
 

@@ -131,10 +131,16 @@ def tool_rounds_end(runs: list[ToolRunState]) -> int:
     return max((run["content_at"] for run in runs), default=0)
 
 
-def _told(run: ToolRunState) -> str:
+def tool_run_over(run: ToolRunState) -> ToolRunState:
+    """The run as it stands when its answer is over: one the answer ended in the middle
+    of (Stop, the server stopped, its process died) was cancelled."""
     if run["status"] in FINAL:
-        return run["result"]
-    return texts.TOOL_CANCELLED  # the answer ended before the call did
+        return run
+    return tool_run_end(run, CANCELLED, texts.TOOL_CANCELLED)
+
+
+def _told(run: ToolRunState) -> str:
+    return tool_run_over(run)["result"]
 
 
 def tool_runs_record(*, message_id: int, user_id: int, runs: list[ToolRunState]) -> None:
@@ -154,7 +160,7 @@ def tool_runs_record(*, message_id: int, user_id: int, runs: list[ToolRunState])
                 run_id=run["id"],
                 name=run["name"][:200],
                 arguments=run["arguments"],
-                outcome=run["status"] if run["status"] in FINAL else CANCELLED,
+                outcome=tool_run_over(run)["status"],
                 result=run["result"],
                 duration_ms=run["duration_ms"],
                 approved_by_id=run["approved_by"],
