@@ -4,6 +4,8 @@ run them, and the socket shows each call, its approval and its result."""
 
 import asyncio
 import json
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -13,6 +15,7 @@ from chat.models import McpServer, McpTool, Message, ToolRun, Usage
 from chat.realtime.groups import generation_decide, generation_stop
 from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
 from tests.conftest import MCP_SECRET
+from tests.servers import ROOT, free_port, stop, wait_for_port
 from tests.websocket import connect, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -591,3 +594,65 @@ async def test_no_secret_of_a_server_reaches_the_log(upstream, alice, http_serve
     assert done["tool_runs"][0]["result"] == "2"
     assert "token-in-the-url" not in caplog.text
     assert MCP_SECRET not in caplog.text
+
+
+async def test_a_tool_server_that_stops_fails_its_calls_and_serves_again_when_back(upstream, alice):
+    # A server of this test's own, stopped and started again on the same address.
+    port = free_port()
+    command = [sys.executable, str(ROOT / "tests" / "mcp" / "http_server.py"), str(port)]
+
+    def started() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([*command, MCP_SECRET], cwd=ROOT)
+        wait_for_port(port, process)
+        return process
+
+    def made():
+        url = f"http://127.0.0.1:{port}/mcp"
+        server = McpServer(slug="tests", name="Tests", url=url, allow_private=True)
+        server.secret_header = "X-MCP-Secret"
+        mcp_server_secret_set(server, MCP_SECRET)
+        server.save()
+        return _tools_for(alice, server, {"add": "auto"})
+
+    async def asked(ws, conversation_id: int | None) -> dict:
+        upstream.plan(
+            tool_calls=[_call("tests__add", {"a": 2, "b": 2})], finish_reason="tool_calls"
+        )
+        upstream.plan(text="Answered.")
+        await ws.send_json_to(
+            {
+                "type": "send",
+                "content": "2 + 2?",
+                "conversation_id": conversation_id,
+                "settings": None if conversation_id else {"tools": [ids["add"]]},
+            }
+        )
+        return (await receive_until(ws, "done"))[-1]
+
+    process = await sync_to_async(started)()
+    ids = await sync_to_async(made)()
+    ws = await connect(alice)
+    try:
+        first = await asked(ws, None)
+        conversation_id = (await Message.objects.aget(pk=first["message_id"])).conversation_id
+        stop(process)
+        while_down = await asked(ws, conversation_id)
+        process = await sync_to_async(started)()
+        back = await asked(ws, conversation_id)
+    finally:
+        await ws.disconnect()
+        stop(process)
+
+    assert [r["result"] for r in first["tool_runs"]] == ["4"]
+    # Down: the call fails, the model is told, and the answer is saved whole.
+    assert while_down["status"] == "complete"
+    assert while_down["content"] == "Answered."
+    assert [(r["status"], r["result"]) for r in while_down["tool_runs"]] == [
+        ("failed", texts.TOOL_UNAVAILABLE)
+    ]
+    told = upstream.log()[3]["body"]["messages"][-1]
+    assert told["content"] == texts.TOOL_UNAVAILABLE
+    assert [r["result"] for r in back["tool_runs"]] == ["4"]
+    outcomes = [r.outcome async for r in ToolRun.objects.order_by("created_at", "id")]
+    assert outcomes == ["done", "failed", "done"]
+    assert await Usage.objects.filter(conversation_id=conversation_id).acount() == 6
