@@ -33,6 +33,7 @@ from bench.servers import (
     start_fake_upstream,
     start_site,
 )
+from chat.upstream.transport import AIOHTTP, HTTP_CLIENTS
 from tests.servers import site_manage, site_sessions, site_storage, stop
 
 
@@ -73,15 +74,22 @@ async def relay_phase(
 
 
 async def bare_phase(
-    env: dict[str, str], write_log: Path, cookies: list[str], seconds: float, stagger: float
+    env: dict[str, str],
+    write_log: Path,
+    cookies: list[str],
+    seconds: float,
+    stagger: float,
+    http_client: str,
 ) -> Phase:
-    """The same load through bench/bare_relay.py: the floor under chatsite's figures."""
+    """The same load through bench/bare_relay.py, reading the provider with this HTTP
+    client: the floor under chatsite's figures."""
+    env = {**env, "LLM_HTTP_CLIENT": http_client}
     server, port = start_site(env, app="bench.bare_relay:application")
     try:
         site = f"http://127.0.0.1:{port}"
         await load.relay(sites=[site], cookies=cookies, seconds=2, stagger=stagger)  # warm-up
         return await relay_phase(
-            "bare relay", [server.pid], write_log, cookies, [site], seconds, stagger
+            f"bare relay, {http_client}", [server.pid], write_log, cookies, [site], seconds, stagger
         )
     finally:
         stop(server)
@@ -95,6 +103,7 @@ async def main(args: argparse.Namespace) -> None:
     # SQLite and the in-process layer; with DATABASE_URL and REDIS_URL set, PostgreSQL and
     # Redis (a fresh database), which --processes above 1 needs.
     env = site_env(storage=site_storage(workdir), base_url=base_url, write_log=write_log)
+    env["LLM_HTTP_CLIENT"] = args.http_client
     site_manage(env, "migrate", "--noinput", "--verbosity", "0")
     cookies = site_sessions(env, args.streams)
     servers = [start_site(env) for _ in range(args.processes)]
@@ -118,8 +127,12 @@ async def main(args: argparse.Namespace) -> None:
             base_url=base_url, clients=args.streams, seconds=args.seconds, stagger=stagger
         )
         direct = Phase("direct", samples, wall)
-        print("bare relay")
-        bare = await bare_phase(env, write_log, cookies, args.seconds, stagger)
+        bares = []
+        for http_client in HTTP_CLIENTS:
+            print(f"bare relay, {http_client}")
+            bares.append(
+                await bare_phase(env, write_log, cookies, args.seconds, stagger, http_client)
+            )
         print("relay")
         profiler = None
         if args.profile:
@@ -173,7 +186,7 @@ async def main(args: argparse.Namespace) -> None:
             stop(server)
         stop(fake)
 
-    relays = [bare, relay, relay_idle]
+    relays = [*bares, relay, relay_idle]
     engines = "PostgreSQL and Redis" if "REDIS_URL" in env else "SQLite"
     text = table(
         direct,
@@ -187,7 +200,8 @@ async def main(args: argparse.Namespace) -> None:
     header = (
         f"{args.streams} concurrent streams of {args.tokens} tokens paced {args.pace * 1000:g} ms "
         f"apart, {args.seconds:g} s per phase, persistence and usage recording on, "
-        f"{args.processes} server process(es) on {engines}. Each "
+        f"{args.processes} server process(es) on {engines}, chatsite reading the provider "
+        f"with {args.http_client}. Each "
         "client asks for one answer after another, "
         + (
             "each a follow-up in the client's one conversation"
@@ -198,6 +212,8 @@ async def main(args: argparse.Namespace) -> None:
         f"Command: `make bench ARGS='--streams {args.streams} --tokens {args.tokens} "
         f"--pace {args.pace} --idle {args.idle} --seconds {args.seconds:g}"
         + ("" if args.follow_ups else " --new-conversations")
+        + (f" --processes {args.processes}" if args.processes > 1 else "")
+        + (f" --http-client {args.http_client}" if args.http_client != AIOHTTP else "")
         + "'`."
         "\n\n![Time to first token and throughput](benchmarks-relay.png)\n\n"
     )
@@ -221,6 +237,12 @@ if __name__ == "__main__":
         dest="follow_ups",
         action="store_false",
         help="each answer in a new conversation (default: follow-ups in one per client)",
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=HTTP_CLIENTS,
+        default=AIOHTTP,
+        help="the client chatsite reads the provider with (the floor is measured with both)",
     )
     parser.add_argument("--profile", help="write a py-spy profile of the relay phase here")
     parser.add_argument(

@@ -71,6 +71,12 @@ def table(
         [f"{p.tokens_per_second:,.0f}" for p in relays],
     )
     row("server CPU s per 1,000 tokens", [f"{1000 * p.cpu / p.tokens:.4f}" for p in relays])
+    floor = relays[0]  # the bare relay on the client chatsite uses by default
+    row(
+        f"CPU per token ÷ {floor.name}",
+        [f"{(p.cpu / p.tokens) / (floor.cpu / floor.tokens):.2f}" for p in relays],
+        "≤ 1.5",
+    )
     row(
         "resident memory per open stream",
         [f"{(p.peak_rss - p.rss_before) / streams / 1024:.0f} KiB" for p in relays],

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from chatsite.env import (
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_json_object,
@@ -302,6 +303,9 @@ LLM_MODELS_CACHE_SECONDS = env_float("LLM_MODELS_CACHE_SECONDS", 600.0)
 LLM_PROVIDER_NAME = env_str("LLM_PROVIDER_NAME", "default")
 LLM_CONNECT_TIMEOUT = env_float("LLM_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 LLM_READ_TIMEOUT = env_float("LLM_READ_TIMEOUT", 120.0, minimum=0.1)
+# The HTTP client that reads providers' streams: aiohttp costs about half of httpx per
+# token under load (docs/benchmarks.md); httpx stays for comparison (and the demo provider).
+LLM_HTTP_CLIENT = env_choice("LLM_HTTP_CLIENT", "aiohttp", ("aiohttp", "httpx"))
 # Failures before the first token (429, 5xx, connection errors) are retried: this many
 # attempts in all, waiting base, twice that, four times that… (or the provider's Retry-After), and
 # never more than LLM_RETRY_MAX_WAIT seconds of waiting in all.

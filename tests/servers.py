@@ -114,9 +114,11 @@ class FakeUpstreamServer:
         """The newest request's log entry, once it has this outcome (or the time is up)."""
         deadline = time.monotonic() + timeout
         while True:
-            entry = self.log()[-1]
-            if entry["outcome"] == outcome or time.monotonic() > deadline:
-                return entry
+            log = self.log()
+            if log and (log[-1]["outcome"] == outcome or time.monotonic() > deadline):
+                return log[-1]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the upstream had no request in {timeout} s")
             time.sleep(0.05)
 
     def models_requests(self) -> int:

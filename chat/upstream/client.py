@@ -1,9 +1,9 @@
-"""The one place chatsite talks HTTP to a provider.
+"""The one place chatsite talks to a provider.
 
-One httpx.AsyncClient per process (per event loop, so tests that each run their own loop
-stay safe), explicit timeouts, the stream parsed into typed events, and every failure
-turned into UpstreamError. Failures before the first token are retried here, bounded and
-with backoff; after it never, since that would duplicate the answer and bill it twice.
+The HTTP is chat/upstream/transport.py's (aiohttp or httpx, with explicit timeouts); here
+the stream is parsed into typed events, and every failure turned into UpstreamError.
+Failures before the first token are retried here, bounded and with backoff; after it
+never, since that would duplicate the answer and bill it twice.
 """
 
 import asyncio
@@ -17,10 +17,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
 from django.conf import settings
 
-from chat.upstream.demo import demo_transport
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     TOKEN_EVENTS,
@@ -40,14 +38,15 @@ from chat.upstream.sse import (
     parse_chunk,
 )
 from chat.upstream.think import ThinkSplitter
+from chat.upstream.transport import Answer, Broken, TransportFailure, request_answered
 
 logger = logging.getLogger(__name__)
 
-# httpx yields each HTTP chunk of a network read on its own: a piece that took longer
-# than this to come was waited for on the network; one from the same read comes at once.
+# httpx yields each HTTP chunk of a network read on its own (aiohttp a read's bytes at
+# once): a piece that took longer than this to come was waited for on the network; one
+# from the same read comes at once.
 NETWORK_WAIT = 0.0002
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-_clients: dict[tuple[int, bool], tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
 # Base URLs of providers that refused `stream_options` (remembered for this process).
 _without_stream_options: set[str] = set()
 
@@ -91,32 +90,6 @@ class RetryPolicy:
         return backoff * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrets
 
 
-def http_client(*, demo: bool = False) -> httpx.AsyncClient:
-    """The process's shared client for the running event loop."""
-    loop = asyncio.get_running_loop()
-    key = (id(loop), demo)
-    entry = _clients.get(key)
-    if entry is None or entry[0] is not loop or entry[1].is_closed:
-        timeout = httpx.Timeout(
-            connect=settings.LLM_CONNECT_TIMEOUT,
-            read=settings.LLM_READ_TIMEOUT,
-            write=30.0,
-            pool=settings.LLM_CONNECT_TIMEOUT,
-        )
-        # Every open stream holds a connection; keep room for many. Few idle ones are
-        # kept: the pool polls each idle socket on every request and release, which with
-        # a hundred kept cost a fifth of the event loop (docs/benchmarks.md).
-        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=16)
-        client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=limits,
-            transport=demo_transport() if demo else None,
-        )
-        _clients[key] = (loop, client)
-        entry = _clients[key]
-    return entry[1]
-
-
 class UpstreamClient:
     def __init__(
         self, provider: Provider, retry: RetryPolicy | None = None, read_every: float = 0.0
@@ -125,7 +98,7 @@ class UpstreamClient:
         self.retry = retry or RetryPolicy.from_settings()
         # Once tokens flow, the body is read about this often: what arrives in between
         # waits in the socket's buffer and comes in one read, not one read per token.
-        # The event loop's and httpx's cost per read was the relay's largest.
+        # The event loop's and the HTTP client's cost per read was the relay's largest.
         self.read_every = read_every
         # Whether the latest request went to the provider and was not given up for a
         # retry: false before the first is sent and while waiting to retry. The caller's
@@ -202,7 +175,7 @@ class UpstreamClient:
         self.request_sent = True
         async with self._answered(body, with_usage=with_usage) as response:
             decoder, done = SseDecoder(), False
-            chunks = response.aiter_bytes()
+            chunks = response.chunks()
             async for data in chunks:
                 for payload in decoder.feed(data):
                     if payload == DONE:
@@ -215,27 +188,26 @@ class UpstreamClient:
                 await _read_to_end(chunks)
 
     @contextlib.asynccontextmanager
-    async def _answered(
-        self, body: dict[str, Any], *, with_usage: bool
-    ) -> AsyncIterator[httpx.Response]:
+    async def _answered(self, body: dict[str, Any], *, with_usage: bool) -> AsyncIterator[Answer]:
         """The provider's streaming response to the request, once it answered 200 (an
         HTTP error is raised as UpstreamError), with connection failures while it is read
         turned into UpstreamError too."""
-        client = http_client(demo=self.provider.is_demo)
-        request = _streamed(body, with_usage=with_usage)
         # Once the provider answered 200 it has read the prompt: a failure after that is
         # billed (FailedAttempt, GenerationResult.billable).
         answered = False
         try:
-            async with client.stream(
-                "POST", self._url("chat/completions"), json=request, headers=self._headers()
+            async with request_answered(
+                "POST",
+                self._url("chat/completions"),
+                headers=self._headers(),
+                body=_streamed(body, with_usage=with_usage),
+                demo=self.provider.is_demo,
             ) as response:
                 if response.status_code >= 400:
-                    await response.aread()
-                    raise self._status_error(response)
+                    raise await self._status_error(response)
                 answered = True
                 yield response
-        except httpx.TransportError as exc:
+        except TransportFailure as exc:
             raise _transport_failure(exc, answered=answered) from None
 
     def _relayed(self, payload: bytes) -> "RelayedChunk":
@@ -274,7 +246,7 @@ class UpstreamClient:
         self, body: dict[str, Any], splitter: ThinkSplitter, *, with_usage: bool
     ) -> AsyncGenerator[StreamEvent, None]:
         async with self._answered(body, with_usage=with_usage) as response:
-            chunks = response.aiter_bytes()
+            chunks = response.chunks()
             answer = _Answer(splitter, self._redacted)
             resumed = time.monotonic()
             async for data in chunks:
@@ -293,19 +265,21 @@ class UpstreamClient:
                 raise answer.broken
 
     async def list_models(self) -> list[str]:
-        client = http_client(demo=self.provider.is_demo)
         try:
-            response = await client.get(self._url("models"), headers=self._headers())
-        except httpx.HTTPError as exc:
+            async with request_answered(
+                "GET", self._url("models"), headers=self._headers(), demo=self.provider.is_demo
+            ) as response:
+                if response.status_code >= 400:
+                    raise await self._status_error(response)
+                content = await response.read()
+        except TransportFailure as exc:
             raise UpstreamError(
-                f"Could not list the provider's models ({type(exc).__name__}).",
+                f"Could not list the provider's models ({exc.detail}).",
                 kind=FailureKind.CONNECT,
                 retryable=True,
             ) from None
-        if response.status_code >= 400:
-            raise self._status_error(response)
         try:
-            data = response.json().get("data") or []
+            data = json.loads(content).get("data") or []
             return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
         except (ValueError, AttributeError):
             raise UpstreamError(
@@ -342,12 +316,12 @@ class UpstreamClient:
             reached=True,
         )
 
-    def _status_error(self, response: httpx.Response) -> UpstreamError:
+    async def _status_error(self, response: Answer) -> UpstreamError:
         try:
-            body = response.json()
+            body = json.loads(await response.read())
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        reason = response.reason_phrase or "error"
+        reason = response.reason or "error"
         message = self._redact(
             error_message(body, f"The provider answered {response.status_code} {reason}.")
         )
@@ -436,37 +410,35 @@ class _Answer:
 async def _read_to_end(chunks: AsyncIterator[bytes]) -> None:
     """The body ends right after [DONE]; reading its end returns the connection to the
     pool instead of closing it."""
-    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+    with contextlib.suppress(TransportFailure, TimeoutError):
         async with asyncio.timeout(1):
             async for _ in chunks:
                 pass
 
 
-def _transport_failure(exc: httpx.TransportError, *, answered: bool) -> UpstreamError:
+def _transport_failure(exc: TransportFailure, *, answered: bool) -> UpstreamError:
     """What a failed connection means for the caller: retryable or not, and whether the
     provider had the request (and bills it)."""
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+    if exc.broken == Broken.CONNECT_TIMEOUT:
         return UpstreamError(
             "Could not reach the provider in time.", kind=FailureKind.CONNECT, retryable=True
         )
-    if isinstance(exc, httpx.TimeoutException):
+    if exc.broken == Broken.STALLED:
         return UpstreamError(
             f"The provider sent nothing for {settings.LLM_READ_TIMEOUT:g} seconds.",
             kind=FailureKind.STALLED,
             retryable=False,
-            # Waiting for the answer, the request was sent: the provider has the prompt.
-            reached=answered or isinstance(exc, httpx.ReadTimeout),
+            reached=answered or exc.sent,
         )
-    if isinstance(exc, httpx.ConnectError):
+    if exc.broken == Broken.REFUSED:
         return UpstreamError(
             "Could not connect to the provider.", kind=FailureKind.CONNECT, retryable=True
         )
     return UpstreamError(
-        f"The connection to the provider broke ({type(exc).__name__}).",
+        f"The connection to the provider broke ({exc.detail}).",
         kind=FailureKind.DROPPED,
         retryable=True,
-        # Broken while reading the answer: the request was sent.
-        reached=answered or isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError),
+        reached=answered or exc.sent,
     )
 
 

@@ -45,6 +45,8 @@ async def test_stop_works_before_the_first_token(upstream, alice):
     frames += await receive_until(ws, "message")
     assistant = frames[-1]["message"]
     assert assistant["role"] == "assistant"
+    # Stopped once the provider has the request (the message frames come before it).
+    await sync_to_async(upstream.wait_for_outcome)("pending")
     await ws.send_json_to({"type": "stop", "message_id": assistant["id"]})
     done = (await receive_until(ws, "done", timeout=3))[-1]
     await ws.disconnect()

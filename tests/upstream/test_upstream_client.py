@@ -1,4 +1,5 @@
-"""The upstream client against the fake upstream, a real HTTP server on loopback."""
+"""The upstream client against the fake upstream, a real HTTP server on loopback, read by
+each HTTP client chatsite can use: every fault must end the same way with either."""
 
 import asyncio
 
@@ -15,7 +16,15 @@ from chat.upstream.events import (
     UsageReport,
 )
 from chat.upstream.provider import Provider
+from chat.upstream.transport import HTTP_CLIENTS
 from tests.servers import FAKE_API_KEY, free_port
+
+
+@pytest.fixture(autouse=True, params=HTTP_CLIENTS)
+def http_client_name(request, settings) -> str:
+    settings.LLM_HTTP_CLIENT = request.param
+    return request.param
+
 
 QUICK = RetryPolicy(attempts=3, base_delay=0.01, max_wait=5)
 ONCE = RetryPolicy(attempts=1, base_delay=0, max_wait=0)
@@ -188,6 +197,17 @@ async def test_a_connection_dropped_after_the_first_token_is_never_retried(upstr
     assert len(upstream.log()) == 1
 
 
+async def test_what_came_just_before_a_break_is_kept_and_not_retried(upstream):
+    # After a token that was waited for, the next read comes 0.3 s later: by then the
+    # last tokens and the break wait together, and the tokens come first all the same.
+    upstream.plan(tokens=10, stall_after=1, stall=0.05, drop_after=5, delay=0.01)
+    events, error = await stream_until_failure(client_for(upstream, read_every=0.3))
+    assert contents(events) == "t0 t1 t2 t3 t4 "
+    assert error.kind == FailureKind.DROPPED
+    assert error.reached
+    assert len(upstream.log()) == 1
+
+
 async def test_a_mid_stream_error_event_ends_the_stream_unretried(upstream):
     upstream.plan(tokens=10, error_after=2, error_message="Model overloaded")
     events, error = await stream_until_failure(client_for(upstream))
@@ -293,17 +313,23 @@ class TestPacedReads:
     in between comes in one network read instead of one read per token."""
 
     @pytest.fixture
-    def network_reads(self, monkeypatch) -> list[int]:
-        from httpcore._backends.anyio import AnyIOStream
-
+    def network_reads(self, monkeypatch, http_client_name) -> list[int]:
         reads = [0]
-        real_read = AnyIOStream.read
+        if http_client_name == "httpx":
+            from httpcore._backends.anyio import AnyIOStream as Reader
+
+            name = "read"
+        else:
+            from aiohttp import StreamReader as Reader  # type: ignore[assignment]
+
+            name = "readany"
+        real_read = getattr(Reader, name)
 
         async def counted(stream, *args, **kwargs):
             reads[0] += 1
             return await real_read(stream, *args, **kwargs)
 
-        monkeypatch.setattr(AnyIOStream, "read", counted)
+        monkeypatch.setattr(Reader, name, counted)
         return reads
 
     async def test_tokens_after_the_first_come_in_a_few_reads_and_in_order(
