@@ -15,7 +15,7 @@ from chat.services.answers.saving import (
 )
 from chat.services.answers.sending import message_send
 from chat.services.conversations.lifecycle import GenerationInProgress, conversation_title_from
-from chat.services.usage.ledger import UsageCounts, tokens_estimate, usage_estimate
+from chat.services.usage.ledger import UsageCounts, price_get, tokens_estimate, usage_estimate
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,29 @@ def test_a_follow_up_s_request_is_the_one_a_later_build_makes_and_reads_nothing_
     rebuilt = chat_request_build(message_id=second.assistant_message.pk)
     assert second.request.messages == rebuilt.messages
     assert second.request.messages[-1] == {"role": "user", "content": "two"}
+
+
+def test_the_final_save_writes_the_answer_and_its_usage_and_reads_nothing(
+    alice, django_assert_num_queries
+):
+    sent = message_send(user=alice, conversation_id=None, content="q")
+    result = GenerationResult(
+        AnswerOutcome(status="complete", content="a"), provider="default", model="m-1"
+    )
+    price_get(provider="default", model="m-1")  # prices are read once per process
+
+    # The answer, its usage row, the day's two totals; and the transaction's begin and
+    # end. No read: an answer no sweep touched has no estimate to withdraw.
+    with django_assert_num_queries(6):
+        assistant_message_finalize(
+            request=sent.request,
+            message_id=sent.assistant_message.pk,
+            request_id=uuid.uuid4(),
+            result=result,
+        )
+
+    assert Message.objects.get(pk=sent.assistant_message.pk).status == "complete"
+    assert Usage.objects.filter(message=sent.assistant_message).count() == 1
 
 
 def test_a_flush_saves_partial_text_but_never_over_a_finished_answer(alice):

@@ -129,8 +129,20 @@ def assistant_message_finalize(
     record = _answer_recorder(request, message_id, result.provider, result.model)
     try:
         with transaction.atomic():
-            # A sweep took this live process for a dead one: its estimate gives way.
-            interrupted_usage_withdraw(message_id=message_id)
+            columns = {
+                **result.outcome.columns(),
+                "model": result.model,
+                "time_to_first_token_ms": result.time_to_first_token_ms,
+                "duration_ms": result.duration_ms,
+                "updated_at": timezone.now(),
+            }
+            # Still streaming, as it is unless a sweep took this live process for a dead
+            # one: then the sweep's estimate gives way, and the generation's outcome
+            # replaces its `interrupted`. The common case costs one statement.
+            streaming = Message.objects.filter(pk=message_id, status=Message.Status.STREAMING)
+            if not streaming.update(**columns):
+                interrupted_usage_withdraw(message_id=message_id)
+                Message.objects.filter(pk=message_id).update(**columns)
             for earlier in result.rounds:
                 _round_record(record, earlier)
             for attempt in result.failed_attempts:
@@ -149,13 +161,6 @@ def assistant_message_finalize(
                 )
             tool_runs_record(
                 message_id=message_id, user_id=request.user_id, runs=result.outcome.tool_runs
-            )
-            Message.objects.filter(pk=message_id).update(
-                **result.outcome.columns(),
-                model=result.model,
-                time_to_first_token_ms=result.time_to_first_token_ms,
-                duration_ms=result.duration_ms,
-                updated_at=timezone.now(),
             )
     except IntegrityError:
         # Saved before, if one of its usage rows is there; any other refusal (a trigger,
