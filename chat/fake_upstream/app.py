@@ -46,6 +46,7 @@ class Plan:
     tool_calls: list[dict[str, str]] = field(default_factory=list)
     finish_reason: str = "stop"  # "" sends no finish chunk
     done: bool = True  # send data: [DONE] at the end
+    drop_after_done: bool = False  # then break the connection instead of ending the body
     usage: bool = True  # send the usage chunk when the request asks for it
     cached_tokens: int = 0
     keepalive: bool = False  # a ": keep-alive" comment between chunks
@@ -345,6 +346,8 @@ def _script(
         script.append(UsageEvent(event({**base, "choices": [], "usage": usage}), usage))
     if plan.done:
         script.append(event("[DONE]"))
+    if plan.drop_after_done:
+        script += [Pause(0.05), Drop()]
     return script
 
 

@@ -569,7 +569,7 @@ class Generation:
                     return
                 if message.get("type") == groups.STOP:
                     self.stop_requested = True
-                    # Cancelling the stream leaves the httpx response context: the
+                    # Cancelling the stream leaves the response context: the
                     # upstream connection is closed, not just ignored.
                     if self._stream_task is not None:
                         self._stream_task.cancel()

@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import enum
 import json
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
@@ -33,6 +35,7 @@ MAX_CONNECTIONS = 2000
 # Few idle ones are kept: httpx's pool polls each idle socket on every request and release,
 # which with a hundred kept cost a fifth of the event loop (docs/benchmarks.md).
 KEEPALIVE_CONNECTIONS = 16
+WRITE_TIMEOUT = 30.0  # seconds to write a request (images make some large)
 
 
 class Broken(enum.Enum):
@@ -108,10 +111,15 @@ async def _aiohttp_session() -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
     entry = _sessions.get(id(loop))
     if entry is None or entry[0] is not loop or entry[1].closed:
-        # The timeouts are given with each request (settings change in tests).
-        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=0)
-        # trust_env: HTTP(S)_PROXY and NO_PROXY, as httpx reads them.
-        session = aiohttp.ClientSession(connector=connector, trust_env=True)
+        _forget_closed_loops(_sessions)
+        # The certificates httpx trusts (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), and no
+        # trust_env: with it aiohttp would also read ~/.netrc and send what it finds there.
+        # Proxies come from the environment per request (_proxy_for). The timeouts are
+        # given with each request (settings change in tests).
+        connector = aiohttp.TCPConnector(
+            limit=MAX_CONNECTIONS, limit_per_host=0, ssl=httpx.create_ssl_context()
+        )
+        session = aiohttp.ClientSession(connector=connector)
         keeper = _closed_with_the_loop(session)
         await anext(keeper)
         _sessions[id(loop)] = (loop, session, keeper)
@@ -142,20 +150,37 @@ class _AiohttpAnswer:
         while True:
             try:
                 data = await content.readany()
-            except aiohttp.ClientError:
+            except aiohttp.ClientError as exc:
                 # aiohttp raises a broken connection before it hands over the bytes that
                 # came before the break. The provider sent them (tokens, perhaps its
                 # usage), so they are read first: the answer keeps them, and a stream
                 # that had tokens is not retried.
                 if rest := _buffered(content):
                     yield rest
-                raise
+                raise _aiohttp_failure(exc, answered=True) from None
             if not data:
                 return
             yield data
 
     async def read(self) -> bytes:
         return await self._response.read()
+
+
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for this URL (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+    NO_PROXY), as httpx reads them."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    if not proxies or bypass(parts.hostname or "", proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def _forget_closed_loops(entries: dict[Any, Any]) -> None:
+    """Drop the clients of event loops that have closed (each test runs its own)."""
+    for key in [key for key, entry in entries.items() if entry[0].is_closed()]:
+        del entries[key]
 
 
 def _buffered(content: aiohttp.StreamReader) -> bytes:
@@ -180,9 +205,22 @@ async def _aiohttp_answered(
     )
     answered = False
     try:
-        async with session.request(
-            method, url, data=content, headers=headers, timeout=timeout, allow_redirects=False
-        ) as response:
+        # aiohttp has no write timeout (its read timeout starts once the request is
+        # written): a provider that stops reading the request is given up after what
+        # httpx allowed, to connect, write and wait for the answer's first bytes.
+        async with _bounded(
+            settings.LLM_CONNECT_TIMEOUT + WRITE_TIMEOUT + settings.LLM_READ_TIMEOUT
+        ):
+            response = await session.request(
+                method,
+                url,
+                data=content,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=_proxy_for(url),
+            )
+        async with response:
             answered = True
             try:
                 yield _AiohttpAnswer(response)
@@ -195,6 +233,18 @@ async def _aiohttp_answered(
         raise _aiohttp_failure(exc, answered=answered) from None
 
 
+@contextlib.asynccontextmanager
+async def _bounded(seconds: float) -> AsyncIterator[None]:
+    """At most `seconds`, else the request counts as stalled (it may have been sent)."""
+    try:
+        async with asyncio.timeout(seconds) as scope:
+            yield
+    except TimeoutError:
+        if scope.expired():
+            raise TransportFailure(Broken.STALLED, sent=True, detail="WriteTimeout") from None
+        raise
+
+
 def _aiohttp_failure(exc: aiohttp.ClientError, *, answered: bool) -> TransportFailure:
     detail = type(exc).__name__
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -204,8 +254,12 @@ def _aiohttp_failure(exc: aiohttp.ClientError, *, answered: bool) -> TransportFa
         return TransportFailure(Broken.STALLED, sent=True, detail=detail)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransportFailure(Broken.REFUSED, sent=False, detail=detail)
-    # Disconnected, reset, a payload cut short, an answer that is not HTTP: the request
-    # had gone out on a connection that was made.
+    if isinstance(exc, aiohttp.ClientOSError) and not answered:
+        # Reset before any answer: mostly while the request was being written, which
+        # httpx called a WriteError (not sent).
+        return TransportFailure(Broken.DROPPED, sent=False, detail=detail)
+    # Disconnected after reading the request, reset while answering, a payload cut
+    # short, an answer that is not HTTP: the provider had the request.
     return TransportFailure(Broken.DROPPED, sent=True, detail=detail)
 
 
@@ -220,6 +274,7 @@ def httpx_client(*, demo: bool = False) -> httpx.AsyncClient:
     key = (id(loop), demo)
     entry = _clients.get(key)
     if entry is None or entry[0] is not loop or entry[1].is_closed:
+        _forget_closed_loops(_clients)
         client = httpx.AsyncClient(
             limits=httpx.Limits(
                 max_connections=MAX_CONNECTIONS, max_keepalive_connections=KEEPALIVE_CONNECTIONS
@@ -238,8 +293,12 @@ class _HttpxAnswer:
         self.reason = response.reason_phrase
         self.headers: Mapping[str, str] = response.headers
 
-    def chunks(self) -> AsyncIterator[bytes]:
-        return self._response.aiter_bytes()
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for data in self._response.aiter_bytes():
+                yield data
+        except httpx.TransportError as exc:
+            raise _httpx_failure(exc, answered=True) from None
 
     async def read(self) -> bytes:
         return await self._response.aread()
@@ -253,7 +312,7 @@ async def _httpx_answered(
     timeout = httpx.Timeout(
         connect=settings.LLM_CONNECT_TIMEOUT,
         read=settings.LLM_READ_TIMEOUT,
-        write=30.0,
+        write=WRITE_TIMEOUT,
         pool=settings.LLM_CONNECT_TIMEOUT,
     )
     answered = False

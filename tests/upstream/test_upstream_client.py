@@ -208,6 +208,32 @@ async def test_what_came_just_before_a_break_is_kept_and_not_retried(upstream):
     assert len(upstream.log()) == 1
 
 
+async def test_a_break_after_the_end_of_the_answer_changes_nothing(upstream):
+    upstream.plan(tokens=3, drop_after_done=True)
+    events = await stream(client_for(upstream))
+    assert contents(events) == "t0 t1 t2 "
+    assert events[-2:] == [Finish("stop"), UsageReport(4, 3, 0, 0)]
+    assert len(upstream.log()) == 1
+
+
+async def test_a_netrc_file_is_never_read_nor_sent(upstream, monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    upstream.plan(tokens=2)
+    assert contents(await stream(client_for(upstream))) == "t0 t1 "
+    assert upstream.log()[-1]["authorized"]  # the provider's key, not the file's login
+
+
+def test_proxies_come_from_the_environment_except_where_no_proxy_says(monkeypatch):
+    from chat.upstream.transport import _proxy_for
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    assert _proxy_for("https://api.example/v1/chat/completions") == "http://proxy.example:3128"
+    assert _proxy_for("https://internal.example/v1/chat/completions") is None
+
+
 async def test_a_mid_stream_error_event_ends_the_stream_unretried(upstream):
     upstream.plan(tokens=10, error_after=2, error_message="Model overloaded")
     events, error = await stream_until_failure(client_for(upstream))
