@@ -131,6 +131,13 @@ def _refused(exc: Exception) -> ProtocolError:
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One handler at a time, as Channels runs them, with the frames of the Inbox
+        # (read beside the channel layer) among them.
+        self._dispatching = asyncio.Lock()
+        self._inbox_reader: asyncio.Task[None] | None = None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.groups_joined: set[str] = set()
@@ -157,6 +164,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user: User = user
         await self.accept()
+        # Frames from this process (its generations, its other sockets) come in memory.
+        inbox = groups.site_layer().inbox_open(self.channel_name)
+        if inbox is not None:
+            self._inbox_reader = asyncio.create_task(self._read_inbox(inbox.queue))
+
+    async def _read_inbox(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        while True:
+            message = await queue.get()
+            try:
+                await self.dispatch(message)
+            except Exception:
+                # As a failing handler would: the socket closes, the page reconnects.
+                logger.exception("websocket user=%s: a frame failed", self.user.pk)
+                await self.close(code=1011)
+                return
 
     async def disconnect(self, code: int) -> None:
         user: User | None = getattr(self, "user", None)  # None: refused in connect()
@@ -168,6 +190,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             (time.monotonic() - getattr(self, "opened", time.monotonic())) * 1000,
         )
         # Leaving the groups is all: generations run on without any socket.
+        groups.site_layer().inbox_close(self.channel_name)
+        if self._inbox_reader is not None:
+            self._inbox_reader.cancel()
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -382,13 +407,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # database thread for each forwarded delta, which under 100 streams queued them
         # behind the sends (docs/benchmarks.md). Forwarding touches no database, and the
         # ORM calls here go through database_sync_to_async, which does that itself.
-        if message["type"] == groups.FRAME:
-            await self.chat_frame(message)
-        elif message["type"] == "layer.recovered":
-            self.resubscribing = True
-            await self.close(code=CLOSE_LAYER_RECOVERED)
-        else:
-            await super().dispatch(message)
+        async with self._dispatching:
+            if message["type"] == groups.FRAME:
+                await self.chat_frame(message)
+            elif message["type"] == "layer.recovered":
+                self.resubscribing = True
+                await self.close(code=CLOSE_LAYER_RECOVERED)
+            else:
+                await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if getattr(self, "resubscribing", False):

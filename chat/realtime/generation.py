@@ -35,7 +35,7 @@ from chat.realtime.frames import (
     title_frame,
     tool_frame,
 )
-from chat.realtime.groups import conversation_publish, frame_event, generation_group
+from chat.realtime.groups import generation_group
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
 from chat.services.answers.requests import ChatRequest, chat_request_build
@@ -187,6 +187,7 @@ class Generation:
         self._reasoning_started_at: float | None = None
         self.reasoning_ms: int | None = None
         self._layer = groups.channel_layer()
+        self._audience = groups.Audience(self.conversation_id)
         self._control_channel = ""
         # One id per upstream request: the usage row is written for it exactly once.
         self.request_id = uuid.uuid4()
@@ -576,7 +577,7 @@ class Generation:
                 elif message.get("type") == groups.APPROVE:
                     self._decided(message)
                 elif message.get("type") == groups.SNAPSHOT:
-                    await self._layer.send(message["reply_channel"], frame_event(self._snapshot()))
+                    await self._audience.snapshot_to(message["reply_channel"], self._snapshot)
             except Exception:
                 logger.exception("generation %s: its control channel failed", self.message_id)
                 await asyncio.sleep(1)
@@ -681,7 +682,7 @@ class Generation:
                 flushed, last_write = sizes, now
 
     async def _send_to_viewers(self, frame: ServerFrame) -> None:
-        await conversation_publish(self.conversation_id, frame)
+        await self._audience.publish(frame)
 
     # --- the end ----------------------------------------------------------------------
 

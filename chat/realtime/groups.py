@@ -7,12 +7,15 @@ neither directly: they ask through these functions, so the names and event types
 one owner.
 """
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
 from chat.realtime.frames import ServerFrame
+from chat.realtime.layers import InProcessChannelLayer, RedisLayer
 
 # The channel-layer event types (Channels turns `chat.frame` into the consumer's handler).
 FRAME = "chat.frame"  # a frame for the sockets: {"type", "frame"}
@@ -27,6 +30,15 @@ def channel_layer() -> BaseChannelLayer:
     layer = get_channel_layer()
     if layer is None:
         raise ImproperlyConfigured("CHANNEL_LAYERS has no default layer.")
+    return layer
+
+
+def site_layer() -> InProcessChannelLayer | RedisLayer:
+    """The site's channel layer, one of the two chatsite configures (their `publish` and
+    `deliver` keep frames for this process's sockets out of Redis)."""
+    layer = channel_layer()
+    if not isinstance(layer, InProcessChannelLayer | RedisLayer):
+        raise ImproperlyConfigured("CHANNEL_LAYERS must name one of chat.realtime.layers'.")
     return layer
 
 
@@ -45,7 +57,43 @@ def frame_event(frame: ServerFrame) -> dict[str, Any]:
 
 async def conversation_publish(conversation_id: int, frame: ServerFrame) -> None:
     """Send a frame to every socket watching the conversation, in any process."""
-    await channel_layer().group_send(conversation_group(conversation_id), frame_event(frame))
+    await site_layer().publish(conversation_group(conversation_id), frame_event(frame))
+
+
+class Audience:
+    """The sockets one generation's frames reach, kept for its life: those in its process
+    in memory, at once, in the order published; those in other processes through Redis.
+    Which sockets elsewhere watch is read once, at its first frame, and a socket that
+    joins later is added when it asks for its snapshot, which it always does after
+    joining (the frames before that are in the snapshot). What goes through Redis goes
+    one send at a time, so a snapshot never overtakes a frame it does not cover."""
+
+    def __init__(self, conversation_id: int) -> None:
+        self.group = conversation_group(conversation_id)
+        self.remote: set[str] | None = None
+        self._lock = asyncio.Lock()
+
+    async def publish(self, frame: ServerFrame) -> None:
+        layer = site_layer()
+        if isinstance(layer, InProcessChannelLayer):
+            await layer.group_send(self.group, frame_event(frame))
+            return
+        layer.publish_local(self.group, frame_event(frame))
+        async with self._lock:
+            if self.remote is None:
+                self.remote = await layer.remote_members(self.group)
+            await layer.send_each(self.remote, frame_event(frame))
+
+    async def snapshot_to(self, channel: str, snapshot: Callable[[], ServerFrame]) -> None:
+        """The answer so far, taken when it is sent, to the socket that asked."""
+        layer = site_layer()
+        if layer.is_local(channel):
+            await layer.deliver(channel, frame_event(snapshot()))
+            return
+        async with self._lock:
+            await layer.send(channel, frame_event(snapshot()))
+            if self.remote is not None:
+                self.remote.add(channel)
 
 
 async def generation_stop(*, message_id: int) -> None:

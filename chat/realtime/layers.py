@@ -27,6 +27,24 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Inbox:
+    """The frames for one socket that never leave its process (RedisLayer.publish): read
+    by its consumer beside the channel layer. A socket that stops reading loses its place:
+    it is closed, and its page subscribes again (snapshots, or the saved answer)."""
+
+    CAPACITY = 1000
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.CAPACITY)
+
+    def put(self, message: dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(dict(message))
+        except asyncio.QueueFull:
+            self.queue.get_nowait()  # room for the one that says what happened
+            self.queue.put_nowait({"type": "layer.recovered"})
+
+
 class InProcessChannelLayer(InMemoryChannelLayer):
     SWEEP_EVERY = 1.0
 
@@ -52,6 +70,22 @@ class InProcessChannelLayer(InMemoryChannelLayer):
             # As in the base class, a full channel misses group messages.
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait((expires, dict(message)))
+
+    # Every channel is in this process: publishing is group_send, delivering is send.
+    async def publish(self, group: str, message: dict[str, Any]) -> None:
+        await self.group_send(group, message)
+
+    async def deliver(self, channel: str, message: dict[str, Any]) -> None:
+        await self.send(channel, message)
+
+    def is_local(self, channel: str) -> bool:
+        return True
+
+    def inbox_open(self, channel: str) -> Inbox | None:
+        return None  # its channels are read straight from memory already
+
+    def inbox_close(self, channel: str) -> None:
+        pass
 
 
 class RedisLayer(RedisChannelLayer):
@@ -83,6 +117,7 @@ class RedisLayer(RedisChannelLayer):
         self.run_ids: dict[int, str] = {}  # each host's run_id, to tell a restart
         self.recoveries = 0
         self._restore_lock: asyncio.Lock | None = None
+        self.inboxes: dict[str, Inbox] = {}  # this process's sockets, by channel
 
     def create_pool(self, index: int) -> BlockingConnectionPool:
         host = dict(self.hosts[index])
@@ -165,6 +200,63 @@ class RedisLayer(RedisChannelLayer):
 
     def _is_ours(self, channel: str) -> bool:
         return "!" in channel and self.non_local_name(channel).endswith(self.client_prefix + "!")
+
+    # --- frames that stay in this process ---------------------------------------------
+
+    # A group_send is four round trips to Redis, then a pop and a decode in the receiving
+    # process, even for a socket in the process that sent it: with one process on Redis
+    # that tripled the CPU per token (docs/benchmarks.md). The sockets of this process
+    # read their frames from an Inbox instead (channels-redis cannot be handed a local
+    # message: the consumer that holds its receive lock sits in a blocking pop), and
+    # Redis carries a frame only to the members in other processes.
+
+    def is_local(self, channel: str) -> bool:
+        return channel in self.inboxes
+
+    def inbox_open(self, channel: str) -> Inbox:
+        inbox = self.inboxes[channel] = Inbox()
+        return inbox
+
+    def inbox_close(self, channel: str) -> None:
+        self.inboxes.pop(channel, None)
+
+    async def remote_members(self, group: str) -> set[str]:
+        """The group's channels in other processes (one round trip)."""
+        connection = self.connection(self.consistent_hash(group))
+        key = self._group_key(group)
+
+        async def read() -> list[Any]:
+            pipe = connection.pipeline(transaction=False)
+            pipe.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+            pipe.zrange(key, 0, -1)
+            return list((await pipe.execute())[1])
+
+        members = await self._retrying(read, forever=False)
+        names = (m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return {name for name in names if not self._is_ours(name)}
+
+    async def publish(self, group: str, message: dict[str, Any]) -> None:
+        """group_send, with this process's members reached in memory and the others
+        through Redis."""
+        self.publish_local(group, message)
+        await self.send_each(await self.remote_members(group), message)
+
+    def publish_local(self, group: str, message: dict[str, Any]) -> None:
+        """To the group's members in this process, at once, in the order published."""
+        for channel in self.memberships.get(group, ()):
+            if (inbox := self.inboxes.get(channel)) is not None:
+                inbox.put(message)
+
+    async def send_each(self, channels: set[str], message: dict[str, Any]) -> None:
+        for channel in channels:
+            await self.send(channel, message)
+
+    async def deliver(self, channel: str, message: dict[str, Any]) -> None:
+        """send, in memory when the channel is this process's."""
+        if (inbox := self.inboxes.get(channel)) is not None:
+            inbox.put(message)
+        else:
+            await self.send(channel, message)
 
     # --- the layer's operations, each surviving an outage ----------------------------
 
