@@ -31,3 +31,13 @@ async def receive_until(
         frames.append(frame)
         if frame["type"] == frame_type:
             return frames
+
+
+async def answer_started(
+    communicator: WebsocketCommunicator, content: str = "hi"
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Send a question in a new conversation and wait for the answer's first delta: the
+    frames so far, the conversation's id and the answer's."""
+    await communicator.send_json_to({"type": "send", "content": content})
+    frames = await receive_until(communicator, "delta")
+    return frames, frames[0]["conversation"]["id"], frames[-1]["message_id"]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from chat.models import Message, Usage
 from chat.services.answers.sending import message_send
 from tests.conftest import generations_settle
-from tests.websocket import connect, receive_until
+from tests.websocket import answer_started, connect, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,10 +95,7 @@ async def test_stop_on_an_answer_whose_process_died_marks_it_interrupted(alice):
 async def test_stop_from_a_second_tab_stops_the_answer_in_both(upstream, alice):
     upstream.plan(tokens=500, delay=0.02)
     first_tab = await connect(alice)
-    await first_tab.send_json_to({"type": "send", "content": "go"})
-    frames = await receive_until(first_tab, "delta")
-    conversation_id = frames[0]["conversation"]["id"]
-    message_id = frames[-1]["message_id"]
+    _, conversation_id, message_id = await answer_started(first_tab, "go")
     second_tab = await connect(alice)
     await second_tab.send_json_to({"type": "subscribe", "conversation_id": conversation_id})
     await receive_until(second_tab, "subscribed")

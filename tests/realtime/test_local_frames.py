@@ -14,7 +14,7 @@ from django.conf import settings
 from chat.realtime.groups import conversation_group, snapshot_request
 from chat.realtime.layers import RedisLayer
 from chat.realtime.snapshots import SnapshotGate
-from tests.websocket import connect, receive_until
+from tests.websocket import answer_started, connect, receive_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -64,10 +64,7 @@ async def test_a_socket_in_the_generations_process_gets_its_frames_without_redis
 async def test_a_socket_in_another_process_gets_every_frame_in_order(upstream, alice):
     upstream.plan(tokens=60, delay=0.01)
     ws = await connect(alice)
-    await ws.send_json_to({"type": "send", "content": "hi"})
-    first = await receive_until(ws, "delta")
-    conversation_id = first[0]["conversation"]["id"]
-    message_id = first[-1]["message_id"]
+    first, conversation_id, message_id = await answer_started(ws)
     # A page in another process joins mid-answer and asks for the answer so far.
     elsewhere = other_process()
     channel = await elsewhere.new_channel()
