@@ -138,6 +138,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self._dispatching = asyncio.Lock()
         self._inbox_reader: asyncio.Task[None] | None = None
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ended (disconnect() is not called when a handler fails,
+            # nor when the server gives up on the consumer), its inbox goes with it.
+            self._inbox_close()
+
+    def _inbox_close(self) -> None:
+        if self._inbox_reader is not None:
+            groups.site_layer().inbox_close(self.channel_name)
+            self._inbox_reader.cancel()
+            self._inbox_reader = None
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.groups_joined: set[str] = set()
@@ -190,9 +204,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             (time.monotonic() - getattr(self, "opened", time.monotonic())) * 1000,
         )
         # Leaving the groups is all: generations run on without any socket.
-        groups.site_layer().inbox_close(self.channel_name)
-        if self._inbox_reader is not None:
-            self._inbox_reader.cancel()
+        self._inbox_close()
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -251,7 +251,7 @@ class Generation:
             title = await title_generate(answer_id=self.message_id, provider=self.provider)
             if title:
                 frame = title_frame(conversation_id=self.conversation_id, title=title)
-                await self._send_to_viewers(frame)
+                await self._send_to_viewers(frame, fresh=True)
         except Exception:
             logger.exception("generation %s: the title failed", self.message_id)
 
@@ -681,8 +681,8 @@ class Generation:
                     continue
                 flushed, last_write = sizes, now
 
-    async def _send_to_viewers(self, frame: ServerFrame) -> None:
-        await self._audience.publish(frame)
+    async def _send_to_viewers(self, frame: ServerFrame, *, fresh: bool = False) -> None:
+        await self._audience.publish(frame, fresh=fresh)
 
     # --- the end ----------------------------------------------------------------------
 
@@ -715,7 +715,10 @@ class Generation:
             await self._send_to_viewers(
                 done_frame(
                     message_id=self.message_id, seq=self.seq, outcome=result.outcome, usage=usage
-                )
+                ),
+                # Every socket that joined until now, a page that read the answer as
+                # streaming just before the save included.
+                fresh=True,
             )
         except Exception:
             # Pages mend it when they subscribe again: the saved answer is their done.

@@ -8,6 +8,7 @@ one owner.
 """
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -61,27 +62,34 @@ async def conversation_publish(conversation_id: int, frame: ServerFrame) -> None
 
 
 class Audience:
-    """The sockets one generation's frames reach, kept for its life: those in its process
-    in memory, at once, in the order published; those in other processes through Redis.
-    Which sockets elsewhere watch is read once, at its first frame, and a socket that
-    joins later is added when it asks for its snapshot, which it always does after
-    joining (the frames before that are in the snapshot). What goes through Redis goes
-    one send at a time, so a snapshot never overtakes a frame it does not cover."""
+    """The sockets one generation's frames reach: those in its process in memory, at
+    once, in the order published; those in other processes through Redis. Which sockets
+    elsewhere watch is read at its first frame and again at most every REREAD seconds
+    (a socket that left stops costing sends), at once for a frame sent once the stream
+    ended (`fresh`: the done, the title), and a socket that asks for a snapshot is added
+    when it asks (it always joins the group first, and the frames before are in the
+    snapshot). What goes through Redis goes one send at a time, so a snapshot never
+    overtakes a frame it does not cover."""
+
+    REREAD = 1.0
 
     def __init__(self, conversation_id: int) -> None:
         self.group = conversation_group(conversation_id)
-        self.remote: set[str] | None = None
+        self.remote: set[str] = set()
+        self._read_at: float | None = None
         self._lock = asyncio.Lock()
 
-    async def publish(self, frame: ServerFrame) -> None:
+    async def publish(self, frame: ServerFrame, *, fresh: bool = False) -> None:
         layer = site_layer()
         if isinstance(layer, InProcessChannelLayer):
             await layer.group_send(self.group, frame_event(frame))
             return
         layer.publish_local(self.group, frame_event(frame))
         async with self._lock:
-            if self.remote is None:
+            now = time.monotonic()
+            if fresh or self._read_at is None or now - self._read_at >= self.REREAD:
                 self.remote = await layer.remote_members(self.group)
+                self._read_at = now
             await layer.send_each(self.remote, frame_event(frame))
 
     async def snapshot_to(self, channel: str, snapshot: Callable[[], ServerFrame]) -> None:
@@ -91,9 +99,8 @@ class Audience:
             await layer.deliver(channel, frame_event(snapshot()))
             return
         async with self._lock:
-            await layer.send(channel, frame_event(snapshot()))
-            if self.remote is not None:
-                self.remote.add(channel)
+            await layer.deliver(channel, frame_event(snapshot()))
+            self.remote.add(channel)
 
 
 async def generation_stop(*, message_id: int) -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 from redis.asyncio import BlockingConnectionPool
@@ -186,7 +187,13 @@ class RedisLayer(RedisChannelLayer):
             # Whatever waited in Redis may be gone: tell the local channels in groups.
             local = {c for cs in self.memberships.values() for c in cs if self._is_ours(c)}
             for channel in local:
-                self.receive_buffer[channel].put_nowait({"type": "layer.recovered"})
+                # A socket hears it in its inbox at once; through the channel layer its
+                # consumer would wait out a blocking pop that nothing else wakes now that
+                # its frames no longer come through Redis.
+                if (inbox := self.inboxes.get(channel)) is not None:
+                    inbox.put({"type": "layer.recovered"})
+                else:
+                    self.receive_buffer[channel].put_nowait({"type": "layer.recovered"})
 
     async def _note_run_ids(self) -> bool:
         """Remember each host's run_id; whether any changed since last noted."""
@@ -211,7 +218,7 @@ class RedisLayer(RedisChannelLayer):
     # Redis carries a frame only to the members in other processes.
 
     def is_local(self, channel: str) -> bool:
-        return channel in self.inboxes
+        return self._is_ours(channel)
 
     def inbox_open(self, channel: str) -> Inbox:
         inbox = self.inboxes[channel] = Inbox()
@@ -249,14 +256,20 @@ class RedisLayer(RedisChannelLayer):
 
     async def send_each(self, channels: set[str], message: dict[str, Any]) -> None:
         for channel in channels:
-            await self.send(channel, message)
+            # As group_send does, a full channel (its process stalled or gone, its socket
+            # not yet expired from the group) misses the frame; the others do not.
+            with contextlib.suppress(ChannelFull):
+                await self.send(channel, message)
 
     async def deliver(self, channel: str, message: dict[str, Any]) -> None:
-        """send, in memory when the channel is this process's."""
-        if (inbox := self.inboxes.get(channel)) is not None:
-            inbox.put(message)
+        """send, in memory when the channel is this process's (and to nobody when that
+        socket has closed: through Redis it would wait in this process unread)."""
+        if self._is_ours(channel):
+            if (inbox := self.inboxes.get(channel)) is not None:
+                inbox.put(message)
         else:
-            await self.send(channel, message)
+            with contextlib.suppress(ChannelFull):
+                await self.send(channel, message)
 
     # --- the layer's operations, each surviving an outage ----------------------------
 

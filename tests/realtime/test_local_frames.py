@@ -86,3 +86,28 @@ async def test_a_socket_in_another_process_gets_every_frame_in_order(upstream, a
     assert seen[0]["type"] == "snapshot"
     assert text_of(seen) == whole, "no frame lost, none doubled"
     assert seen[-1]["content"] == whole
+
+
+async def test_a_full_socket_in_another_process_costs_the_others_nothing(upstream, alice):
+    # A process that stalled (or died) leaves its sockets in the group until they expire:
+    # their channels fill up, and every send to them is refused.
+    layer = get_channel_layer()
+    assert isinstance(layer, RedisLayer)
+    layer.capacity = 2
+    upstream.plan(tokens=1)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "hi"})
+    first = await receive_until(ws, "done")
+    conversation_id = first[0]["conversation"]["id"]
+    stalled = other_process()
+    channel = await stalled.new_channel()
+    await stalled.group_add(conversation_group(conversation_id), channel)
+    upstream.plan(tokens=40, delay=0.01)
+    await ws.send_json_to({"type": "send", "content": "more", "conversation_id": conversation_id})
+    frames = await receive_until(ws, "done")
+    await ws.disconnect()
+    await stalled.group_discard(conversation_group(conversation_id), channel)
+
+    whole = "".join(f"t{i} " for i in range(40))
+    assert text_of(frames) == whole
+    assert (frames[-1]["status"], frames[-1]["content"]) == ("complete", whole)
