@@ -33,18 +33,22 @@ def _tools_for(user, server: McpServer, approval: dict[str, str]) -> dict[str, i
     return ids
 
 
+def _tools_at(url: str, user, approval: dict[str, str]) -> dict[str, int]:
+    """The test MCP server at `url`, with its secret header, and these of its tools for
+    the user."""
+    server = McpServer(slug="tests", name="Tests", url=url, allow_private=True)
+    server.secret_header = "X-MCP-Secret"
+    mcp_server_secret_set(server, MCP_SECRET)
+    server.save()
+    return _tools_for(user, server, approval)
+
+
 @pytest.fixture
 def http_tools(http_server, alice):
     """alice may use the HTTP server's add (automatic) and slow and big (approval)."""
-
-    def made():
-        server = McpServer(slug="tests", name="Tests", url=http_server, allow_private=True)
-        server.secret_header = "X-MCP-Secret"
-        mcp_server_secret_set(server, MCP_SECRET)
-        server.save()
-        return _tools_for(alice, server, {"add": "auto", "slow": "ask", "big": "auto"})
-
-    return sync_to_async(made)()
+    return sync_to_async(_tools_at)(
+        http_server, alice, {"add": "auto", "slow": "ask", "big": "auto"}
+    )
 
 
 async def _send(ws, content: str, tools: list[int]) -> None:
@@ -573,16 +577,9 @@ async def test_calls_past_the_limit_of_a_round_are_refused_and_the_rest_run(
 
 
 async def test_no_secret_of_a_server_reaches_the_log(upstream, alice, http_server, caplog):
-    def made():
-        # Some servers take a token in the URL: it is as secret as the header.
-        url = f"{http_server}?token=token-in-the-url"
-        server = McpServer(slug="tests", name="Tests", url=url, allow_private=True)
-        server.secret_header = "X-MCP-Secret"
-        mcp_server_secret_set(server, MCP_SECRET)
-        server.save()
-        return _tools_for(alice, server, {"add": "auto"})
-
-    ids = await sync_to_async(made)()
+    # Some servers take a token in the URL: it is as secret as the header.
+    url = f"{http_server}?token=token-in-the-url"
+    ids = await sync_to_async(_tools_at)(url, alice, {"add": "auto"})
     caplog.set_level("DEBUG")
     upstream.plan(tool_calls=[_call("tests__add", {"a": 1, "b": 1})], finish_reason="tool_calls")
     upstream.plan(text="2")
@@ -606,14 +603,6 @@ async def test_a_tool_server_that_stops_fails_its_calls_and_serves_again_when_ba
         wait_for_port(port, process)
         return process
 
-    def made():
-        url = f"http://127.0.0.1:{port}/mcp"
-        server = McpServer(slug="tests", name="Tests", url=url, allow_private=True)
-        server.secret_header = "X-MCP-Secret"
-        mcp_server_secret_set(server, MCP_SECRET)
-        server.save()
-        return _tools_for(alice, server, {"add": "auto"})
-
     async def asked(ws, conversation_id: int | None) -> dict:
         upstream.plan(
             tool_calls=[_call("tests__add", {"a": 2, "b": 2})], finish_reason="tool_calls"
@@ -630,7 +619,7 @@ async def test_a_tool_server_that_stops_fails_its_calls_and_serves_again_when_ba
         return (await receive_until(ws, "done"))[-1]
 
     process = await sync_to_async(started)()
-    ids = await sync_to_async(made)()
+    ids = await sync_to_async(_tools_at)(f"http://127.0.0.1:{port}/mcp", alice, {"add": "auto"})
     ws = await connect(alice)
     try:
         first = await asked(ws, None)
