@@ -80,17 +80,17 @@ class Audience:
         self._lock = asyncio.Lock()
 
     async def publish(self, frame: ServerFrame, *, fresh: bool = False) -> None:
-        layer = site_layer()
+        layer, event = site_layer(), frame_event(frame)
         if isinstance(layer, InProcessChannelLayer):
-            await layer.group_send(self.group, frame_event(frame))
+            await layer.group_send(self.group, event)
             return
-        layer.publish_local(self.group, frame_event(frame))
+        layer.publish_local(self.group, event)
         async with self._lock:
             now = time.monotonic()
             if fresh or self._read_at is None or now - self._read_at >= self.REREAD:
                 self.remote = await layer.remote_members(self.group)
                 self._read_at = now
-            await layer.send_each(self.remote, frame_event(frame))
+            await layer.send_each(self.remote, event)
 
     async def snapshot_to(self, channel: str, snapshot: Callable[[], ServerFrame]) -> None:
         """The answer so far, taken when it is sent, to the socket that asked."""

@@ -268,8 +268,7 @@ class RedisLayer(RedisChannelLayer):
             if (inbox := self.inboxes.get(channel)) is not None:
                 inbox.put(message)
         else:
-            with contextlib.suppress(ChannelFull):
-                await self.send(channel, message)
+            await self.send_each({channel}, message)
 
     # --- the layer's operations, each surviving an outage ----------------------------
 
