@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from asgiref.sync import sync_to_async
 
 from chat.models import ApiCall, Message
@@ -124,11 +125,7 @@ class ApiRelay:
         elif chunk.get("model") == self.model_id:
             return b"data: " + item.payload + b"\n\n"
         chunk = chunk | {"model": self.model_id}
-        return (
-            b"data: "
-            + json.dumps(chunk, ensure_ascii=False, separators=(",", ":")).encode()
-            + b"\n\n"
-        )
+        return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
     async def stream(self) -> AsyncIterator[bytes]:
         """Server-sent events as OpenAI's API sends them, ending with [DONE]. A failure

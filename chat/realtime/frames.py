@@ -5,8 +5,9 @@ appears in the `done` frame and in every message of a `branch` frame with the sa
 (`OutcomeFields`), built from one `AnswerOutcome`: the description the final save uses.
 """
 
-import json
 from typing import Any, Literal, TypedDict
+
+import orjson
 
 from chat.models import Message, Usage
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
@@ -160,18 +161,19 @@ ServerFrame = (
 
 def frame_texts(frame: ServerFrame) -> list[str]:
     """What goes on the wire for a frame: its JSON text, or its parts if it is long."""
-    text = json.dumps(frame)
+    # orjson: several times faster than the standard library, for a frame per delta.
+    text = orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS).decode()
     if len(text) <= FRAME_PART_CHARS:
         return [text]
     starts = range(0, len(text), FRAME_PART_CHARS)
     return [
-        json.dumps(
+        orjson.dumps(
             {
                 "type": "part",
                 "data": text[start : start + FRAME_PART_CHARS],
                 "last": start + FRAME_PART_CHARS >= len(text),
             }
-        )
+        ).decode()
         for start in starts
     ]
 

@@ -4,8 +4,9 @@ Providers send one JSON chunk per `data:` line, so each data line is one chunk; 
 lines, `:` keep-alive comments and other SSE fields carry nothing chatsite uses.
 """
 
-import json
 from typing import Any
+
+import orjson
 
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -45,9 +46,11 @@ def parse_chunk(payload: str | bytes) -> list[StreamEvent]:
 
 def chunk_parse(payload: str | bytes) -> dict[str, Any]:
     """One chunk's JSON object; anything else raises the malformed chunk's UpstreamError."""
+    # orjson: a chunk per token is parsed, and the standard library's parser took 2.5 %
+    # of the server's CPU under the relay benchmark (7 µs a chunk; orjson 2 µs).
     try:
-        chunk = json.loads(payload)
-    except json.JSONDecodeError:
+        chunk = orjson.loads(payload)
+    except orjson.JSONDecodeError:
         chunk = None
     if not isinstance(chunk, dict):
         raise _malformed()
