@@ -148,6 +148,9 @@ async def main(args: argparse.Namespace) -> None:
                     "-p",
                     str(pids[0]),
                     "--nonblocking",
+                    # Only the thread holding the GIL: where the one core's time goes,
+                    # without the database thread's waits for the GIL counted as work.
+                    *(["--gil"] if args.profile_gil else []),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -245,6 +248,9 @@ if __name__ == "__main__":
         help="the client chatsite reads the provider with (the floor is measured with both)",
     )
     parser.add_argument("--profile", help="write a py-spy profile of the relay phase here")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="profile only the thread holding the GIL"
+    )
     parser.add_argument(
         "--processes", type=int, default=1, help="server processes (above 1: PostgreSQL, Redis)"
     )

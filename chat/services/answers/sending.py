@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from chat.models import Attachment, Conversation, Message, User
-from chat.selectors import branch_from, conversation_get, conversation_messages_by_id
+from chat.selectors import (
+    HistoryMessage,
+    branch_from,
+    conversation_get,
+    conversation_history,
+    conversation_messages_by_id,
+)
 from chat.services.answers.requests import ChatRequest, chat_request_first, chat_request_of
 from chat.services.conversations.attachments import attachments_bind
 from chat.services.conversations.lifecycle import (
@@ -99,7 +105,10 @@ def _message_send(
         )
     conversation = target.conversation
     user_message = Message.objects.create(
-        conversation=conversation, parent=target.parent, role=Message.Role.USER, content=content
+        conversation=conversation,
+        parent_id=target.parent_id,
+        role=Message.Role.USER,
+        content=content,
     )
     attachments = attachments_bind(user=user, message=user_message, attachment_ids=attachment_ids)
     assistant_message = answer_start(
@@ -136,9 +145,9 @@ class _Target:
     conversation: Conversation
     created: bool
     provider: Provider
-    parent: Message | None = None
+    parent_id: int | None = None
     changed: list[str] = field(default_factory=list)  # conversation fields to save with it
-    branch: list[Message] = field(default_factory=list)  # what the question follows
+    branch: list[HistoryMessage] = field(default_factory=list)  # what the question follows
 
 
 def _new_conversation(
@@ -184,25 +193,33 @@ def _follow_up(
         changed = []
     # A follow-up continues the branch the user is looking at.
     branch = branch_from(messages, conversation.current_leaf_id)
-    parent = branch[-1] if branch else None
+    parent_id = branch[-1].pk if branch else None
     return _Target(
-        conversation, created=False, provider=chosen, parent=parent, changed=changed, branch=branch
+        conversation,
+        created=False,
+        provider=chosen,
+        parent_id=parent_id,
+        changed=changed,
+        branch=branch,
     )
 
 
 def _idle_conversation(
     *, user: User, conversation_id: int
-) -> tuple[Conversation, dict[int, Message]]:
+) -> tuple[Conversation, dict[int, HistoryMessage]]:
     """The conversation and its messages, read once: the idle check, the branch and the
     request all come from them."""
     conversation = conversation_get(user=user, conversation_id=conversation_id)
-    messages = conversation_messages_by_id(conversation=conversation)
-    conversation_ensure_idle(conversation, messages.values())
-    if any(m.status == Message.Status.STREAMING for m in messages.values()):
-        # Idle all the same: a stale answer was swept, or its process saved it just
-        # now. Read again, so the history has that answer as it is saved (rare).
+    history = conversation_history(conversation_id=conversation.pk)
+    if any(m.status == Message.Status.STREAMING for m in history.values()):
+        # Rare: an answer streams, or a dead process left it streaming. Whether it is
+        # stale is read from the whole rows, and a stale one is swept.
         messages = conversation_messages_by_id(conversation=conversation)
-    return conversation, messages
+        conversation_ensure_idle(conversation, messages.values())
+        # Idle all the same: a stale answer was swept, or its process saved it just
+        # now. Read again, so the history has that answer as it is saved.
+        history = conversation_history(conversation_id=conversation.pk)
+    return conversation, history
 
 
 def _provider_checked(*, slug: str, model: str, allowance: Allowance) -> Provider:
