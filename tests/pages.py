@@ -84,7 +84,9 @@ class Page:
                 data = await asyncio.wait_for(ws.recv(), left)
             except TimeoutError:
                 return
-            self.largest = max(self.largest, len(data))
+            # In bytes, as a websocket's limit counts them.
+            size = len(data.encode()) if isinstance(data, str) else len(data)
+            self.largest = max(self.largest, size)
             frame = json.loads(data)
             if frame["type"] == "part":
                 pieces.append(frame["data"])

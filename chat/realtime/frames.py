@@ -15,9 +15,11 @@ from chat.services.tools.states import ToolRunState
 from chat.services.usage.ledger import UsageCounts
 
 # A websocket message is at most 1 MiB for daphne (and for many clients): a frame whose
-# JSON text is longer goes as `part` frames, each carrying a slice of that text. JSON
-# escaping at most doubles a slice of JSON text, so every part stays far below the limit.
-FRAME_PART_CHARS = 256 * 1024
+# JSON text is longer goes as `part` frames, each carrying a slice of that text. The text
+# is UTF-8 on the wire (orjson does not escape what is not ASCII), so a character of the
+# slice takes at most 4 bytes once the part is written (a quote or backslash 2): every
+# part stays at most 512 KiB.
+FRAME_PART_CHARS = 128 * 1024
 
 
 class UsageFields(TypedDict):

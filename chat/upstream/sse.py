@@ -4,6 +4,7 @@ Providers send one JSON chunk per `data:` line, so each data line is one chunk; 
 lines, `:` keep-alive comments and other SSE fields carry nothing chatsite uses.
 """
 
+import json
 from typing import Any
 
 import orjson
@@ -51,10 +52,19 @@ def chunk_parse(payload: str | bytes) -> dict[str, Any]:
     try:
         chunk = orjson.loads(payload)
     except orjson.JSONDecodeError:
-        chunk = None
+        chunk = _lenient(payload)
     if not isinstance(chunk, dict):
         raise _malformed()
     return chunk
+
+
+def _lenient(payload: str | bytes) -> Any:
+    """What the standard library makes of a chunk orjson refuses: servers that write
+    Python's `-Infinity` or `NaN` (a logprob), or a lone surrogate escape."""
+    try:
+        return json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
 
 
 def chunk_events(chunk: dict[str, Any]) -> list[StreamEvent]:

@@ -56,6 +56,18 @@ def test_it_reads_content():
     assert parse_chunk(chunk) == [ContentDelta("Quiet")]
 
 
+@pytest.mark.parametrize(
+    "extra",
+    ['"logprob":-Infinity', '"logprob":NaN', '"note":"\\ud83d"'],
+    ids=["inf", "nan", "surrogate"],
+)
+def test_a_chunk_only_python_s_json_reads_is_still_read(extra):
+    # Servers that write with Python's json.dumps may send -Infinity for a logprob.
+    chunk = '{"choices":[{"index":0,"delta":{"content":"Quiet"},' + extra + "}]}"
+
+    assert parse_chunk(chunk) == [ContentDelta("Quiet")]
+
+
 def test_the_role_chunk_with_empty_content_yields_nothing():
     assert parse_chunk('{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}') == []
 
