@@ -353,3 +353,12 @@ CHAT_AUTO_TITLES = env_bool("CHAT_AUTO_TITLES", True)
 CHAT_IMAGE_MAX_BYTES = env_int("CHAT_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 CHAT_IMAGE_TYPES = env_list("CHAT_IMAGE_TYPES", ["png", "jpeg", "gif", "webp"])
 CHAT_IMAGES_PER_MESSAGE = env_int("CHAT_IMAGES_PER_MESSAGE", 4, minimum=1)
+# Documents (chat/documents/): their text is extracted in a process of its own, with
+# these limits, one document at a time per server process.
+CHAT_DOCUMENT_MAX_BYTES = env_int("CHAT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+CHAT_DOCUMENT_MAX_PAGES = env_int("CHAT_DOCUMENT_MAX_PAGES", 2_000, minimum=1)
+CHAT_DOCUMENT_MAX_UNPACKED_BYTES = env_int(
+    "CHAT_DOCUMENT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1
+)
+CHAT_DOCUMENT_MEMORY_BYTES = env_int("CHAT_DOCUMENT_MEMORY_BYTES", 1024 * 1024 * 1024, minimum=1)
+CHAT_DOCUMENT_SECONDS = env_float("CHAT_DOCUMENT_SECONDS", 60.0)

@@ -60,6 +60,14 @@ _TEXT_BY_SUFFIX = {
     ".markdown": DocumentKind.MARKDOWN,
 }
 _SNIFFED_BYTES = 64 * 1024  # enough of a text to judge its encoding
+# A text that says its encoding (UTF-32's marks first: they begin like UTF-16's).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32", 4),
+    (b"\x00\x00\xfe\xff", "utf-32", 4),
+    (b"\xef\xbb\xbf", "utf-8-sig", 1),
+    (b"\xff\xfe", "utf-16", 2),
+    (b"\xfe\xff", "utf-16", 2),
+)
 
 
 def document_kind(data: bytes, name: str, limits: ZipLimits | None = None) -> DocumentKind:
@@ -89,7 +97,14 @@ def document_kind(data: bytes, name: str, limits: ZipLimits | None = None) -> Do
 
 
 def text_decode(data: bytes) -> str | None:
-    """The text `data` holds, or None when it is not text (a NUL, or no encoding fits)."""
+    """The text `data` holds, or None when it is not text (a NUL, or no encoding fits).
+    A byte-order mark says the encoding (UTF-16 and UTF-32 are full of NULs)."""
+    for bom, encoding, width in _BOMS:
+        if data.startswith(bom):
+            try:  # whole characters only: a sample may end inside one
+                return data[: len(data) - len(data) % width].decode(encoding)
+            except UnicodeDecodeError:
+                return None
     if b"\x00" in data:
         return None
     try:

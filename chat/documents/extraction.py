@@ -1,0 +1,128 @@
+"""A document's text, read off the event loop and out of the server's process.
+
+The file's kind comes from its bytes (sniff.py); its text from `chat.documents.worker`, a
+process started for this one document, limited in memory and CPU time, killed when it
+takes longer than CHAT_DOCUMENT_SECONDS. One document at a time per server process: on a
+small machine a second parser would only take the core the answers stream on.
+"""
+
+import asyncio
+import json
+import signal
+import sys
+import weakref
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from chat.documents.sniff import DocumentKind, DocumentRefused, ZipLimits, document_kind
+
+_REFUSALS = {
+    "too_large": "The file is larger than documents may be.",
+    "too_many_pages": "The document has more pages than documents may have.",
+    "timeout": "Reading the document took too long: it may be damaged or very complex.",
+    "encrypted": "The document is protected by a password: save a copy without it.",
+    "malformed": "The file is damaged: it cannot be read.",
+    "too_large_unpacked": "The file unpacks to more than documents may hold.",
+    "memory": "Reading the document needs more memory than documents may use.",
+    "unsupported": "The file's text cannot be read.",
+    "no_text": "The document has no text to read.",
+    "no_text_pdf": (
+        "The PDF has no text to read: it may be a scan, which would need text recognition first."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A part of a document that a citation can name: a page, a slide, a sheet, or the
+    whole document when it has no such parts (Word, text)."""
+
+    unit: str  # "page", "slide", "sheet" or "document"
+    n: int  # its number, from 1
+    label: str  # what the document calls it: a printed page number, a sheet's name
+    text: str
+
+
+@dataclass(frozen=True)
+class Extracted:
+    kind: DocumentKind
+    units: list[Unit]
+
+    @property
+    def pages(self) -> int:
+        """Pages, slides or sheets: what the document's chip says it has."""
+        return len(self.units)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(u.text) for u in self.units)
+
+
+def refused(code: str) -> DocumentRefused:
+    return DocumentRefused(code, _REFUSALS[code])
+
+
+async def document_extract(data: bytes, name: str) -> Extracted:
+    """The document's kind and text; raises DocumentRefused, with the reason, for a file
+    chatsite does not read, one over a limit, a damaged one, and one with no text."""
+    if len(data) > settings.CHAT_DOCUMENT_MAX_BYTES:
+        raise refused("too_large")
+    limits = ZipLimits(unpacked_bytes=settings.CHAT_DOCUMENT_MAX_UNPACKED_BYTES)
+    kind = document_kind(data, name, limits)
+    async with _one_at_a_time():
+        output = await _worker_run(kind, data)
+    try:
+        result = json.loads(output)
+    except ValueError:
+        raise refused("malformed") from None
+    if "error" in result:
+        raise refused(result["error"] if result["error"] in _REFUSALS else "malformed")
+    units = [Unit(u["unit"], u["n"], u["label"], u["text"]) for u in result["units"]]
+    if not any(u.text.strip() for u in units):
+        raise refused("no_text_pdf" if kind == DocumentKind.PDF else "no_text")
+    return Extracted(kind, units)
+
+
+async def _worker_run(kind: DocumentKind, data: bytes) -> bytes:
+    cpu_seconds = max(1, int(settings.CHAT_DOCUMENT_SECONDS))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chat.documents.worker",
+        kind.value,
+        str(settings.CHAT_DOCUMENT_MAX_PAGES),
+        str(settings.CHAT_DOCUMENT_MEMORY_BYTES),
+        str(cpu_seconds),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        output, _ = await asyncio.wait_for(
+            process.communicate(data), settings.CHAT_DOCUMENT_SECONDS
+        )
+    except TimeoutError:
+        raise refused("timeout") from None
+    finally:
+        if process.returncode is None:  # timed out, or the upload was cancelled
+            process.kill()
+            await process.wait()
+    if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise refused("timeout")
+    return output
+
+
+# One semaphore per event loop (tests run several loops in one process).
+_semaphores: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_at_a_time() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    semaphore = _semaphores.get(loop)
+    if semaphore is None:
+        semaphore = _semaphores[loop] = asyncio.Semaphore(1)
+    return semaphore
