@@ -682,3 +682,51 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type} attachment {self.pk}"
+
+
+class Document(models.Model):
+    """A document a user brought: its bytes (for a provider that reads files itself), and
+    its text in passages, each a part of one page, slide or sheet so a citation can name
+    where it comes from. In the user's library until they delete it; deleting it deletes
+    its passages and their search index with it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="documents"
+    )
+    name = models.CharField(max_length=200)
+    # As chat/documents/sniff.py found it in the bytes, never as the name claimed.
+    kind = models.CharField(max_length=16)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()  # pages, slides or sheets; 1 for Word and text
+    chars = models.PositiveIntegerField()
+    tokens = models.PositiveIntegerField()  # its whole text, estimated: does it fit a request
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="document_user_newest")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Passage(models.Model):
+    """A piece of a document's text, searched on its own (SQLite FTS5, PostgreSQL text
+    search: migration 0011) and sent with a question when the whole does not fit."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="passages")
+    n = models.PositiveIntegerField()  # its place in the document, from 0
+    unit = models.CharField(max_length=16)  # "page", "slide", "sheet" or "document"
+    unit_n = models.PositiveIntegerField()  # which page, slide or sheet, from 1
+    label = models.CharField(max_length=100, blank=True)  # as the document prints it
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["document", "n"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "n"], name="passage_place_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.unit} {self.unit_n}"
