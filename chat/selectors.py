@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
 
-from chat.models import Attachment, Conversation, Message, Passage, Usage, User
+from chat.models import Attachment, Conversation, Document, Message, Passage, Usage, User
 from chat.services.tools.states import ToolRunState
 
 
@@ -31,6 +31,16 @@ def message_get(*, user: User, message_id: int) -> Message:
     return Message.objects.select_related("conversation").get(
         pk=message_id, conversation__user=user
     )
+
+
+def document_get(*, user: User, document_id: int) -> Document:
+    """Raises Document.DoesNotExist for a missing id and for another user's alike."""
+    return Document.objects.defer("data").get(pk=document_id, user=user)
+
+
+def document_list(*, user: User) -> QuerySet[Document]:
+    """The user's library, newest first, without the documents' bytes."""
+    return Document.objects.filter(user=user).defer("data")
 
 
 def attachment_get(*, user: User, attachment_id: int) -> Attachment:

@@ -9,6 +9,7 @@ status an answer is saved with; each part imports it instead of writing its own 
 CONVERSATION_NOT_FOUND = "Conversation not found."
 MESSAGE_NOT_FOUND = "Message not found."
 IMAGE_NOT_FOUND = "Image not found: attach it again."
+DOCUMENT_NOT_FOUND = "Document not found."
 
 # An upload over the size limit: refused by the page before sending ("photo.png: the
 # image is…"), and by the server. "{size}" and "{limit}" are megabytes, one decimal.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import api_keys, views
+from chat.web import api_keys, documents, views
 
 app_name = "chat"
 
@@ -27,4 +27,12 @@ urlpatterns = [
     ),
     path("attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:attachment_id>/", views.attachment_detail, name="attachment"),
+    path("documents/", documents.document_library, name="documents"),
+    path("documents/upload/", documents.document_upload, name="document_upload"),
+    path("documents/<int:document_id>/", documents.document_detail, name="document"),
+    path(
+        "documents/<int:document_id>/delete/",
+        documents.document_delete_view,
+        name="document_delete",
+    ),
 ]

@@ -1,0 +1,95 @@
+"""A user's documents over HTTP: bring one (its text read off the event loop, in a process
+of its own), list the library, read one's text page by page, delete one. Another user's
+document id answers exactly like a missing one."""
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import texts
+from chat.documents.extraction import document_extract, refused
+from chat.documents.sniff import DocumentRefused
+from chat.models import Document, User
+from chat.selectors import document_get, document_list
+from chat.services.documents.library import document_delete, document_save
+from chat.web.authenticated import AuthenticatedHttpRequest
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """What a page needs for a document's chip (never its bytes)."""
+    return {
+        "id": document.pk,
+        "name": document.name,
+        "kind": document.kind,
+        "pages": document.pages,
+        "size": document.size,
+        "tokens": document.tokens,
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+@require_POST
+@login_required
+async def document_upload(request: HttpRequest) -> JsonResponse:
+    """One document: its kind checked in its bytes, its text read within the limits, then
+    saved in the user's library. A refusal says why, and nothing is saved."""
+    user = await request.auser()
+    assert isinstance(user, User)  # login_required let only a signed-in user through
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"ok": False, "error": "No file was sent."})
+    try:
+        if upload.size is not None and upload.size > _max_bytes():
+            raise refused("too_large")  # before the file is read into memory
+        data = upload.read()
+        name = upload.name or "document"
+        extracted = await document_extract(data, name)
+    except DocumentRefused as exc:
+        return JsonResponse({"ok": False, "code": exc.code, "error": exc.message})
+    document = await sync_to_async(document_save)(
+        user=user,
+        name=name,
+        data=data,
+        extracted=extracted,
+    )
+    return JsonResponse({"ok": True, "document": document_summary(document)})
+
+
+@require_GET
+@login_required
+def document_library(request: AuthenticatedHttpRequest) -> JsonResponse:
+    documents = [document_summary(d) for d in document_list(user=request.user)]
+    return JsonResponse({"documents": documents})
+
+
+@require_GET
+@login_required
+def document_detail(request: AuthenticatedHttpRequest, document_id: int) -> JsonResponse:
+    """The document's text as it was read, passage by passage, each with its page."""
+    try:
+        document = document_get(user=request.user, document_id=document_id)
+    except Document.DoesNotExist:
+        raise Http404(texts.DOCUMENT_NOT_FOUND) from None
+    passages = [
+        {"unit": p.unit, "n": p.unit_n, "label": p.label, "text": p.text}
+        for p in document.passages.all()
+    ]
+    return JsonResponse({"document": document_summary(document), "passages": passages})
+
+
+@require_POST
+@login_required
+def document_delete_view(request: AuthenticatedHttpRequest, document_id: int) -> JsonResponse:
+    try:
+        document_delete(user=request.user, document_id=document_id)
+    except Document.DoesNotExist:
+        raise Http404(texts.DOCUMENT_NOT_FOUND) from None
+    return JsonResponse({"ok": True})
+
+
+def _max_bytes() -> int:
+    return settings.CHAT_DOCUMENT_MAX_BYTES

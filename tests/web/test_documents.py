@@ -1,0 +1,84 @@
+"""Documents over HTTP: brought, listed, read and deleted by their owner only; a refused
+file says why and leaves nothing behind."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from chat.models import Document, Passage
+from tests.documents import files
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user, **kwargs) -> Client:
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def _upload(client: Client, data: bytes, name: str):
+    file = SimpleUploadedFile(name, data, content_type="application/octet-stream")
+    return client.post(reverse("chat:document_upload"), {"file": file})
+
+
+def test_alice_brings_a_pdf_and_sees_it_in_her_library_with_its_pages(alice):
+    reply = _upload(_client(alice), files.pdf(["First page text", "Second page"]), "a.pdf")
+
+    document = reply.json()["document"]
+    assert (document["name"], document["kind"], document["pages"]) == ("a.pdf", "pdf", 2)
+    library = _client(alice).get(reverse("chat:documents")).json()["documents"]
+    assert [d["id"] for d in library] == [document["id"]]
+    detail = _client(alice).get(reverse("chat:document", args=[document["id"]])).json()
+    assert [(p["unit"], p["n"]) for p in detail["passages"]] == [("page", 1), ("page", 2)]
+    assert "First page text" in detail["passages"][0]["text"]
+
+
+def test_another_users_document_answers_exactly_like_a_missing_one(alice, bob):
+    mine = _upload(_client(alice), b"my secret notes", "notes.txt").json()["document"]["id"]
+    missing = Document.objects.order_by("-id").first().pk + 1000
+
+    theirs = _client(bob).get(reverse("chat:document", args=[mine]))
+    absent = _client(bob).get(reverse("chat:document", args=[missing]))
+
+    assert (theirs.status_code, theirs.content) == (absent.status_code, absent.content)
+    assert theirs.status_code == 404
+    assert b"secret" not in theirs.content
+    assert _client(bob).get(reverse("chat:documents")).json() == {"documents": []}
+
+
+def test_only_its_owner_can_delete_a_document_and_its_passages_go_with_it(alice, bob):
+    document_id = _upload(_client(alice), b"some words", "a.txt").json()["document"]["id"]
+
+    refused = _client(bob).post(reverse("chat:document_delete", args=[document_id]))
+    assert refused.status_code == 404
+    assert Document.objects.filter(pk=document_id).exists()
+
+    deleted = _client(alice).post(reverse("chat:document_delete", args=[document_id]))
+    assert deleted.json() == {"ok": True}
+    assert not Passage.objects.filter(document_id=document_id).exists()
+    gone = _client(alice).get(reverse("chat:document", args=[document_id]))
+    assert gone.status_code == 404
+
+
+def test_a_refused_document_says_why_and_nothing_is_saved(alice, settings):
+    settings.CHAT_DOCUMENT_MAX_BYTES = 10_000
+
+    scan = _upload(_client(alice), files.pdf(["", ""]), "scan.pdf").json()
+    binary = _upload(_client(alice), bytes(range(256)) * 4, "data.txt").json()
+    large = _upload(_client(alice), b"a" * 10_001, "large.txt").json()
+
+    assert (scan["ok"], scan["code"]) == (False, "no_text_pdf")
+    assert "scan" in scan["error"]
+    assert (binary["ok"], binary["code"]) == (False, "unsupported")
+    assert (large["ok"], large["code"]) == (False, "too_large")
+    assert Document.objects.count() == 0
+
+
+def test_bringing_a_document_needs_the_csrf_token(alice):
+    client = _client(alice, enforce_csrf_checks=True)
+    file = SimpleUploadedFile("a.txt", b"words")
+
+    assert client.post(reverse("chat:document_upload"), {"file": file}).status_code == 403
+    assert Document.objects.count() == 0
