@@ -2,14 +2,12 @@
 
 import functools
 import json
-import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
 
@@ -293,33 +291,36 @@ def passages_search(
     """The passages of these documents of the user's that best answer `query`, best first.
 
     Any word of the query may match (stemmed as English: "zebras" finds "zebra"), the
-    rarer and more often the better: bm25 on SQLite's FTS5 table, ts_rank on PostgreSQL's
-    GIN index (migration 0011). Another user's document id finds nothing, as a missing one.
+    rarer and more often the better: bm25 on SQLite's FTS5 table, ts_rank over
+    PostgreSQL's stored search vector and its GIN index (migration 0011). Another user's
+    document id finds nothing, as a missing one.
     """
     words = re.findall(r"\w+", query)[:_SEARCH_WORDS]
     if not words or not document_ids:
         return []
-    mine = Passage.objects.filter(document__user=user, document_id__in=list(document_ids))
-    if connection.vendor == "postgresql":
-        vector = SearchVector("text", config="english")
-        wanted = functools.reduce(
-            operator.or_, (SearchQuery(word, config="english") for word in words)
-        )
-        ranked = mine.annotate(search=vector).filter(search=wanted)
-        ranked = ranked.annotate(rank=SearchRank(vector, wanted)).order_by("-rank", "id")
-        return list(ranked.select_related("document")[:limit])
-    # FTS5 reads quotes and operators in a MATCH: each word goes quoted, any may match.
-    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
     ids = list(document_ids)
     marks = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT f.rowid FROM chat_passage_fts f "  # noqa: S608 - marks only, values bound
+    if connection.vendor == "postgresql":
+        # websearch_to_tsquery never fails on its input; "or" between the words makes
+        # any of them match. The vector is the stored column (migration 0011).
+        sql = (
+            "SELECT p.id FROM chat_passage p JOIN chat_document d ON d.id = p.document_id, "  # noqa: S608 - marks only
+            "websearch_to_tsquery('english', %s) q "
+            f"WHERE p.search @@ q AND d.user_id = %s AND p.document_id IN ({marks}) "
+            "ORDER BY ts_rank(p.search, q) DESC, p.id LIMIT %s"
+        )
+        wanted = " or ".join(words)
+    else:
+        # FTS5 reads quotes and operators in a MATCH: each word goes quoted, any may match.
+        sql = (
+            "SELECT f.rowid FROM chat_passage_fts f "  # noqa: S608 - marks only
             "JOIN chat_passage p ON p.id = f.rowid JOIN chat_document d ON d.id = p.document_id "
             f"WHERE chat_passage_fts MATCH %s AND d.user_id = %s AND p.document_id IN ({marks}) "
-            "ORDER BY bm25(chat_passage_fts) LIMIT %s",
-            [match, user.pk, *ids, limit],
+            "ORDER BY bm25(chat_passage_fts) LIMIT %s"
         )
+        wanted = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [wanted, user.pk, *ids, limit])  # only marks in the text
         best = [row[0] for row in cursor.fetchall()]
     found = Passage.objects.select_related("document").in_bulk(best)
     return [found[pk] for pk in best]
