@@ -91,6 +91,11 @@ class Message(models.Model):
     # When the user last selected a branch through this message: flipping back to a
     # version shows the branch under it that was last looked at (else the newest).
     selected_at = models.DateTimeField(null=True, blank=True)
+    # Documents the question brought (from the user's library): their text, or the
+    # passages that answer it, go with this question and the ones after it in its branch.
+    documents: "models.ManyToManyField[Document, Any]" = models.ManyToManyField(
+        "Document", blank=True, related_name="messages"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every flush while streaming: a streaming message whose updated_at is
     # long past belongs to a process that died.

@@ -41,6 +41,31 @@ def document_list(*, user: User) -> QuerySet[Document]:
     return Document.objects.filter(user=user).defer("data")
 
 
+def documents_of(*, message_ids: Sequence[int]) -> list[Document]:
+    """The documents these messages brought, each once, in the order they were brought
+    (without their bytes). The messages are the caller's, read scoped to their owner."""
+    through = Message.documents.through
+    links = through.objects.filter(message_id__in=list(message_ids)).order_by("message_id", "id")
+    order = list(dict.fromkeys(links.values_list("document_id", flat=True)))
+    found = Document.objects.defer("data").in_bulk(order)
+    return [found[i] for i in order if i in found]
+
+
+def documents_by_message(*, message_ids: Iterable[int]) -> dict[int, list[Document]]:
+    """Message id -> the documents it brought (without their bytes), in one query."""
+    through = Message.documents.through
+    links = (
+        through.objects.filter(message_id__in=list(message_ids))
+        .select_related("document")
+        .defer("document__data")
+        .order_by("message_id", "id")
+    )
+    found: dict[int, list[Document]] = {}
+    for link in links:
+        found.setdefault(link.message_id, []).append(link.document)
+    return found
+
+
 def attachment_get(*, user: User, attachment_id: int) -> Attachment:
     """Raises Attachment.DoesNotExist for a missing id and for another user's alike."""
     return Attachment.objects.get(pk=attachment_id, user=user)
@@ -52,17 +77,30 @@ def conversation_messages(*, conversation: Conversation) -> list[Message]:
 
 def conversation_messages_by_id(*, conversation: Conversation) -> dict[int, Message]:
     """Every message of the conversation by id, oldest first, in one query; each carries
-    `has_attachments`, so a branch without images costs no query for them."""
+    `has_attachments` and `has_documents`, so a branch without images or documents costs
+    no query for them."""
     images = Attachment.objects.filter(message=OuterRef("pk"))
-    messages = conversation.messages.annotate(has_attachments=Exists(images))
+    documents = Message.documents.through.objects.filter(message_id=OuterRef("pk"))
+    messages = conversation.messages.annotate(
+        has_attachments=Exists(images), has_documents=Exists(documents)
+    )
     return {m.pk: m for m in messages.order_by("created_at", "id")}
 
 
 class HistoryMessage:
     """A message as a follow-up needs it: its place in the tree, what it said, whether it
-    still streams and has images. Read without the ORM's per-row work."""
+    still streams, has images, brought documents. Read without the ORM's per-row work."""
 
-    __slots__ = ("content", "has_attachments", "parent_id", "pk", "role", "status", "tool_runs")
+    __slots__ = (
+        "content",
+        "has_attachments",
+        "has_documents",
+        "parent_id",
+        "pk",
+        "role",
+        "status",
+        "tool_runs",
+    )
 
     def __init__(
         self,
@@ -73,9 +111,11 @@ class HistoryMessage:
         status: str,
         tool_runs: list[ToolRunState],
         has_attachments: bool,
+        has_documents: bool = False,
     ) -> None:
         self.pk, self.parent_id, self.role, self.content = pk, parent_id, role, content
         self.status, self.tool_runs, self.has_attachments = status, tool_runs, has_attachments
+        self.has_documents = has_documents
 
 
 def conversation_history(*, conversation_id: int) -> dict[int, HistoryMessage]:
@@ -93,7 +133,7 @@ def conversation_history(*, conversation_id: int) -> dict[int, HistoryMessage]:
         rows = cursor.fetchall()
     return {
         row[0]: HistoryMessage(
-            row[0], row[1], row[2], row[3], row[4], _json_list(row[5]), bool(row[6])
+            row[0], row[1], row[2], row[3], row[4], _json_list(row[5]), bool(row[6]), bool(row[7])
         )
         for row in rows
     }
@@ -118,9 +158,12 @@ def _history_sql() -> str:
     )
     attached, pk = _column(Attachment, "message"), _column(Message, "id")
     conversation, created = _column(Message, "conversation"), _column(Message, "created_at")
+    through = Message.documents.through
+    brought, bringing = quote(through._meta.db_table), _column(through, "message")
     return (
         f"SELECT {columns}, EXISTS(SELECT 1 FROM {attachment} a "  # noqa: S608
-        f"WHERE a.{attached} = m.{pk}) FROM {message} m "
+        f"WHERE a.{attached} = m.{pk}), EXISTS(SELECT 1 FROM {brought} b "
+        f"WHERE b.{bringing} = m.{pk}) FROM {message} m "
         f"WHERE m.{conversation} = %s ORDER BY m.{created}, m.{pk}"
     )
 
@@ -286,7 +329,7 @@ _SEARCH_WORDS = 32
 
 
 def passages_search(
-    *, user: User, document_ids: Sequence[int], query: str, limit: int = 8
+    *, user_id: int, document_ids: Sequence[int], query: str, limit: int = 8
 ) -> list[Passage]:
     """The passages of these documents of the user's that best answer `query`, best first.
 
@@ -320,7 +363,7 @@ def passages_search(
         )
         wanted = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [wanted, user.pk, *ids, limit])  # only marks in the text
+        cursor.execute(sql, [wanted, user_id, *ids, limit])  # only marks in the text
         best = [row[0] for row in cursor.fetchall()]
     found = Passage.objects.select_related("document").in_bulk(best)
     return [found[pk] for pk in best]

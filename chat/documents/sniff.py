@@ -59,6 +59,43 @@ _TEXT_BY_SUFFIX = {
     ".md": DocumentKind.MARKDOWN,
     ".markdown": DocumentKind.MARKDOWN,
 }
+# What the page's file picker offers besides images: a hint to the browser only, since
+# every file's kind is read from its bytes here.
+PICKER_ACCEPT = [
+    ".pdf",
+    ".docx",
+    ".pptx",
+    ".xlsx",
+    ".csv",
+    ".tsv",
+    ".html",
+    ".htm",
+    ".md",
+    ".markdown",
+    ".txt",
+    ".json",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".log",
+    ".py",
+    ".js",
+    ".ts",
+    ".java",
+    ".c",
+    ".h",
+    ".cpp",
+    ".cs",
+    ".go",
+    ".rs",
+    ".rb",
+    ".php",
+    ".sh",
+    ".sql",
+    "text/*",
+]
 _SNIFFED_BYTES = 64 * 1024  # enough of a text to judge its encoding
 # A text that says its encoding (UTF-32's marks first: they begin like UTF-16's).
 _BOMS = (

@@ -62,6 +62,7 @@ from chat.selectors import (
     branch_siblings,
     conversation_branch,
     conversation_get,
+    documents_by_message,
     message_get,
     message_usage,
 )
@@ -82,6 +83,7 @@ from chat.services.conversations.attachments import (
 )
 from chat.services.conversations.lifecycle import GenerationInProgress
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
+from chat.services.documents.library import DocumentNotFound, document_summary
 from chat.services.providers import ModelNotAllowed
 from chat.services.usage.limits import AccountInactive, LimitReached
 
@@ -100,6 +102,7 @@ REFUSALS = (
     Message.DoesNotExist,
     AttachmentNotFound,
     AttachmentInvalid,
+    DocumentNotFound,
     NotBranchable,
     SettingsInvalid,
     GenerationInProgress,
@@ -117,6 +120,8 @@ def _refused(exc: Exception) -> ProtocolError:
             return ProtocolError("not_found", texts.MESSAGE_NOT_FOUND)
         case AttachmentNotFound():
             return ProtocolError("not_found", texts.IMAGE_NOT_FOUND)
+        case DocumentNotFound():
+            return ProtocolError("not_found", texts.DOCUMENT_NOT_FOUND)
         case AttachmentInvalid() | NotBranchable():
             return ProtocolError("invalid_field", str(exc))
         case SettingsInvalid():
@@ -315,7 +320,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
         try:
             images = [attachment_summary(a) for a in sent.attachments]
-            await conversation_publish(conversation.pk, message_frame(sent.user_message, images))
+            brought = [document_summary(d) for d in sent.documents]
+            await conversation_publish(
+                conversation.pk, message_frame(sent.user_message, images, brought)
+            )
             await conversation_publish(conversation.pk, message_frame(sent.assistant_message))
         finally:
             generation.start()
@@ -459,6 +467,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             model=frame.model.model if frame.model else None,
             settings=new_settings,
             attachment_ids=frame.attachment_ids,
+            document_ids=frame.document_ids,
         )
 
     @database_sync_to_async
@@ -483,12 +492,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @staticmethod
     def _branch_frame(conversation: Conversation) -> BranchFrame:
         branch = conversation_branch(conversation=conversation)
-        images = attachments_of(m.pk for m in branch if m.role == Message.Role.USER)
+        questions = [m.pk for m in branch if m.role == Message.Role.USER]
+        images = attachments_of(questions)
+        brought = documents_by_message(message_ids=questions)
         return branch_frame(
             conversation_id=conversation.pk,
             branch=branch,
             siblings=branch_siblings(conversation=conversation, branch=branch),
             attachments={k: [attachment_summary(a) for a in v] for k, v in images.items()},
+            documents={k: [document_summary(d) for d in v] for k, v in brought.items()},
         )
 
     @database_sync_to_async

@@ -46,6 +46,8 @@ class _MessageIdentity(TypedDict):
     role: str
     # Summaries of the message's images for thumbnails (never their bytes).
     attachments: list[dict[str, Any]]
+    # Summaries of the documents it brought, for their chips (never their text or bytes).
+    documents: list[dict[str, Any]]
 
 
 class MessageFields(_MessageIdentity):
@@ -205,22 +207,29 @@ def outcome_fields(outcome: AnswerOutcome) -> OutcomeFields:
     }
 
 
-def _identity(message: Message, attachments: list[dict[str, Any]] | None) -> _MessageIdentity:
+def _identity(
+    message: Message,
+    attachments: list[dict[str, Any]] | None,
+    documents: list[dict[str, Any]] | None = None,
+) -> _MessageIdentity:
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "parent_id": message.parent_id,
         "role": message.role,
         "attachments": attachments or [],
+        "documents": documents or [],
     }
 
 
 def message_frame(
-    message: Message, attachments: list[dict[str, Any]] | None = None
+    message: Message,
+    attachments: list[dict[str, Any]] | None = None,
+    documents: list[dict[str, Any]] | None = None,
 ) -> MessageFrame:
     """A message as it is saved now (a question, or an answer just begun)."""
     fields: MessageFields = {
-        **_identity(message, attachments),
+        **_identity(message, attachments, documents),
         "content": message.content,
         "status": message.status,
     }
@@ -233,12 +242,14 @@ def branch_frame(
     branch: list[Message],
     siblings: dict[int, list[int]],
     attachments: dict[int, list[dict[str, Any]]] | None = None,
+    documents: dict[int, list[dict[str, Any]]] | None = None,
 ) -> BranchFrame:
     """The selected branch, whole: the page shows exactly these messages, in this order."""
     attachments = attachments or {}
+    documents = documents or {}
     messages: list[BranchMessage] = [
         {
-            **_identity(message, attachments.get(message.pk)),
+            **_identity(message, attachments.get(message.pk), documents.get(message.pk)),
             **outcome_fields(AnswerOutcome.of(message)),
             "sibling_ids": siblings.get(message.pk, [message.pk]),
         }

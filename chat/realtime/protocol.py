@@ -47,6 +47,8 @@ class Send:
     settings: dict[str, Any] | None = None
     # Images the user uploaded for this message (POST /attachments/), bound when it is saved.
     attachment_ids: tuple[int, ...] = ()
+    # Documents of the user's library (POST /documents/upload/) the question brings.
+    document_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def parse_client_frame(data: Any) -> ClientFrame:
             model=_model_choice(data),
             settings=settings_data,
             attachment_ids=_ids(data, "attachment_ids", limit=settings.CHAT_IMAGES_PER_MESSAGE),
+            document_ids=_ids(data, "document_ids", limit=settings.CHAT_DOCUMENTS_PER_MESSAGE),
         )
     if kind == "regenerate":
         return Regenerate(message_id=_required_id(data, "message_id"))

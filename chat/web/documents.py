@@ -2,8 +2,6 @@
 of its own), list the library, read one's text page by page, delete one. Another user's
 document id answers exactly like a missing one."""
 
-from typing import Any
-
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,21 +13,8 @@ from chat.documents.extraction import document_extract, refused
 from chat.documents.sniff import DocumentRefused
 from chat.models import Document, User
 from chat.selectors import document_get, document_list
-from chat.services.documents.library import document_delete, document_save
+from chat.services.documents.library import document_delete, document_save, document_summary
 from chat.web.authenticated import AuthenticatedHttpRequest
-
-
-def document_summary(document: Document) -> dict[str, Any]:
-    """What a page needs for a document's chip (never its bytes)."""
-    return {
-        "id": document.pk,
-        "name": document.name,
-        "kind": document.kind,
-        "pages": document.pages,
-        "size": document.size,
-        "tokens": document.tokens,
-        "created_at": document.created_at.isoformat(),
-    }
 
 
 @require_POST

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import texts
+from chat.documents.sniff import PICKER_ACCEPT
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
 from chat.models import Attachment, Conversation
 from chat.realtime.protocol import CLOSE_UNAUTHENTICATED, SOCKET_PATH
@@ -32,6 +33,7 @@ from chat.selectors import (
     conversation_list,
     conversation_messages,
     conversation_search,
+    documents_by_message,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
 from chat.services.answers.interruptions import streams_interrupt_stale
@@ -62,6 +64,7 @@ from chat.services.conversations.parameters import (
     settings_tools_check,
 )
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
+from chat.services.documents.library import document_summary
 from chat.services.providers import model_choices, model_sources
 from chat.services.tools.offered import tools_choosable
 from chat.services.usage.limits import UsageSummary, usage_summary
@@ -105,7 +108,9 @@ def _chat_context(
     # The selected branch only; the page flips to the others over the websocket.
     branch = conversation_branch(conversation=conversation) if conversation else []
     siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
-    images = attachments_of(m.pk for m in branch if m.role == "user")
+    questions = [m.pk for m in branch if m.role == "user"]
+    images = attachments_of(questions)
+    brought = documents_by_message(message_ids=questions)
     summary = usage_summary(request.user)
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
@@ -136,6 +141,10 @@ def _chat_context(
             "toolRuns": {str(m.pk): m.tool_runs for m in branch if m.tool_runs},
             # Message id -> its images, shown as thumbnails.
             "attachments": {str(k): [attachment_summary(a) for a in v] for k, v in images.items()},
+            # Message id -> the documents it brought, shown as chips.
+            "documents": {str(k): [document_summary(d) for d in v] for k, v in brought.items()},
+            "documentMaxBytes": settings.CHAT_DOCUMENT_MAX_BYTES,
+            "documentTypes": PICKER_ACCEPT,
             "imageTypes": sorted(allowed_types().values()),
             "imageMaxBytes": settings.CHAT_IMAGE_MAX_BYTES,
             "imageTooLarge": texts.IMAGE_TOO_LARGE,
@@ -148,6 +157,7 @@ def _chat_context(
                 "search": reverse("chat:search"),
                 "settingsCheck": reverse("chat:settings_check"),
                 "attachmentUpload": reverse("chat:attachment_upload"),
+                "documentUpload": reverse("chat:document_upload"),
                 "conversation": {
                     "page": _url_template("chat:conversation"),
                     "settings": _url_template("chat:conversation_settings"),

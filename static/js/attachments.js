@@ -1,12 +1,13 @@
-// Images for the next message: chosen with the file button, pasted or dropped. Each is
-// uploaded at once (the server checks it really is an allowed image) and previewed from
-// its owner-only URL; the send names their ids. A refused image says why and leaves the
-// typed text alone.
+// Images and documents for the next message: chosen with the file button, pasted or
+// dropped. Each is uploaded at once (the server checks what it really is: an allowed image,
+// or a document whose text it reads) and shown in the tray; the send names their ids. A
+// refused file says why and leaves the typed text alone.
+import { documentChip } from "./documents.js";
 import { postForm } from "./http.js";
 
 export class AttachmentTray {
   // tooLarge: the server's refusal text, with {size} and {limit} in megabytes.
-  constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes, tooLarge }) {
+  constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes, tooLarge, imageTypes, documents }) {
     this.form = form;
     this.tray = tray;
     this.error = error;
@@ -14,6 +15,9 @@ export class AttachmentTray {
     this.csrfToken = csrfToken;
     this.maxBytes = maxBytes;
     this.tooLarge = tooLarge;
+    this.imageTypes = imageTypes;
+    // { url, maxBytes, preview }: where documents go, and how their chips open.
+    this.documents = documents;
     this.uploading = 0;
     button.addEventListener("click", () => fileInput.click());
     fileInput.addEventListener("change", () => {
@@ -51,6 +55,10 @@ export class AttachmentTray {
     return [...this.tray.querySelectorAll(".attachment-chip")].map((chip) => Number(chip.dataset.attachmentId));
   }
 
+  documentIds() {
+    return [...this.tray.querySelectorAll(".document-chip")].map((chip) => Number(chip.dataset.documentId));
+  }
+
   // After a send: the images go with it, but are kept until it is accepted.
   clear() {
     this.lastSent = [...this.tray.children];
@@ -70,7 +78,39 @@ export class AttachmentTray {
 
   addFiles(files) {
     this.showError("");
-    for (const file of files) this.upload(file);
+    for (const file of files) {
+      if (this.imageTypes.includes(file.type)) this.upload(file);
+      else this.uploadDocument(file);
+    }
+  }
+
+  async uploadDocument(file) {
+    if (file.size > this.documents.maxBytes) {
+      const size = (file.size / 1048576).toFixed(1);
+      const limit = (this.documents.maxBytes / 1048576).toFixed(1);
+      this.showError(`${file.name}: ${size} MB is more than documents may be (${limit} MB).`);
+      return;
+    }
+    this.uploading += 1;
+    const body = new FormData();
+    body.append("file", file, file.name || "pasted.txt");
+    const answer = await postForm(this.documents.url, body, this.csrfToken);
+    this.uploading -= 1;
+    const reply = !answer.answered
+      ? { ok: false, error: "The upload failed: the server did not answer." }
+      : answer.ok
+        ? answer.data
+        : { ok: false, error: `The server refused (${answer.status}).` };
+    if (!reply.ok) {
+      this.showError(`${file.name || "The pasted file"}: ${reply.error}`);
+      return;
+    }
+    const chip = documentChip(reply.document, this.documents.preview, (removed) => {
+      removed.remove();
+      this.tray.hidden = !this.tray.children.length;
+    });
+    this.tray.append(chip);
+    this.tray.hidden = false;
   }
 
   async upload(file) {

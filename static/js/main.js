@@ -4,6 +4,7 @@ import { AttachmentTray, showThumbnails } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { CurrentConversation } from "./conversation.js";
 import { DeleteDialog, RenameDialog } from "./conversation-dialogs.js";
+import { DocumentPreview, showDocuments } from "./documents.js";
 import { addCopyButton } from "./copy-button.js";
 import { showExportLinks } from "./export-links.js";
 import { copyCodeOnClick } from "./markdown.js";
@@ -60,12 +61,23 @@ const el = {
   attachButton: byId("attach-button"),
   attachmentTray: byId("attachment-tray"),
   attachmentError: byId("attachment-error"),
+  documentPreview: byId("document-preview"),
+  documentPreviewTitle: byId("document-preview-title"),
+  documentPreviewBody: byId("document-preview-body"),
+  documentPreviewClose: byId("document-preview-close"),
   notice: byId("notice"),
   connection: byId("connection-status"),
   signedOut: byId("signed-out"),
   signInLink: byId("sign-in-link"),
 };
 
+const preview = new DocumentPreview({
+  dialog: el.documentPreview,
+  title: el.documentPreviewTitle,
+  body: el.documentPreviewBody,
+  close: el.documentPreviewClose,
+});
+preview.openCitations(el.messages);
 const messages = new MessageList(el.messages, {
   emptyHint: el.emptyHint,
   announce(text) {
@@ -97,10 +109,14 @@ const tools = new MessageTools(el.messages, {
   extraTools: [addCopyButton],
   onShown(article, message) {
     showThumbnails(article, message.attachments);
+    showDocuments(article, message.documents, preview);
   },
 });
 for (const [id, attachments] of Object.entries(config.attachments || {})) {
   showThumbnails(messages.element(id), attachments);
+}
+for (const [id, documents] of Object.entries(config.documents || {})) {
+  showDocuments(messages.element(id), documents, preview);
 }
 const tray = new AttachmentTray({
   form: el.composer,
@@ -113,6 +129,8 @@ const tray = new AttachmentTray({
   csrfToken: config.csrfToken,
   maxBytes: config.imageMaxBytes,
   tooLarge: config.imageTooLarge,
+  imageTypes: config.imageTypes,
+  documents: { url: urls.documentUpload, maxBytes: config.documentMaxBytes, preview },
 });
 // Until a conversation exists its settings are only checked; then saved to it.
 const settingsPanel = new SettingsPanel(
@@ -197,6 +215,7 @@ const handlers = {
     if (message.role === "user") composer.saved(message.content);
     messages.add(message);
     showThumbnails(messages.element(message.id), message.attachments);
+    showDocuments(messages.element(message.id), message.documents, preview);
     if (message.role === "assistant" && message.status === "streaming") {
       composer.setStreaming(message.id);
     }
@@ -262,13 +281,15 @@ const composer = new Composer(
   {
   onSend(content) {
     if (tray.busy) {
-      showNotice("An image is still uploading: send again in a moment.");
+      showNotice("A file is still uploading: send again in a moment.");
       return false;
     }
     showNotice("");
     const frame = { type: "send", conversation_id: conversation.id, content, ...picker.selected() };
     const attachmentIds = tray.ids();
     if (attachmentIds.length) frame.attachment_ids = attachmentIds;
+    const documentIds = tray.documentIds();
+    if (documentIds.length) frame.document_ids = documentIds;
     tray.clear();
     // Settings chosen before the first message apply to the new conversation.
     if (conversation.id === null) frame.settings = settingsPanel.forNewConversation();

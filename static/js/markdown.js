@@ -157,10 +157,47 @@ function decorateCodeBlocks(fragment) {
   }
 }
 
+// A citation of a document the answer was given, as the model is asked to write it:
+// "[report.pdf, p. 3]", "[deck.pptx, slide 2]", "[budget.xlsx, Costs]".
+const CITATION = /\[([^\[\]\n]+?\.[A-Za-z0-9]{2,5}),\s*([^\[\]\n]{1,60})\]/g;
+
+// Citations become buttons (made with the DOM, their text as text) that open the passage;
+// not inside code, where brackets are code.
+function decorateCitations(fragment) {
+  const walker = document.createTreeWalker(fragment, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) =>
+      node.parentElement?.closest("code, pre, a, button") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const found = [];
+  while (walker.nextNode()) {
+    if (walker.currentNode.nodeValue.includes("[")) found.push(walker.currentNode);
+  }
+  for (const node of found) {
+    const text = node.nodeValue;
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(CITATION)) {
+      parts.push(document.createTextNode(text.slice(last, match.index)));
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "citation";
+      button.dataset.documentName = match[1].trim();
+      button.dataset.where = match[2].trim();
+      button.textContent = match[0];
+      parts.push(button);
+      last = match.index + match[0].length;
+    }
+    if (!parts.length) continue;
+    parts.push(document.createTextNode(text.slice(last)));
+    node.replaceWith(...parts);
+  }
+}
+
 // Tokens to a sanitised fragment: parse first, sanitise the result, decorate last.
 function renderTokens(tokens) {
   const fragment = purifier.sanitize(Parser.parse(tokens, marked.defaults), SANITIZE);
   decorateCodeBlocks(fragment);
+  decorateCitations(fragment);
   return fragment;
 }
 

@@ -17,6 +17,7 @@ from chat.services.answers.requests import ChatRequest, chat_request_build
 from chat.services.answers.sending import answer_start
 from chat.services.conversations.attachments import attachments_copy
 from chat.services.conversations.lifecycle import GenerationInProgress, conversation_ensure_idle
+from chat.services.documents.library import documents_copy
 from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import Allowance, limits_check
 from chat.upstream.provider import Provider
@@ -78,6 +79,7 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
             conversation=conversation, parent_id=old.parent_id, role=old.role, content=content
         )
         attachments_copy(source=old, target=question)
+        documents_copy(source=old, target=question)
         answer = answer_start(conversation=conversation, question=question)
         request = chat_request_build(message_id=answer.pk, provider=provider)
         return BranchStarted(conversation, answer, request)

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from chat.models import Attachment, Conversation, McpTool, Message
-from chat.selectors import message_lineage
+from chat.models import Attachment, Conversation, Document, McpTool, Message
+from chat.selectors import documents_of, message_lineage
 from chat.services.conversations.attachments import attachments_of, user_content
 from chat.services.conversations.parameters import request_parameters
+from chat.services.documents.context import document_context
 from chat.services.providers import provider_get
 from chat.services.tools.offered import OfferedTool, tools_chosen, tools_for_request
 from chat.services.tools.runs import tool_rounds_end, tool_rounds_messages
@@ -93,6 +94,8 @@ def chat_request_of(
     may carry `has_attachments`; only those that do cost a query, for their images."""
     with_images = [m.pk for m in branch if getattr(m, "has_attachments", False)]
     images = attachments_of(with_images) if with_images else {}
+    with_documents = [m.pk for m in branch if getattr(m, "has_documents", False)]
+    documents = documents_of(message_ids=with_documents) if with_documents else []
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
     messages: list[dict[str, Any]] = []
     for past in branch:
@@ -106,6 +109,11 @@ def chat_request_of(
         elif not (past.role == Message.Role.ASSISTANT and not past.content):
             content = user_content(past.content, images.get(past.pk, []))
             messages.append({"role": past.role, "content": content})
+    if documents and branch:
+        context = document_context(
+            user_id=conversation.user_id, documents=documents, question=branch[-1].content
+        )
+        _context_add(messages, context)
     return _chat_request(conversation, messages, provider=provider, tools=tools)
 
 
@@ -115,12 +123,29 @@ def chat_request_first(
     question: Message,
     attachments: list[Attachment] | None = None,
     provider: Provider | None = None,
+    documents: list[Document] | None = None,
 ) -> ChatRequest:
-    """The request for the first answer of a new conversation, without a query."""
+    """The request for the first answer of a new conversation, without a query (but the
+    documents' passages, when the question brought documents)."""
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
+    if documents:
+        context = document_context(
+            user_id=conversation.user_id, documents=documents, question=question.content
+        )
+        _context_add(messages, context)
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
     return _chat_request(conversation, messages, provider=provider, wants_title=True, tools=tools)
+
+
+def _context_add(messages: list[dict[str, Any]], context: str) -> None:
+    """The documents' text goes before the question, in its message."""
+    question = messages[-1]
+    content = question["content"]
+    if isinstance(content, list):
+        question["content"] = [{"type": "text", "text": context}, *content]
+    else:
+        question["content"] = f"{context}\n\n{content}"
 
 
 def _chat_request(

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from chat.models import Attachment, Conversation, Message, User
+from chat.models import Attachment, Conversation, Document, Message, User
 from chat.selectors import (
     HistoryMessage,
     branch_from,
@@ -21,6 +21,7 @@ from chat.services.conversations.lifecycle import (
     conversation_ensure_idle,
 )
 from chat.services.conversations.parameters import ConversationSettings, settings_tools_check
+from chat.services.documents.library import documents_bind
 from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import Allowance, limits_check
 from chat.upstream.provider import Provider
@@ -34,6 +35,7 @@ class SentMessage:
     assistant_message: Message
     request: ChatRequest  # what to send upstream for the answer
     attachments: list[Attachment] = field(default_factory=list)  # the question's images
+    documents: list[Document] = field(default_factory=list)  # the documents it brought
 
 
 def message_send(
@@ -45,6 +47,7 @@ def message_send(
     model: str | None = None,
     settings: ConversationSettings | None = None,
     attachment_ids: Sequence[int] = (),
+    document_ids: Sequence[int] = (),
 ) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
@@ -55,7 +58,8 @@ def message_send(
     AccountInactive when the user may not send now, ModelNotAllowed for a model not
     offered to them; then nothing is saved.
     `attachment_ids` are the user's uploaded images, bound to the question (else
-    AttachmentNotFound, and nothing is saved).
+    AttachmentNotFound, and nothing is saved); `document_ids` documents of the user's
+    library it brings (else DocumentNotFound, and nothing is saved).
     """
     try:
         return _message_send(
@@ -66,6 +70,7 @@ def message_send(
             model=model,
             settings=settings,
             attachment_ids=attachment_ids,
+            document_ids=document_ids,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -82,6 +87,7 @@ def _message_send(
     model: str | None,
     settings: ConversationSettings | None,
     attachment_ids: Sequence[int],
+    document_ids: Sequence[int],
 ) -> SentMessage:
     # Checked in the transaction that saves the answer, under a lock on the user's row:
     # two sends of one user on two processes cannot both take the last place.
@@ -111,6 +117,7 @@ def _message_send(
         content=content,
     )
     attachments = attachments_bind(user=user, message=user_message, attachment_ids=attachment_ids)
+    documents = documents_bind(user=user, message=user_message, document_ids=list(document_ids))
     assistant_message = answer_start(
         conversation=conversation,
         question=user_message,
@@ -123,17 +130,25 @@ def _message_send(
             question=user_message,
             attachments=attachments,
             provider=target.provider,
+            documents=documents,
         )
     else:
         # The branch the send read, and the question: nothing is read again.
         user_message.has_attachments = bool(attachments)  # type: ignore[attr-defined]
+        user_message.has_documents = bool(documents)  # type: ignore[attr-defined]
         request = chat_request_of(
             conversation=conversation,
             branch=[*target.branch, user_message],
             provider=target.provider,
         )
     return SentMessage(
-        conversation, target.created, user_message, assistant_message, request, attachments
+        conversation,
+        target.created,
+        user_message,
+        assistant_message,
+        request,
+        attachments,
+        documents,
     )
 
 

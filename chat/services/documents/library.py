@@ -1,11 +1,14 @@
 """A user's documents: saved with their passages (indexed for search by the database:
 migration 0011), deleted with them."""
 
+from typing import Any
+
 from django.db import transaction
+from django.urls import reverse
 
 from chat.documents.extraction import Extracted
 from chat.documents.passages import passages_split
-from chat.models import Document, Passage, User
+from chat.models import Document, Message, Passage, User
 from chat.services.usage.ledger import tokens_estimate
 
 # Passages are inserted in batches of this many rows (a 2,000-page PDF has thousands).
@@ -44,3 +47,44 @@ def document_delete(*, user: User, document_id: int) -> None:
     triggers or index follow the rows). Raises Document.DoesNotExist for another user's
     document exactly as for a missing one."""
     Document.objects.get(pk=document_id, user=user).delete()
+
+
+class DocumentNotFound(Exception):
+    """A document id that is not in the user's library (another user's, or missing)."""
+
+
+def documents_bind(*, user: User, message: Message, document_ids: list[int]) -> list[Document]:
+    """The user's documents, brought by the question just saved (in its transaction).
+
+    Raises DocumentNotFound when any id is not in the user's library.
+    """
+    ids = list(dict.fromkeys(document_ids))
+    if not ids:
+        return []
+    found = {d.pk: d for d in Document.objects.defer("data").filter(user=user, pk__in=ids)}
+    if len(found) != len(ids):
+        raise DocumentNotFound
+    through = Message.documents.through
+    through.objects.bulk_create([through(message_id=message.pk, document_id=i) for i in ids])
+    return [found[i] for i in ids]
+
+
+def documents_copy(*, source: Message, target: Message) -> None:
+    """An edited question keeps the documents it brought."""
+    through = Message.documents.through
+    ids = through.objects.filter(message_id=source.pk).values_list("document_id", flat=True)
+    through.objects.bulk_create([through(message_id=target.pk, document_id=i) for i in ids])
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """What a page needs for a document's chip and preview (never its bytes)."""
+    return {
+        "id": document.pk,
+        "url": reverse("chat:document", args=[document.pk]),
+        "name": document.name,
+        "kind": document.kind,
+        "pages": document.pages,
+        "size": document.size,
+        "tokens": document.tokens,
+        "created_at": document.created_at.isoformat(),
+    }

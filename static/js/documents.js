@@ -1,0 +1,118 @@
+// Documents: their chips (name, pages, size) in the tray before a send and under the
+// question that brought them, and a preview of the text the server read, page by page.
+// Everything shown is set as text, never as HTML: a document's text is untrusted.
+import { getJson } from "./http.js";
+
+const UNIT_NAMES = { page: "Page", slide: "Slide", sheet: "Sheet", document: "" };
+
+export function documentMeta({ kind, pages, size }) {
+  const units = kind === "pptx" ? "slides" : kind === "xlsx" ? "sheets" : "pages";
+  const count = pages === 1 ? `1 ${units.slice(0, -1)}` : `${pages} ${units}`;
+  const kilobytes = size < 1048576 ? `${Math.max(1, Math.round(size / 1024))} KB` : `${(size / 1048576).toFixed(1)} MB`;
+  return `${count} · ${kilobytes}`;
+}
+
+// A chip that opens the document's preview; `onRemove` adds a remove button (the tray).
+export function documentChip(document, preview, onRemove = null) {
+  const chip = window.document.createElement("span");
+  chip.className = "document-chip";
+  chip.dataset.documentId = String(document.id);
+  chip.dataset.name = document.name;
+  chip.dataset.url = document.url;
+  const open = window.document.createElement("button");
+  open.type = "button";
+  open.className = "document-open";
+  const name = window.document.createElement("span");
+  name.className = "document-name";
+  name.textContent = document.name;
+  const meta = window.document.createElement("span");
+  meta.className = "document-meta";
+  meta.textContent = documentMeta(document);
+  open.append(name, meta);
+  open.addEventListener("click", () => preview.open(document));
+  chip.append(open);
+  if (onRemove) {
+    const remove = window.document.createElement("button");
+    remove.type = "button";
+    remove.className = "attachment-remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove ${document.name}`);
+    remove.addEventListener("click", () => onRemove(chip));
+    chip.append(remove);
+  }
+  return chip;
+}
+
+// The documents a sent question brought, under its text.
+export function showDocuments(el, documents, preview) {
+  if (!el || !documents?.length || el.querySelector(":scope > .message-documents")) return;
+  const list = window.document.createElement("div");
+  list.className = "message-documents";
+  for (const document of documents) list.append(documentChip(document, preview));
+  el.querySelector(".message-content").after(list);
+}
+
+export class DocumentPreview {
+  constructor({ dialog, title, body, close }) {
+    this.dialog = dialog;
+    this.title = title;
+    this.body = body;
+    close.addEventListener("click", () => dialog.close());
+  }
+
+  // A citation's button opens the document it names (one the conversation brought) at
+  // the page, slide or sheet it names.
+  openCitations(root) {
+    root.addEventListener("click", (event) => {
+      const citation = event.target.closest?.(".citation");
+      if (!citation) return;
+      const chip = [...window.document.querySelectorAll(".message-documents .document-chip")].find(
+        (c) => c.dataset.name === citation.dataset.documentName,
+      );
+      if (!chip) return;
+      this.open({ name: chip.dataset.name, url: chip.dataset.url }, citation.dataset.where);
+    });
+  }
+
+  // `where`: "p. 3", "slide 2", or a sheet's name; the unit it names is shown first.
+  async open({ name, url }, where = null) {
+    const number = where === null ? null : (where.match(/\d+/)?.[0] ?? null);
+    this.title.textContent = name;
+    this.body.replaceChildren();
+    this.dialog.showModal();
+    const answer = await getJson(url);
+    if (!answer.ok) {
+      const error = window.document.createElement("p");
+      error.className = "dialog-error";
+      error.textContent = answer.data?.error || "The document could not be opened.";
+      this.body.append(error);
+      return;
+    }
+    let target = null;
+    let current = null;
+    for (const passage of answer.data.passages) {
+      const key = `${passage.unit}-${passage.n}`;
+      if (!current || current.dataset.key !== key) {
+        current = window.document.createElement("section");
+        current.className = "document-unit";
+        current.dataset.key = key;
+        if (UNIT_NAMES[passage.unit]) {
+          const heading = window.document.createElement("h3");
+          heading.textContent = `${UNIT_NAMES[passage.unit]} ${passage.label || passage.n}`;
+          current.append(heading);
+        }
+        this.body.append(current);
+        const named = where !== null && (number !== null ? String(passage.n) === number : passage.label === where);
+        if (named) target = current;
+      }
+      const text = window.document.createElement("p");
+      text.className = "document-text";
+      text.textContent = passage.text;
+      current.append(text);
+    }
+    if (target) {
+      target.classList.add("cited");
+      target.scrollIntoView({ block: "start" });
+    }
+  }
+}

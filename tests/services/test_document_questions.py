@@ -1,0 +1,91 @@
+"""A question that brings documents carries their text upstream, marked with document and
+page: whole when it fits, else the passages that answer it; later questions of its branch
+too. Only the owner's documents can be brought."""
+
+import pytest
+
+from chat.models import Message
+from chat.services.answers.branches import message_edit
+from chat.services.answers.sending import message_send
+from chat.services.documents.context import INSTRUCTION
+from chat.services.documents.library import DocumentNotFound
+from tests.services.test_documents import PAGES, _save
+
+
+def _question(request) -> str:
+    return request.messages[-1]["content"]
+
+
+def test_a_question_with_a_document_that_fits_carries_all_its_pages_marked(alice):
+    document = _save(alice)
+
+    sent = message_send(
+        user=alice, conversation_id=None, content="Summarise it.", document_ids=[document.pk]
+    )
+
+    question = _question(sent.request)
+    assert question.startswith(INSTRUCTION)
+    assert question.endswith("\n\nSummarise it.")
+    for n, text in enumerate(PAGES, start=1):
+        assert f'<document name="notes.pdf" page="{n}">\n{text}\n</document>' in question
+    assert list(sent.user_message.documents.all()) == [document]
+
+
+def test_documents_too_long_to_fit_send_only_the_passages_that_answer(alice, settings):
+    settings.CHAT_DOCUMENT_CONTEXT_TOKENS = 5
+    settings.CHAT_DOCUMENT_PASSAGES = 1
+    document = _save(alice)
+
+    sent = message_send(
+        user=alice,
+        conversation_id=None,
+        content="When does the contract end?",
+        document_ids=[document.pk],
+    )
+
+    question = _question(sent.request)
+    assert 'page="2"' in question
+    assert PAGES[1] in question
+    assert PAGES[0] not in question
+    assert PAGES[2] not in question
+
+
+def test_a_follow_up_asks_the_same_documents_about_the_new_question(alice, settings):
+    settings.CHAT_DOCUMENT_CONTEXT_TOKENS = 5
+    settings.CHAT_DOCUMENT_PASSAGES = 1
+    document = _save(alice)
+    first = message_send(
+        user=alice, conversation_id=None, content="What about zebras?", document_ids=[document.pk]
+    )
+    Message.objects.filter(pk=first.assistant_message.pk).update(status="complete", content="A")
+
+    second = message_send(
+        user=alice, conversation_id=first.conversation.pk, content="And penguins?"
+    )
+
+    messages = second.request.messages
+    assert messages[-3] == {"role": "user", "content": "What about zebras?"}
+    assert PAGES[2] in messages[-1]["content"]
+    assert PAGES[0] not in messages[-1]["content"]
+    assert messages[-1]["content"].endswith("And penguins?")
+
+
+def test_another_users_document_cannot_be_brought_and_nothing_is_saved(alice, bob):
+    theirs = _save(bob)
+
+    with pytest.raises(DocumentNotFound):
+        message_send(user=alice, conversation_id=None, content="Hi", document_ids=[theirs.pk])
+    assert not Message.objects.filter(conversation__user=alice).exists()
+
+
+def test_an_edited_question_keeps_its_documents(alice):
+    document = _save(alice)
+    sent = message_send(
+        user=alice, conversation_id=None, content="Summarise", document_ids=[document.pk]
+    )
+    Message.objects.filter(pk=sent.assistant_message.pk).update(status="complete")
+
+    edited = message_edit(user=alice, message_id=sent.user_message.pk, content="List the pages")
+
+    assert PAGES[0] in _question(edited.request)
+    assert _question(edited.request).endswith("List the pages")
