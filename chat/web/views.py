@@ -158,6 +158,7 @@ def _chat_context(
                 "settingsCheck": reverse("chat:settings_check"),
                 "attachmentUpload": reverse("chat:attachment_upload"),
                 "documentUpload": reverse("chat:document_upload"),
+                "documents": reverse("chat:documents"),
                 "conversation": {
                     "page": _url_template("chat:conversation"),
                     "settings": _url_template("chat:conversation_settings"),

@@ -105,7 +105,13 @@ export class AttachmentTray {
       this.showError(`${file.name || "The pasted file"}: ${reply.error}`);
       return;
     }
-    const chip = documentChip(reply.document, this.documents.preview, (removed) => {
+    this.addDocument(reply.document);
+  }
+
+  // A document in the tray, from an upload or from the library (once).
+  addDocument(document) {
+    if (this.documentIds().includes(document.id)) return;
+    const chip = documentChip(document, this.documents.preview, (removed) => {
       removed.remove();
       this.tray.hidden = !this.tray.children.length;
     });

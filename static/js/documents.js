@@ -1,7 +1,7 @@
 // Documents: their chips (name, pages, size) in the tray before a send and under the
 // question that brought them, and a preview of the text the server read, page by page.
 // Everything shown is set as text, never as HTML: a document's text is untrusted.
-import { getJson } from "./http.js";
+import { getJson, postJson } from "./http.js";
 
 const UNIT_NAMES = { page: "Page", slide: "Slide", sheet: "Sheet", document: "" };
 
@@ -114,5 +114,48 @@ export class DocumentPreview {
       target.classList.add("cited");
       target.scrollIntoView({ block: "start" });
     }
+  }
+}
+
+// The user's library: every document brought before, to add to the next message (it is
+// read again from the library, not uploaded again) or to delete with its text and index.
+export class DocumentLibrary {
+  constructor({ dialog, list, empty, button, close, url, csrfToken, preview, onAdd }) {
+    Object.assign(this, { dialog, list, empty, url, csrfToken, preview, onAdd });
+    button.addEventListener("click", () => this.open());
+    close.addEventListener("click", () => dialog.close());
+  }
+
+  async open() {
+    this.list.replaceChildren();
+    this.dialog.showModal();
+    const answer = await getJson(this.url);
+    const documents = answer.ok ? answer.data.documents : [];
+    this.empty.hidden = documents.length > 0;
+    for (const document of documents) this.list.append(this.item(document));
+  }
+
+  item(document) {
+    const item = window.document.createElement("li");
+    const add = window.document.createElement("button");
+    add.type = "button";
+    add.textContent = "Add";
+    add.setAttribute("aria-label", `Add ${document.name} to the message`);
+    add.addEventListener("click", () => {
+      this.onAdd(document);
+      this.dialog.close();
+    });
+    const remove = window.document.createElement("button");
+    remove.type = "button";
+    remove.className = "danger-button";
+    remove.textContent = "Delete";
+    remove.setAttribute("aria-label", `Delete ${document.name}`);
+    remove.addEventListener("click", async () => {
+      const answer = await postJson(document.delete_url, {}, this.csrfToken);
+      if (answer.ok) item.remove();
+      this.empty.hidden = this.list.children.length > 0;
+    });
+    item.append(documentChip(document, this.preview), add, remove);
+    return item;
   }
 }

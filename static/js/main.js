@@ -4,7 +4,7 @@ import { AttachmentTray, showThumbnails } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { CurrentConversation } from "./conversation.js";
 import { DeleteDialog, RenameDialog } from "./conversation-dialogs.js";
-import { DocumentPreview, showDocuments } from "./documents.js";
+import { DocumentLibrary, DocumentPreview, showDocuments } from "./documents.js";
 import { addCopyButton } from "./copy-button.js";
 import { showExportLinks } from "./export-links.js";
 import { copyCodeOnClick } from "./markdown.js";
@@ -131,6 +131,17 @@ const tray = new AttachmentTray({
   tooLarge: config.imageTooLarge,
   imageTypes: config.imageTypes,
   documents: { url: urls.documentUpload, maxBytes: config.documentMaxBytes, preview },
+});
+new DocumentLibrary({
+  dialog: byId("document-library"),
+  list: byId("document-library-list"),
+  empty: byId("document-library-empty"),
+  button: byId("library-button"),
+  close: byId("document-library-close"),
+  url: urls.documents,
+  csrfToken: config.csrfToken,
+  preview,
+  onAdd: (document) => tray.addDocument(document),
 });
 // Until a conversation exists its settings are only checked; then saved to it.
 const settingsPanel = new SettingsPanel(
@@ -276,7 +287,7 @@ const composer = new Composer(
     input: el.composerInput,
     sendButton: el.sendButton,
     stopButton: el.stopButton,
-    dialogs: [el.settingsDialog, el.renameDialog, el.deleteDialog],
+    dialogs: [el.settingsDialog, el.renameDialog, el.deleteDialog, el.documentPreview, byId("document-library")],
   },
   {
   onSend(content) {

@@ -75,3 +75,36 @@ def test_a_document_s_name_and_text_are_shown_as_text_never_run(page: Page, site
     expect(preview.locator(".document-text")).to_have_text(text.decode())
     assert page.locator("#document-preview img, #document-preview script").count() == 0
     assert page.evaluate("() => window.pwned") is None
+
+
+def test_a_document_in_the_library_is_brought_again_to_a_new_conversation_and_deleted(
+    page: Page, site: Site, upstream
+):
+    log_in(page, site)
+    page.set_input_files(
+        "#attach-input",
+        files=[{"name": "agenda.txt", "mimeType": "text/plain", "buffer": b"Meeting at noon."}],
+    )
+    expect(page.locator("#attachment-tray .document-chip")).to_have_count(1)
+    page.locator("#attachment-tray .attachment-remove").click()
+    expect(page.locator("#attachment-tray .document-chip")).to_have_count(0)
+
+    page.click("#library-button")
+    library = page.locator("#document-library")
+    mine = library.locator("li", has_text="agenda.txt")
+    expect(mine).to_have_count(1)  # the site's earlier tests left documents of their own
+    library.get_by_role("button", name="Add agenda.txt to the message").click()
+    expect(page.locator("#attachment-tray .document-chip")).to_contain_text("agenda.txt")
+    upstream.plan(tokens=1)
+    page.fill("#composer-input", "When is the meeting?")
+    page.keyboard.press("Enter")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+    assert "Meeting at noon." in upstream.log()[-1]["body"]["messages"][-1]["content"]
+
+    page.click("#library-button")
+    library.get_by_role("button", name="Delete agenda.txt").click()
+    expect(mine).to_have_count(0)
+    # Deleted on the server, not only from the list.
+    library_json = page.request.get(f"{site.url}/documents/").json()
+    names = [d["name"] for d in library_json["documents"]]
+    assert "agenda.txt" not in names

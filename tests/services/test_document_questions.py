@@ -3,6 +3,7 @@ page: whole when it fits, else the passages that answer it; later questions of i
 too. Only the owner's documents can be brought."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from chat.models import Message
 from chat.services.answers.branches import message_edit
@@ -10,6 +11,7 @@ from chat.services.answers.sending import message_send
 from chat.services.documents.context import INSTRUCTION
 from chat.services.documents.library import DocumentNotFound
 from tests.services.test_documents import PAGES, _save
+from tests.websocket import connect, receive_until
 
 
 def _question(request) -> str:
@@ -89,3 +91,38 @@ def test_an_edited_question_keeps_its_documents(alice):
 
     assert PAGES[0] in _question(edited.request)
     assert _question(edited.request).endswith("List the pages")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_over_the_socket_another_users_document_is_not_found_and_nothing_is_sent(
+    upstream, alice, bob
+):
+    theirs = await sync_to_async(_save)(alice)
+    ws = await connect(bob)
+    await ws.send_json_to({"type": "send", "content": "yours?", "document_ids": [theirs.pk]})
+    reply = await ws.receive_json_from()
+    await ws.send_json_to({"type": "ping"})
+    still_open = await ws.receive_json_from()
+    await ws.disconnect()
+
+    assert reply == {"type": "error", "code": "not_found", "message": "Document not found."}
+    assert still_open["type"] == "pong"
+    assert await Message.objects.acount() == 0
+    assert upstream.log() == []
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_over_the_socket_the_question_shows_the_documents_it_brought(upstream, alice):
+    mine = await sync_to_async(_save)(alice)
+    upstream.plan(tokens=1)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "Read it", "document_ids": [mine.pk]})
+    frames = await receive_until(ws, "done")
+    await ws.disconnect()
+
+    question = next(f["message"] for f in frames if f["type"] == "message")
+    assert [(d["id"], d["name"], d["pages"]) for d in question["documents"]] == [
+        (mine.pk, "notes.pdf", 3)
+    ]
+    assert "data" not in question["documents"][0]
+    assert PAGES[1] in upstream.log()[-1]["body"]["messages"][-1]["content"]

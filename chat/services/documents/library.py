@@ -81,6 +81,7 @@ def document_summary(document: Document) -> dict[str, Any]:
     return {
         "id": document.pk,
         "url": reverse("chat:document", args=[document.pk]),
+        "delete_url": reverse("chat:document_delete", args=[document.pk]),
         "name": document.name,
         "kind": document.kind,
         "pages": document.pages,
