@@ -288,6 +288,34 @@ class ModelPrice(models.Model):
         return f"{self.model} ({self.provider or 'any provider'})"
 
 
+class ModelDocuments(models.Model):
+    """How one model takes the documents a question brings, where the site's default is not
+    right for it: how many tokens of them go whole (its context window), and whether its
+    provider reads PDFs itself (then they go as `file` parts, not as their text)."""
+
+    provider = models.CharField(max_length=50, blank=True, help_text="A provider slug, or blank.")
+    model = models.CharField(max_length=200)
+    context_tokens = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Documents up to this many tokens go whole with a question; beyond it, "
+        "the passages that answer it. Blank: the site's CHAT_DOCUMENT_CONTEXT_TOKENS.",
+    )
+    reads_pdf = models.BooleanField(
+        default=False,
+        help_text="The provider reads PDF files itself: PDFs go as file parts, not as text.",
+    )
+
+    class Meta:
+        verbose_name = "model's documents setting"
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model"], name="one_document_setting")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider or 'any provider'} / {self.model}"
+
+
 class LimitFields(models.Model):
     """The limits a user can have; empty means no limit (or, for a user, the site default)."""
 

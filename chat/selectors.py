@@ -11,7 +11,16 @@ from typing import Any, Protocol, TypeVar
 from django.db import connection
 from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
 
-from chat.models import Attachment, Conversation, Document, Message, Passage, Usage, User
+from chat.models import (
+    Attachment,
+    Conversation,
+    Document,
+    Message,
+    ModelDocuments,
+    Passage,
+    Usage,
+    User,
+)
 from chat.services.tools.states import ToolRunState
 
 
@@ -64,6 +73,16 @@ def documents_by_message(*, message_ids: Iterable[int]) -> dict[int, list[Docume
     for link in links:
         found.setdefault(link.message_id, []).append(link.document)
     return found
+
+
+def model_documents(*, provider: str, model: str) -> ModelDocuments | None:
+    """How this model takes documents: the provider's own setting, else any provider's,
+    else None (the site's defaults). `provider` as the ledger names it."""
+    rows = {
+        (row.provider, row.model): row
+        for row in ModelDocuments.objects.filter(model=model, provider__in=[provider, ""])
+    }
+    return rows.get((provider, model)) or rows.get(("", model))
 
 
 def attachment_get(*, user: User, attachment_id: int) -> Attachment:

@@ -38,6 +38,7 @@ from chat.models import (
     GroupLimits,
     Invite,
     Message,
+    ModelDocuments,
     ModelPrice,
     Provider,
     SiteSettings,
@@ -442,6 +443,13 @@ class ModelPriceAdmin(PermissionBeforeLookup):
     list_editable = ("input_per_million", "cached_input_per_million", "output_per_million")
     search_fields = ("model", "provider")
     list_filter = ("provider",)
+
+
+@admin.register(ModelDocuments)
+class ModelDocumentsAdmin(PermissionBeforeLookup):
+    list_display = ("model", "provider", "context_tokens", "reads_pdf")
+    list_editable = ("context_tokens", "reads_pdf")
+    search_fields = ("model", "provider")
 
 
 # --- conversations and the ledger -----------------------------------------------------

@@ -5,11 +5,13 @@ too. Only the owner's documents can be brought."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.models import Message
+from chat.documents.extraction import Extracted, Unit
+from chat.documents.sniff import DocumentKind
+from chat.models import Message, ModelDocuments
 from chat.services.answers.branches import message_edit
 from chat.services.answers.sending import message_send
 from chat.services.documents.context import INSTRUCTION
-from chat.services.documents.library import DocumentNotFound
+from chat.services.documents.library import DocumentNotFound, document_save
 from tests.services.test_documents import PAGES, _save
 from tests.websocket import connect, receive_until
 
@@ -126,3 +128,50 @@ async def test_over_the_socket_the_question_shows_the_documents_it_brought(upstr
     ]
     assert "data" not in question["documents"][0]
     assert PAGES[1] in upstream.log()[-1]["body"]["messages"][-1]["content"]
+
+
+def _model_of_a_new_conversation(user) -> tuple[str, str]:
+    sent = message_send(user=user, conversation_id=None, content="which model?")
+    Message.objects.filter(pk=sent.assistant_message.pk).update(status="complete")
+    return sent.request.provider.name, sent.request.model
+
+
+def test_a_model_with_a_smaller_window_gets_the_passages_not_the_whole(alice):
+    provider, model = _model_of_a_new_conversation(alice)
+    ModelDocuments.objects.create(provider=provider, model=model, context_tokens=5)
+    document = _save(alice)
+
+    sent = message_send(
+        user=alice, conversation_id=None, content="zebras?", document_ids=[document.pk]
+    )
+
+    question = _question(sent.request)
+    assert PAGES[0] in question
+    assert PAGES[1] not in question
+
+
+def test_a_model_that_reads_pdfs_gets_them_as_file_parts_and_other_documents_as_text(alice):
+    _, model = _model_of_a_new_conversation(alice)
+    ModelDocuments.objects.create(model=model, reads_pdf=True)  # any provider
+    pdf = _save(alice)
+    units = [Unit("document", 1, "", "Plain notes about otters.")]
+    text = document_save(
+        user=alice,
+        name="otters.txt",
+        data=b"x",
+        extracted=Extracted(DocumentKind.TEXT, units),
+    )
+
+    sent = message_send(
+        user=alice, conversation_id=None, content="Compare", document_ids=[pdf.pk, text.pk]
+    )
+
+    parts = _question(sent.request)
+    assert parts[0]["type"] == "text"
+    assert "otters" in parts[0]["text"]
+    assert PAGES[0] not in parts[0]["text"]
+    assert parts[1] == {
+        "type": "file",
+        "file": {"filename": "notes.pdf", "file_data": "data:application/pdf;base64,JVBERi0="},
+    }
+    assert parts[2] == {"type": "text", "text": "Compare"}

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from chat.models import Attachment, Conversation, Document, McpTool, Message
-from chat.selectors import documents_of, message_lineage
+from chat.selectors import documents_of, message_lineage, model_documents
 from chat.services.conversations.attachments import attachments_of, user_content
 from chat.services.conversations.parameters import request_parameters
-from chat.services.documents.context import document_context
+from chat.services.documents.context import INSTRUCTION, document_context, document_file_parts
 from chat.services.providers import provider_get
 from chat.services.tools.offered import OfferedTool, tools_chosen, tools_for_request
 from chat.services.tools.runs import tool_rounds_end, tool_rounds_messages
@@ -110,10 +110,8 @@ def chat_request_of(
             content = user_content(past.content, images.get(past.pk, []))
             messages.append({"role": past.role, "content": content})
     if documents and branch:
-        context = document_context(
-            user_id=conversation.user_id, documents=documents, question=branch[-1].content
-        )
-        _context_add(messages, context)
+        provider = provider or provider_get(conversation.provider)
+        _documents_add(conversation, provider, messages, documents, branch[-1].content)
     return _chat_request(conversation, messages, provider=provider, tools=tools)
 
 
@@ -130,22 +128,43 @@ def chat_request_first(
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
     if documents:
-        context = document_context(
-            user_id=conversation.user_id, documents=documents, question=question.content
-        )
-        _context_add(messages, context)
+        provider = provider or provider_get(conversation.provider)
+        _documents_add(conversation, provider, messages, documents, question.content)
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
     return _chat_request(conversation, messages, provider=provider, wants_title=True, tools=tools)
 
 
-def _context_add(messages: list[dict[str, Any]], context: str) -> None:
-    """The documents' text goes before the question, in its message."""
-    question = messages[-1]
-    content = question["content"]
-    if isinstance(content, list):
-        question["content"] = [{"type": "text", "text": context}, *content]
-    else:
-        question["content"] = f"{context}\n\n{content}"
+def _documents_add(
+    conversation: Conversation,
+    provider: Provider,
+    messages: list[dict[str, Any]],
+    documents: list[Document],
+    question: str,
+) -> None:
+    """The documents go into the question's message: their text (or the passages that
+    answer it) before it, and PDFs as file parts where the model reads them itself."""
+    setting = model_documents(provider=provider.name, model=conversation.model)
+    files = [d for d in documents if setting and setting.reads_pdf and d.kind == "pdf"]
+    as_text = [d for d in documents if d not in files]
+    context = document_context(
+        user_id=conversation.user_id,
+        documents=as_text,
+        question=question,
+        budget=setting.context_tokens if setting else None,
+    )
+    parts = document_file_parts(files) if files else []
+    if files and not context:
+        context = INSTRUCTION
+    message = messages[-1]
+    content = message["content"]
+    if not parts:
+        if isinstance(content, list):
+            message["content"] = [{"type": "text", "text": context}, *content]
+        else:
+            message["content"] = f"{context}\n\n{content}"
+        return
+    asked = content if isinstance(content, list) else [{"type": "text", "text": content}]
+    message["content"] = [{"type": "text", "text": context}, *parts, *asked]
 
 
 def _chat_request(

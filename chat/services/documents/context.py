@@ -2,8 +2,10 @@
 CHAT_DOCUMENT_CONTEXT_TOKENS, else the passages that best answer the question; each piece
 marked with its document and page, and the model asked to cite them that way."""
 
+import base64
 from collections.abc import Sequence
 from itertools import groupby
+from typing import Any
 
 from django.conf import settings
 
@@ -18,12 +20,15 @@ INSTRUCTION = (
 )
 
 
-def document_context(*, user_id: int, documents: Sequence[Document], question: str) -> str:
-    """The text that goes before the question; "" without documents."""
+def document_context(
+    *, user_id: int, documents: Sequence[Document], question: str, budget: int | None = None
+) -> str:
+    """The text that goes before the question; "" without documents. `budget`: how many
+    tokens of documents go whole (the model's setting), else the site's default."""
     if not documents:
         return ""
     ids = [d.pk for d in documents]
-    if sum(d.tokens for d in documents) <= settings.CHAT_DOCUMENT_CONTEXT_TOKENS:
+    if sum(d.tokens for d in documents) <= (budget or settings.CHAT_DOCUMENT_CONTEXT_TOKENS):
         passages = list(Passage.objects.filter(document_id__in=ids).order_by("document_id", "n"))
     else:
         best = passages_search(
@@ -49,3 +54,21 @@ def document_context(*, user_id: int, documents: Sequence[Document], question: s
 def _where(name: str, unit: str, n: int) -> str:
     name = name.replace('"', "'")
     return f'name="{name}"' if unit == "document" else f'name="{name}" {unit}="{n}"'
+
+
+def document_file_parts(documents: Sequence[Document]) -> list[dict[str, Any]]:
+    """PDFs as `file` content parts, for a provider that reads them itself: their bytes,
+    read here (a document's bytes are read for nothing else)."""
+    data = dict(Document.objects.filter(pk__in=[d.pk for d in documents]).values_list("pk", "data"))
+    return [
+        {
+            "type": "file",
+            "file": {
+                "filename": d.name,
+                "file_data": "data:application/pdf;base64,"
+                + base64.b64encode(bytes(data[d.pk])).decode(),
+            },
+        }
+        for d in documents
+        if d.pk in data
+    ]
