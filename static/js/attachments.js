@@ -91,21 +91,25 @@ export class AttachmentTray {
       this.showError(`${file.name}: ${size} MB is more than documents may be (${limit} MB).`);
       return;
     }
+    const reply = await this.send(this.documents.url, file, "pasted.txt", "The pasted file");
+    if (reply) this.addDocument(reply.document);
+  }
+
+  // One file to the server; its reply, or null once its refusal is shown.
+  async send(url, file, defaultName, shownAs) {
     this.uploading += 1;
     const body = new FormData();
-    body.append("file", file, file.name || "pasted.txt");
-    const answer = await postForm(this.documents.url, body, this.csrfToken);
+    body.append("file", file, file.name || defaultName);
+    const answer = await postForm(url, body, this.csrfToken);
     this.uploading -= 1;
     const reply = !answer.answered
       ? { ok: false, error: "The upload failed: the server did not answer." }
       : answer.ok
         ? answer.data
         : { ok: false, error: `The server refused (${answer.status}).` };
-    if (!reply.ok) {
-      this.showError(`${file.name || "The pasted file"}: ${reply.error}`);
-      return;
-    }
-    this.addDocument(reply.document);
+    if (reply.ok) return reply;
+    this.showError(`${file.name || shownAs}: ${reply.error}`);
+    return null;
   }
 
   // A document in the tray, from an upload or from the library (once).
@@ -127,21 +131,8 @@ export class AttachmentTray {
       this.showError(`${file.name}: ${text}`);
       return;
     }
-    this.uploading += 1;
-    const body = new FormData();
-    body.append("file", file, file.name || "pasted-image");
-    const answer = await postForm(this.url, body, this.csrfToken);
-    this.uploading -= 1;
-    const reply = !answer.answered
-      ? { ok: false, error: "The upload failed: the server did not answer." }
-      : answer.ok
-        ? answer.data
-        : { ok: false, error: `The server refused (${answer.status}).` };
-    if (!reply.ok) {
-      this.showError(`${file.name || "The pasted image"}: ${reply.error}`);
-      return;
-    }
-    this.addChip(reply.attachment);
+    const reply = await this.send(this.url, file, "pasted-image", "The pasted image");
+    if (reply) this.addChip(reply.attachment);
   }
 
   addChip({ id, url, name }) {
