@@ -1,6 +1,6 @@
 """Thin views: scope every lookup to the signed-in user, build a context, render."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -170,6 +170,12 @@ def _chat_context(
             },
         },
     }
+
+
+def _document_names(message_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Message id -> the names of the documents it brought, for an export."""
+    brought = documents_by_message(message_ids=message_ids)
+    return {k: [d.name for d in v] for k, v in brought.items()}
 
 
 # A conversation id no real URL holds, reversed and then replaced by "{id}".
@@ -369,14 +375,18 @@ def conversation_export(
     conversation = conversation_get(user=request.user, conversation_id=conversation_id)
     branch = conversation_branch(conversation=conversation)
     if fmt == "md":
+        names = _document_names(m.pk for m in branch if m.role == "user")
         response = HttpResponse(
-            conversation_markdown(conversation=conversation, branch=branch),
+            conversation_markdown(conversation=conversation, branch=branch, documents=names),
             content_type="text/markdown; charset=utf-8",
         )
     else:
         messages = conversation_messages(conversation=conversation)
+        names = _document_names(m.pk for m in messages if m.role == "user")
         response = JsonResponse(
-            conversation_json(conversation=conversation, messages=messages, branch=branch),
+            conversation_json(
+                conversation=conversation, messages=messages, branch=branch, documents=names
+            ),
             json_dumps_params={"ensure_ascii": False, "indent": 2},
         )
     filename = export_filename(conversation, fmt)

@@ -108,3 +108,26 @@ def test_a_document_in_the_library_is_brought_again_to_a_new_conversation_and_de
     library_json = page.request.get(f"{site.url}/documents/").json()
     names = [d["name"] for d in library_json["documents"]]
     assert "agenda.txt" not in names
+
+
+def test_a_dropped_document_and_a_pasted_one_land_in_the_tray(page: Page, site: Site):
+    log_in(page, site)
+    page.evaluate(
+        """() => {
+          const file = (name, text, type) => new File([text], name, { type });
+          const drop = new DataTransfer();
+          drop.items.add(file("dropped.md", "# Dropped", "text/markdown"));
+          const init = { bubbles: true, cancelable: true };
+          document.querySelector("#composer").dispatchEvent(
+            new DragEvent("drop", { ...init, dataTransfer: drop }));
+          const paste = new DataTransfer();
+          paste.items.add(file("pasted.csv", "a,b\\n1,2", "text/csv"));
+          document.querySelector("#composer-input").dispatchEvent(
+            new ClipboardEvent("paste", { ...init, clipboardData: paste }));
+        }"""
+    )
+
+    chips = page.locator("#attachment-tray .document-chip")
+    expect(chips).to_have_count(2)
+    expect(chips.filter(has_text="dropped.md")).to_contain_text("1 page")
+    expect(chips.filter(has_text="pasted.csv")).to_have_count(1)

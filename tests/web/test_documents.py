@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from chat.models import Document, Passage
+from chat.services.answers.sending import message_send
 from tests.documents import files
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,19 @@ def test_bringing_a_document_needs_the_csrf_token(alice):
 
     assert client.post(reverse("chat:document_upload"), {"file": file}).status_code == 403
     assert Document.objects.count() == 0
+
+
+def test_both_exports_name_the_documents_a_question_brought(alice):
+    client = _client(alice)
+    document_id = _upload(client, b"Agenda for Monday.", "agenda.txt").json()["document"]["id"]
+    sent = message_send(
+        user=alice, conversation_id=None, content="Read this", document_ids=[document_id]
+    )
+    conversation_id = sent.conversation.pk
+
+    markdown = client.get(reverse("chat:export", args=[conversation_id, "md"])).content.decode()
+    exported = client.get(reverse("chat:export", args=[conversation_id, "json"])).json()
+
+    assert "## You\n\n*Documents: agenda.txt*\n\nRead this" in markdown
+    question = next(m for m in exported["messages"] if m["role"] == "user")
+    assert question["documents"] == ["agenda.txt"]

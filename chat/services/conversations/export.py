@@ -12,13 +12,22 @@ def export_filename(conversation: Conversation, extension: str) -> str:
     return f"chatsite-conversation-{conversation.pk}.{extension}"
 
 
-def conversation_markdown(*, conversation: Conversation, branch: list[Message]) -> str:
-    """The selected branch, as read on the page."""
+def conversation_markdown(
+    *,
+    conversation: Conversation,
+    branch: list[Message],
+    documents: dict[int, list[str]] | None = None,
+) -> str:
+    """The selected branch, as read on the page; `documents`: message id -> the names of
+    the documents it brought."""
+    documents = documents or {}
     lines = [f"# {conversation.title or 'Conversation'}", ""]
     if conversation.system_prompt:
         lines += ["## System prompt", "", conversation.system_prompt, ""]
     for message in branch:
         lines += [f"## {ROLE_HEADINGS.get(message.role, message.role)}", ""]
+        if message.pk in documents:
+            lines += [f"*Documents: {', '.join(documents[message.pk])}*", ""]
         for run in message.tool_runs:
             lines += [f"*Tool {run['label'] or run['name']} ({run['status']})*", ""]
         lines += [message.content, ""]
@@ -29,9 +38,15 @@ def conversation_markdown(*, conversation: Conversation, branch: list[Message]) 
 
 
 def conversation_json(
-    *, conversation: Conversation, messages: list[Message], branch: list[Message]
+    *,
+    conversation: Conversation,
+    messages: list[Message],
+    branch: list[Message],
+    documents: dict[int, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Every message with its parent, so no version is lost; `branch` lists the selected one."""
+    """Every message with its parent, so no version is lost; `branch` lists the selected one.
+    `documents`: message id -> the names of the documents it brought."""
+    documents = documents or {}
     return {
         "id": conversation.pk,
         "title": conversation.title,
@@ -50,6 +65,7 @@ def conversation_json(
                 "reasoning": message.reasoning,
                 "tool_calls": message.tool_calls,
                 "tool_runs": message.tool_runs,
+                "documents": documents.get(message.pk, []),
                 "status": message.status,
                 "finish_reason": message.finish_reason,
                 "error": message.error,
