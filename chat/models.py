@@ -746,7 +746,11 @@ class Document(models.Model):
 
 class Passage(models.Model):
     """A piece of a document's text, searched on its own (SQLite FTS5, PostgreSQL text
-    search: migration 0011) and sent with a question when the whole does not fit."""
+    search: migration 0011) and sent with a question when the whole does not fit.
+
+    Careful with migrations of this table: on SQLite, one that rebuilds it (a new column
+    without a default, say) drops migration 0011's triggers with it, and they must be made
+    again; on PostgreSQL the generated `search` column depends on `text`."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="passages")
     n = models.PositiveIntegerField()  # its place in the document, from 0

@@ -384,5 +384,5 @@ def passages_search(
     with connection.cursor() as cursor:
         cursor.execute(sql, [wanted, user_id, *ids, limit])  # only marks in the text
         best = [row[0] for row in cursor.fetchall()]
-    found = Passage.objects.select_related("document").in_bulk(best)
+    found = Passage.objects.in_bulk(best)
     return [found[pk] for pk in best]

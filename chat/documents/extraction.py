@@ -7,18 +7,25 @@ small machine a second parser would only take the core the answers stream on.
 """
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from chat.documents.sniff import DocumentKind, DocumentRefused, ZipLimits, document_kind
 
+logger = logging.getLogger(__name__)
+
 _REFUSALS = {
     "too_large": "The file is larger than documents may be.",
+    "busy": "Many documents are being read just now: try again in a moment.",
     "too_many_pages": "The document has more pages than documents may have.",
     "timeout": "Reading the document took too long: it may be damaged or very complex.",
     "encrypted": "The document is protected by a password: save a copy without it.",
@@ -69,7 +76,10 @@ async def document_extract(data: bytes, name: str) -> Extracted:
     if len(data) > settings.CHAT_DOCUMENT_MAX_BYTES:
         raise refused("too_large")
     limits = ZipLimits(unpacked_bytes=settings.CHAT_DOCUMENT_MAX_UNPACKED_BYTES)
-    kind = document_kind(data, name, limits)
+    # Off the event loop: sniffing decodes text and reads a zip's directory.
+    kind = await asyncio.to_thread(document_kind, data, name, limits)
+    if _waiting.get(asyncio.get_running_loop(), 0) >= QUEUE:
+        raise refused("busy")
     async with _one_at_a_time():
         output = await _worker_run(kind, data)
     try:
@@ -86,6 +96,9 @@ async def document_extract(data: bytes, name: str) -> Extracted:
 
 async def _worker_run(kind: DocumentKind, data: bytes) -> bytes:
     cpu_seconds = max(1, int(settings.CHAT_DOCUMENT_SECONDS))
+    # The parser gets none of the server's environment (its secret key, the provider's
+    # key, the database's password): only what Python needs to start.
+    environment = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -96,11 +109,12 @@ async def _worker_run(kind: DocumentKind, data: bytes) -> bytes:
         str(cpu_seconds),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
         cwd=settings.BASE_DIR,
+        env=environment,
     )
     try:
-        output, _ = await asyncio.wait_for(
+        output, errors = await asyncio.wait_for(
             process.communicate(data), settings.CHAT_DOCUMENT_SECONDS
         )
     except TimeoutError:
@@ -111,18 +125,34 @@ async def _worker_run(kind: DocumentKind, data: bytes) -> bytes:
             await process.wait()
     if process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         raise refused("timeout")
+    if process.returncode != 0:
+        # Not the file's fault: the worker itself failed (an import, a crash). Logged,
+        # since the person is only told the file could not be read.
+        logger.error(
+            "document worker exited %s: %s", process.returncode, errors[-2000:].decode("replace")
+        )
     return output
 
 
+# Documents waiting for their turn or being read, per event loop, beyond which an upload
+# is refused at once: each waiting one holds its file in memory.
+QUEUE = 4
+_waiting: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int]" = weakref.WeakKeyDictionary()
 # One semaphore per event loop (tests run several loops in one process).
 _semaphores: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _one_at_a_time() -> asyncio.Semaphore:
+@contextlib.asynccontextmanager
+async def _one_at_a_time() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     semaphore = _semaphores.get(loop)
     if semaphore is None:
         semaphore = _semaphores[loop] = asyncio.Semaphore(1)
-    return semaphore
+    _waiting[loop] = _waiting.get(loop, 0) + 1
+    try:
+        async with semaphore:
+            yield
+    finally:
+        _waiting[loop] -= 1

@@ -10,6 +10,7 @@ page, a slide, a sheet or the whole document, or `{"error": code}`. It imports n
 
 import io
 import json
+import re
 import resource
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +19,8 @@ from typing import Any
 from chat.documents.sniff import DocumentKind, text_decode
 
 Unit = dict[str, Any]
+LABEL_CHARS = 100  # Passage.label's length
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Refusal(Exception):
@@ -30,6 +33,7 @@ def main() -> None:
     kind, max_pages, memory, cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a parser killed leaves no dump
     data = sys.stdin.buffer.read()
     try:
         units = list(_EXTRACTORS[DocumentKind(kind)](data, max_pages))
@@ -119,7 +123,13 @@ def _text(data: bytes) -> str:
 
 
 def _unit(unit: str, n: int, label: str, text: str) -> Unit:
-    return {"unit": unit, "n": n, "label": label, "text": text.replace("\x00", "")}
+    return {"unit": unit, "n": n, "label": _clean(label)[:LABEL_CHARS], "text": _clean(text)}
+
+
+def _clean(text: str) -> str:
+    """Text a database stores: pypdf can give lone surrogates (a broken ToUnicode map),
+    which UTF-8 cannot encode; they become U+FFFD. NULs go."""
+    return _SURROGATE.sub("\ufffd", text).replace("\x00", "")
 
 
 _EXTRACTORS: dict[DocumentKind, Callable[[bytes, int], Iterator[Unit]]] = {

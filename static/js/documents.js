@@ -102,8 +102,10 @@ export class DocumentPreview {
           current.append(heading);
         }
         this.body.append(current);
-        const named = where !== null && (number !== null ? String(passage.n) === number : passage.label === where);
-        if (named) target = current;
+        // As the document prints it ("p. iv", a sheet's name), else by its number.
+        const said = where?.replace(/^(p\.|page|slide|sheet)\s*/i, "");
+        const named = where !== null && (passage.label === said || (number !== null && String(passage.n) === number));
+        if (named && !target) target = current;
       }
       const text = window.document.createElement("p");
       text.className = "document-text";

@@ -165,3 +165,26 @@ async def test_the_event_loop_stays_responsive_while_a_long_pdf_is_read():
     # The loop ticked all along: had the read run on it, one gap would be the whole read.
     assert max(gaps) < took / 2
     print(f"500 pages in {took:.2f} s ({took / 500 * 1000:.1f} ms a page)")
+
+
+def test_a_unit_holds_only_text_a_database_stores():
+    from chat.documents.worker import _unit
+
+    unit = _unit("page", 1, "x" * 300, "a\ud800b\x00c")
+
+    assert unit["text"] == "a\ufffdbc"
+    assert len(unit["label"]) == 100
+
+
+async def test_an_upload_beyond_the_queue_is_refused_at_once(monkeypatch):
+    from chat.documents import extraction
+
+    monkeypatch.setattr(extraction, "QUEUE", 1)
+    first = asyncio.create_task(document_extract(files.pdf(["Alpha"] * 100), "long.pdf"))
+    for _ in range(500):  # until the first is in the queue (sniffed off the loop first)
+        if extraction._waiting.get(asyncio.get_running_loop()):
+            break
+        await asyncio.sleep(0.01)
+
+    assert await _refusal(b"short text", "b.txt") == "busy"
+    assert (await first).pages == 100

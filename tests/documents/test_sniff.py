@@ -101,3 +101,15 @@ def test_a_truncated_zip_is_damaged():
     data = _zip({"word/document.xml": os.urandom(4096)})
 
     assert _refusal(data[: len(data) // 2]) == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"\xef\xbb\xbf" + ("é" * 40_000).encode(), "excel.csv"),  # a character cut at 64 KiB
+        (("a" + "😀" * 20_000).encode("utf-16"), "wide.txt"),  # a surrogate pair cut there
+    ],
+    ids=["utf-8-bom", "utf-16"],
+)
+def test_a_long_text_with_a_byte_order_mark_is_text_wherever_the_sample_ends(data, name):
+    assert document_kind(data, name) in (DocumentKind.CSV, DocumentKind.TEXT)

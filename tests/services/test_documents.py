@@ -94,3 +94,14 @@ def test_another_users_document_cannot_be_deleted(alice, bob):
     with pytest.raises(Document.DoesNotExist):
         document_delete(user=alice, document_id=theirs.pk)
     assert Document.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_search_reads_no_document_bytes(alice, django_assert_max_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    document = _save(alice)
+    with CaptureQueriesContext(connection) as queries:
+        found = passages_search(user_id=alice.pk, document_ids=[document.pk], query="zebras")
+
+    assert [p.unit_n for p in found] == [1]
+    assert not any('"data"' in q["sql"] for q in queries.captured_queries)

@@ -143,7 +143,8 @@ def _documents_add(
 ) -> None:
     """The documents go into the question's message: their text (or the passages that
     answer it) before it, and PDFs as file parts where the model reads them itself."""
-    setting = model_documents(provider=provider.name, model=conversation.model)
+    model = conversation.model or provider.default_model
+    setting = model_documents(provider=provider.name, model=model)
     files = [d for d in documents if setting and setting.reads_pdf and d.kind == "pdf"]
     as_text = [d for d in documents if d not in files]
     context = document_context(

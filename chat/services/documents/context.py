@@ -37,23 +37,31 @@ def document_context(
             query=question,
             limit=settings.CHAT_DOCUMENT_PASSAGES,
         )
+        if not best:
+            # Nothing matches ("summarise it", or words the index drops): the documents'
+            # opening passages, rather than nothing.
+            opening = Passage.objects.filter(document_id__in=ids).order_by("document_id", "n")
+            best = list(opening[: settings.CHAT_DOCUMENT_PASSAGES])
         # In reading order: the document, then its pages.
         passages = sorted(best, key=lambda p: (ids.index(p.document_id), p.n))
     names = {d.pk: d.name for d in documents}
     blocks = []
-    for (document_id, unit, unit_n), group in groupby(
-        passages, key=lambda p: (p.document_id, p.unit, p.unit_n)
+    for (document_id, unit, unit_n, label), group in groupby(
+        passages, key=lambda p: (p.document_id, p.unit, p.unit_n, p.label)
     ):
-        text = "\n".join(p.text for p in group)
-        blocks.append(f"<document {_where(names[document_id], unit, unit_n)}>\n{text}\n</document>")
+        text = _fenced("\n".join(p.text for p in group))
+        where = _where(names[document_id], unit, label or str(unit_n))
+        blocks.append(f"<document {where}>\n{text}\n</document>")
     if not blocks:
         return f"{INSTRUCTION}\n\n(No passage of the documents matches this question.)"
     return INSTRUCTION + "\n\n" + "\n\n".join(blocks)
 
 
-def _where(name: str, unit: str, n: int) -> str:
-    name = name.replace('"', "'")
-    return f'name="{name}"' if unit == "document" else f'name="{name}" {unit}="{n}"'
+def _where(name: str, unit: str, label: str) -> str:
+    """The tag's attributes: the page as the document prints it (a label such as "iv"),
+    a sheet by its name."""
+    name, label = name.replace('"', "'"), label.replace('"', "'")
+    return f'name="{name}"' if unit == "document" else f'name="{name}" {unit}="{label}"'
 
 
 def document_file_parts(documents: Sequence[Document]) -> list[dict[str, Any]]:
@@ -72,3 +80,8 @@ def document_file_parts(documents: Sequence[Document]) -> list[dict[str, Any]]:
         for d in documents
         if d.pk in data
     ]
+
+
+def _fenced(text: str) -> str:
+    """A document's text cannot close its block and speak as something else."""
+    return text.replace("<document", "<\u200bdocument").replace("</document", "</\u200bdocument")

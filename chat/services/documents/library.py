@@ -46,7 +46,7 @@ def document_delete(*, user: User, document_id: int) -> None:
     """Delete the user's document, its passages and their index entries (the database's
     triggers or index follow the rows). Raises Document.DoesNotExist for another user's
     document exactly as for a missing one."""
-    Document.objects.get(pk=document_id, user=user).delete()
+    Document.objects.defer("data").get(pk=document_id, user=user).delete()
 
 
 class DocumentNotFound(Exception):
