@@ -50,16 +50,6 @@ def document_list(*, user: User) -> QuerySet[Document]:
     return Document.objects.filter(user=user).defer("data")
 
 
-def documents_of(*, message_ids: Sequence[int]) -> list[Document]:
-    """The documents these messages brought, each once, in the order they were brought
-    (without their bytes). The messages are the caller's, read scoped to their owner."""
-    through = Message.documents.through
-    links = through.objects.filter(message_id__in=list(message_ids)).order_by("message_id", "id")
-    order = list(dict.fromkeys(links.values_list("document_id", flat=True)))
-    found = Document.objects.defer("data").in_bulk(order)
-    return [found[i] for i in order if i in found]
-
-
 def documents_by_message(*, message_ids: Iterable[int]) -> dict[int, list[Document]]:
     """Message id -> the documents it brought (without their bytes), in one query."""
     through = Message.documents.through
@@ -73,6 +63,13 @@ def documents_by_message(*, message_ids: Iterable[int]) -> dict[int, list[Docume
     for link in links:
         found.setdefault(link.message_id, []).append(link.document)
     return found
+
+
+def documents_of(*, message_ids: Sequence[int]) -> list[Document]:
+    """The documents these messages brought, each once, in the order they were brought.
+    The messages are the caller's, read scoped to their owner."""
+    brought = documents_by_message(message_ids=message_ids).values()
+    return list({d.pk: d for documents in brought for d in documents}.values())
 
 
 def model_documents(*, provider: str, model: str) -> ModelDocuments | None:
@@ -130,7 +127,7 @@ class HistoryMessage:
         status: str,
         tool_runs: list[ToolRunState],
         has_attachments: bool,
-        has_documents: bool = False,
+        has_documents: bool,
     ) -> None:
         self.pk, self.parent_id, self.role, self.content = pk, parent_id, role, content
         self.status, self.tool_runs, self.has_attachments = status, tool_runs, has_attachments

@@ -19,25 +19,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from chat.documents.sniff import DocumentKind, DocumentRefused, ZipLimits, document_kind
+from chat.documents.refusals import TEXTS, refused
+from chat.documents.sniff import DocumentKind, ZipLimits, document_kind
 
 logger = logging.getLogger(__name__)
-
-_REFUSALS = {
-    "too_large": "The file is larger than documents may be.",
-    "busy": "Many documents are being read just now: try again in a moment.",
-    "too_many_pages": "The document has more pages than documents may have.",
-    "timeout": "Reading the document took too long: it may be damaged or very complex.",
-    "encrypted": "The document is protected by a password: save a copy without it.",
-    "malformed": "The file is damaged: it cannot be read.",
-    "too_large_unpacked": "The file unpacks to more than documents may hold.",
-    "memory": "Reading the document needs more memory than documents may use.",
-    "unsupported": "The file's text cannot be read.",
-    "no_text": "The document has no text to read.",
-    "no_text_pdf": (
-        "The PDF has no text to read: it may be a scan, which would need text recognition first."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -66,10 +51,6 @@ class Extracted:
         return sum(len(u.text) for u in self.units)
 
 
-def refused(code: str) -> DocumentRefused:
-    return DocumentRefused(code, _REFUSALS[code])
-
-
 async def document_extract(data: bytes, name: str) -> Extracted:
     """The document's kind and text; raises DocumentRefused, with the reason, for a file
     chatsite does not read, one over a limit, a damaged one, and one with no text."""
@@ -87,7 +68,7 @@ async def document_extract(data: bytes, name: str) -> Extracted:
     except ValueError:
         raise refused("malformed") from None
     if "error" in result:
-        raise refused(result["error"] if result["error"] in _REFUSALS else "malformed")
+        raise refused(result["error"] if result["error"] in TEXTS else "malformed")
     units = [Unit(u["unit"], u["n"], u["label"], u["text"]) for u in result["units"]]
     if not any(u.text.strip() for u in units):
         raise refused("no_text_pdf" if kind == DocumentKind.PDF else "no_text")

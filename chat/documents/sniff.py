@@ -18,6 +18,8 @@ from pathlib import PurePosixPath
 
 from charset_normalizer import from_bytes
 
+from chat.documents.refusals import refused
+
 
 class DocumentKind(enum.StrEnum):
     PDF = "pdf"
@@ -28,15 +30,6 @@ class DocumentKind(enum.StrEnum):
     HTML = "html"
     MARKDOWN = "markdown"
     TEXT = "text"
-
-
-class DocumentRefused(ValueError):
-    """A file chatsite does not read, with the reason a person is shown."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -112,19 +105,15 @@ _BOMS = (
 def document_kind(data: bytes, name: str, limits: ZipLimits | None = None) -> DocumentKind:
     """The kind of document `data` is; raises DocumentRefused for anything else."""
     if not data:
-        raise DocumentRefused("empty", "The file is empty.")
+        raise refused("empty")
     if data[:1024].lstrip().startswith(b"%PDF-"):
         return DocumentKind.PDF
     if data.startswith(_OLE):
-        raise DocumentRefused(
-            "old_office",
-            "This is an old Office file (.doc, .xls, .ppt) or an encrypted one: "
-            "save it as .docx, .xlsx or .pptx, without a password.",
-        )
+        raise refused("old_office")
     if data.startswith(b"PK\x03\x04"):
         return _office_kind(data, limits or ZipLimits())
     if text_decode(data[:_SNIFFED_BYTES]) is None:
-        raise DocumentRefused(
+        raise refused(
             "unsupported",
             "This kind of file is not read: documents may be PDF, Word, PowerPoint, "
             "Excel, CSV, HTML, Markdown, or text and source code.",
@@ -163,24 +152,24 @@ def zip_check(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:
     # 1.4 s. The end-of-directory record says how many there are first.
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if end < 0 or len(data) < end + 22:
-        raise DocumentRefused("malformed", "The file is damaged: it cannot be read.")
+        raise refused("malformed")
     (entries,) = struct.unpack_from("<H", data, end + 10)
     if entries > limits.members:  # 0xFFFF: a ZIP64 directory, no Office file needs one
-        raise _too_big()
+        raise refused("too_large_unpacked")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise DocumentRefused("malformed", "The file is damaged: it cannot be read.") from None
+        raise refused("malformed") from None
     if len(members) > limits.members:
-        raise _too_big()
+        raise refused("too_large_unpacked")
     # Python's zipfile stops at the declared size and fails the checksum on a mismatch, so
     # the sizes in the directory bound what reading the members can unpack.
     if sum(m.file_size for m in members) > limits.unpacked_bytes:
-        raise _too_big()
+        raise refused("too_large_unpacked")
     for member in members:
         if member.file_size > limits.ratio * max(member.compress_size, 1024):
-            raise _too_big()
+            raise refused("too_large_unpacked")
     return archive
 
 
@@ -189,13 +178,4 @@ def _office_kind(data: bytes, limits: ZipLimits) -> DocumentKind:
     for part, kind in _OFFICE_MAIN_PART.items():
         if part in names:
             return kind
-    raise DocumentRefused(
-        "unsupported",
-        "This zip file is not a Word, PowerPoint or Excel document.",
-    )
-
-
-def _too_big() -> DocumentRefused:
-    return DocumentRefused(
-        "too_large_unpacked", "The file unpacks to more than documents may hold."
-    )
+    raise refused("unsupported", "This zip file is not a Word, PowerPoint or Excel document.")

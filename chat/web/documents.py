@@ -5,16 +5,19 @@ document id answers exactly like a missing one."""
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import texts
-from chat.documents.extraction import document_extract, refused
-from chat.documents.sniff import DocumentRefused
+from chat.documents.extraction import document_extract
+from chat.documents.refusals import DocumentRefused, refused
 from chat.models import Document, User
 from chat.selectors import document_get, document_list
 from chat.services.documents.library import document_delete, document_save, document_summary
 from chat.web.authenticated import AuthenticatedHttpRequest
+from chat.web.views import _missing_is_404
+
+_document_404 = _missing_is_404(Document.DoesNotExist, texts.DOCUMENT_NOT_FOUND)
 
 
 @require_POST
@@ -28,7 +31,7 @@ async def document_upload(request: HttpRequest) -> JsonResponse:
     if upload is None:
         return JsonResponse({"ok": False, "error": "No file was sent."})
     try:
-        if upload.size is not None and upload.size > _max_bytes():
+        if upload.size is not None and upload.size > settings.CHAT_DOCUMENT_MAX_BYTES:
             raise refused("too_large")  # before the file is read into memory
         data = upload.read()
         name = upload.name or "document"
@@ -53,12 +56,10 @@ def document_library(request: AuthenticatedHttpRequest) -> JsonResponse:
 
 @require_GET
 @login_required
+@_document_404
 def document_detail(request: AuthenticatedHttpRequest, document_id: int) -> JsonResponse:
     """The document's text as it was read, passage by passage, each with its page."""
-    try:
-        document = document_get(user=request.user, document_id=document_id)
-    except Document.DoesNotExist:
-        raise Http404(texts.DOCUMENT_NOT_FOUND) from None
+    document = document_get(user=request.user, document_id=document_id)
     passages = [
         {"unit": p.unit, "n": p.unit_n, "label": p.label, "text": p.text}
         for p in document.passages.all()
@@ -68,13 +69,7 @@ def document_detail(request: AuthenticatedHttpRequest, document_id: int) -> Json
 
 @require_POST
 @login_required
+@_document_404
 def document_delete_view(request: AuthenticatedHttpRequest, document_id: int) -> JsonResponse:
-    try:
-        document_delete(user=request.user, document_id=document_id)
-    except Document.DoesNotExist:
-        raise Http404(texts.DOCUMENT_NOT_FOUND) from None
+    document_delete(user=request.user, document_id=document_id)
     return JsonResponse({"ok": True})
-
-
-def _max_bytes() -> int:
-    return settings.CHAT_DOCUMENT_MAX_BYTES

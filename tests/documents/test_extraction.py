@@ -9,7 +9,8 @@ import zipfile
 import pytest
 
 from chat.documents.extraction import Unit, document_extract
-from chat.documents.sniff import DocumentKind, DocumentRefused
+from chat.documents.refusals import DocumentRefused
+from chat.documents.sniff import DocumentKind
 from tests.documents import files
 
 

@@ -6,7 +6,8 @@ import zipfile
 
 import pytest
 
-from chat.documents.sniff import DocumentKind, DocumentRefused, ZipLimits, document_kind
+from chat.documents.refusals import DocumentRefused
+from chat.documents.sniff import DocumentKind, ZipLimits, document_kind
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

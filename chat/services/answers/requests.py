@@ -158,11 +158,8 @@ def _documents_add(
         context = INSTRUCTION
     message = messages[-1]
     content = message["content"]
-    if not parts:
-        if isinstance(content, list):
-            message["content"] = [{"type": "text", "text": context}, *content]
-        else:
-            message["content"] = f"{context}\n\n{content}"
+    if isinstance(content, str) and not parts:
+        message["content"] = f"{context}\n\n{content}"
         return
     asked = content if isinstance(content, list) else [{"type": "text", "text": content}]
     message["content"] = [{"type": "text", "text": context}, *parts, *asked]

@@ -28,8 +28,9 @@ def document_context(
     if not documents:
         return ""
     ids = [d.pk for d in documents]
+    in_order = Passage.objects.filter(document_id__in=ids).order_by("document_id", "n")
     if sum(d.tokens for d in documents) <= (budget or settings.CHAT_DOCUMENT_CONTEXT_TOKENS):
-        passages = list(Passage.objects.filter(document_id__in=ids).order_by("document_id", "n"))
+        passages = list(in_order)
     else:
         best = passages_search(
             user_id=user_id,
@@ -40,8 +41,7 @@ def document_context(
         if not best:
             # Nothing matches ("summarise it", or words the index drops): the documents'
             # opening passages, rather than nothing.
-            opening = Passage.objects.filter(document_id__in=ids).order_by("document_id", "n")
-            best = list(opening[: settings.CHAT_DOCUMENT_PASSAGES])
+            best = list(in_order[: settings.CHAT_DOCUMENT_PASSAGES])
         # In reading order: the document, then its pages.
         passages = sorted(best, key=lambda p: (ids.index(p.document_id), p.n))
     names = {d.pk: d.name for d in documents}
@@ -52,8 +52,6 @@ def document_context(
         text = _fenced("\n".join(p.text for p in group))
         where = _where(names[document_id], unit, label or str(unit_n))
         blocks.append(f"<document {where}>\n{text}\n</document>")
-    if not blocks:
-        return f"{INSTRUCTION}\n\n(No passage of the documents matches this question.)"
     return INSTRUCTION + "\n\n" + "\n\n".join(blocks)
 
 
