@@ -124,6 +124,7 @@ class Usage(models.Model):
         ANSWER = "answer"
         TITLE = "title"
         API = "api"  # a request to the site's OpenAI-compatible API (/v1/)
+        EMBEDDING = "embedding"  # a document's passages or a question, as vectors
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The ledger outlives nothing it accounts for: deactivate a user instead of deleting.
@@ -341,6 +342,20 @@ class SiteSettings(LimitFields):
     )
     api_enabled = models.BooleanField(
         default=True, help_text="People may call the models with personal API keys (/v1/)."
+    )
+    # Documents' passages ranked by meaning beside their words (chat/services/documents/
+    # embeddings.py); blank: by their words only.
+    embeddings_model = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The model that turns documents' passages and questions into vectors, "
+        "through the provider's /embeddings endpoint; blank ranks passages by their words only.",
+    )
+    embeddings_provider = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="The slug of the provider that serves the embeddings model; blank: the "
+        "default provider.",
     )
 
     class Meta:
@@ -734,6 +749,9 @@ class Document(models.Model):
     chars = models.PositiveIntegerField()
     tokens = models.PositiveIntegerField()  # its whole text, estimated: does it fit a request
     data = models.BinaryField()
+    # The embeddings model its passages' vectors come from; blank: they have none. A
+    # question's vector is compared only with vectors of the same model.
+    embedding_model = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -758,6 +776,10 @@ class Passage(models.Model):
     unit_n = models.PositiveIntegerField()  # which page, slide or sheet, from 1
     label = models.CharField(max_length=100, blank=True)  # as the document prints it
     text = models.TextField()
+    # Its vector from the document's embeddings model: float32, little-endian, of length
+    # 1 (chat/services/documents/embeddings.py). Null: never embedded. Nullable so that
+    # adding it did not rebuild the table on SQLite (see above).
+    embedding = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["document", "n"]

@@ -1,6 +1,7 @@
 """Reads, each scoped to the user who owns the object: another user's id is simply not found."""
 
 import functools
+import importlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -9,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from django.db import connection
-from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet, Sum
 
 from chat.models import (
     Attachment,
@@ -381,5 +382,29 @@ def passages_search(
     with connection.cursor() as cursor:
         cursor.execute(sql, [wanted, user_id, *ids, limit])  # only marks in the text
         best = [row[0] for row in cursor.fetchall()]
-    found = Passage.objects.in_bulk(best)
+    found = Passage.objects.defer("embedding").in_bulk(best)
     return [found[pk] for pk in best]
+
+
+def library_size(*, user: User) -> int:
+    """The sizes of the files in the user's library, added up."""
+    total = Document.objects.filter(user=user).aggregate(total=Sum("size"))["total"]
+    return int(total or 0)
+
+
+def passages_by_meaning(
+    *, user_id: int, document_ids: Sequence[int], vector: bytes, model: str, limit: int = 8
+) -> list[int]:
+    """The ids of the passages of these documents of the user's nearest `vector` (from
+    `model`) in meaning, nearest first. Every passage is compared: a question's documents
+    hold a few thousand at most (docs/benchmarks.md), and Debian's PostgreSQL has no
+    pgvector for an index to pay off. Another user's document id finds nothing."""
+    candidates = Passage.objects.filter(
+        document_id__in=list(document_ids),
+        document__user_id=user_id,
+        document__embedding_model=model,
+        embedding__isnull=False,
+    ).order_by("document_id", "n")
+    rows = list(candidates.values_list("pk", "embedding"))
+    nearest = importlib.import_module("chat.documents.vectors").vectors_nearest
+    return list(nearest(vector, rows, limit))

@@ -363,6 +363,8 @@ CHAT_DOCUMENT_MAX_UNPACKED_BYTES = env_int(
 CHAT_DOCUMENT_MEMORY_BYTES = env_int("CHAT_DOCUMENT_MEMORY_BYTES", 1024 * 1024 * 1024, minimum=1)
 CHAT_DOCUMENT_SECONDS = env_float("CHAT_DOCUMENT_SECONDS", 60.0)
 CHAT_DOCUMENTS_PER_MESSAGE = env_int("CHAT_DOCUMENTS_PER_MESSAGE", 10, minimum=1)
+# What one user's library may hold, counted in the sizes of the files they brought.
+CHAT_DOCUMENT_LIBRARY_BYTES = env_int("CHAT_DOCUMENT_LIBRARY_BYTES", 500 * 1024 * 1024, minimum=1)
 # Documents whose text together is at most this many tokens go whole with a question;
 # beyond it, the passages that best answer the question (CHAT_DOCUMENT_PASSAGES of them).
 CHAT_DOCUMENT_CONTEXT_TOKENS = env_int("CHAT_DOCUMENT_CONTEXT_TOKENS", 16_000, minimum=1)

@@ -126,6 +126,16 @@ class FakeUpstreamServer:
         response.raise_for_status()
         return int(response.json()["models_requests"])
 
+    def embeddings_requests(self) -> list[int]:
+        """How many inputs each POST /embeddings had, oldest first."""
+        response = self.http.get("/_fake/stats")
+        response.raise_for_status()
+        return list(response.json()["embeddings_requests"])
+
+    def embeddings_fail(self, count: int, status: int = 500) -> None:
+        """The next `count` POST /embeddings answer `status`."""
+        self.http.post("/_fake/embeddings_fail", json={"count": count, "status": status})
+
     def reset(self) -> None:
         self.http.post("/_fake/reset").raise_for_status()
 

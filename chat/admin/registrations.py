@@ -335,10 +335,24 @@ class InviteAdmin(FastChangeList):
         super().save_model(request, obj, form, change)
 
 
+class SiteSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SiteSettings
+        exclude: list[str] = []
+
+    def clean_embeddings_provider(self) -> str:
+        slug: str = self.cleaned_data["embeddings_provider"]
+        if slug and not Provider.objects.filter(slug=slug, enabled=True).exists():
+            raise forms.ValidationError("No enabled provider has this slug.")
+        return slug
+
+
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(PermissionBeforeLookup):
+    form = SiteSettingsForm
     fieldsets = [
         (None, {"fields": ["signup_mode", "api_enabled"]}),
+        ("Documents", {"fields": ["embeddings_model", "embeddings_provider"]}),
         (
             "Default limits for every user (empty: no limit)",
             {

@@ -18,6 +18,9 @@ TEXTS = {
         "save it as .docx, .xlsx or .pptx, without a password."
     ),
     "too_large": "The file is larger than documents may be.",
+    "library_full": (
+        "Your library is full: delete documents you no longer need, then bring this one again."
+    ),
     "busy": "Many documents are being read just now: try again in a moment.",
     "too_many_pages": "The document has more pages than documents may have.",
     "timeout": "Reading the document took too long: it may be damaged or very complex.",

@@ -11,7 +11,9 @@ benchmarks; called in-process it is the offline demo provider.
 """
 
 import asyncio
+import hashlib
 import json
+import math
 import re
 import time
 from collections import deque
@@ -22,6 +24,22 @@ Scope = dict[str, Any]
 # What GET /models lists; the offline demo provider's default model is the first.
 MODELS = ["chatsite-demo", "chatsite-demo-large"]
 _WORD = re.compile(r"\S+\s*|\s+")
+# POST /embeddings: a vector from the text's words, hashed into this many dimensions,
+# where the words of one meaning count as one (so that a test can find a passage by
+# meaning that its words do not match). Not a model: near vectors share words or meanings.
+EMBEDDING_DIMENSIONS = 256
+SAME_MEANING = {
+    "automobile": "car",
+    "vehicle": "car",
+    "motorcar": "car",
+    "physician": "doctor",
+    "medic": "doctor",
+    "salary": "pay",
+    "wage": "pay",
+    "remuneration": "pay",
+    "dwelling": "house",
+    "residence": "house",
+}
 
 
 @dataclass
@@ -91,6 +109,10 @@ class FakeUpstream:
         self.plans: deque[Plan] = deque()
         self.log: list[LogEntry] = []
         self.models_requests = 0  # GET /models, kept apart from the chat log
+        # POST /embeddings, kept apart too: how many inputs each request had, and how
+        # many requests to fail next, with which status.
+        self.embeddings_requests: list[int] = []
+        self.embeddings_failures: tuple[int, int] = (0, 500)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -105,6 +127,8 @@ class FakeUpstream:
             await self._models(scope, send)
         elif method == "POST" and path.endswith("/chat/completions"):
             await self._chat(scope, receive, send)
+        elif method == "POST" and path.endswith("/embeddings"):
+            await self._embeddings(scope, receive, send)
         else:
             await _json(send, 404, {"error": {"message": f"No route for {method} {path}"}})
 
@@ -122,11 +146,21 @@ class FakeUpstream:
             self.plans.clear()
             self.log.clear()
             self.models_requests = 0
+            self.embeddings_requests.clear()
+            self.embeddings_failures = (0, 500)
             await _json(send, 200, {"reset": True})
+        elif method == "POST" and path == "/_fake/embeddings_fail":
+            asked = json.loads(await _body(receive))
+            self.embeddings_failures = (int(asked["count"]), int(asked.get("status", 500)))
+            await _json(send, 200, {"failing": self.embeddings_failures[0]})
         elif method == "GET" and path == "/_fake/log":
             await _json(send, 200, [asdict(entry) for entry in self.log])
         elif method == "GET" and path == "/_fake/stats":
-            await _json(send, 200, {"models_requests": self.models_requests})
+            stats = {
+                "models_requests": self.models_requests,
+                "embeddings_requests": list(self.embeddings_requests),
+            }
+            await _json(send, 200, stats)
         else:
             await _json(send, 404, {"error": {"message": "unknown control route"}})
 
@@ -148,6 +182,32 @@ class FakeUpstream:
             {"id": m, "object": "model", "created": created, "owned_by": "chatsite"} for m in MODELS
         ]
         await _json(send, 200, {"object": "list", "data": data})
+
+    async def _embeddings(self, scope: Scope, receive: Any, send: Any) -> None:
+        if not self._authorized(scope):
+            await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
+            return
+        try:
+            body = json.loads(await _body(receive))
+            inputs = body["input"]
+            inputs = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs]
+        except (ValueError, KeyError, TypeError):
+            await _json(send, 400, _error("input is required.", "invalid_request_error"))
+            return
+        self.embeddings_requests.append(len(inputs))
+        failing, status = self.embeddings_failures
+        if failing:
+            self.embeddings_failures = (failing - 1, status)
+            await _json(send, status, _error("The fake upstream was told to fail.", "fake_error"))
+            return
+        data = [
+            {"object": "embedding", "index": i, "embedding": embedding_of(text)}
+            for i, text in enumerate(inputs)
+        ]
+        tokens = sum(len(text.split()) for text in inputs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        answer = {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
+        await _json(send, 200, answer)
 
     async def _chat(self, scope: Scope, receive: Any, send: Any) -> None:
         try:
@@ -268,6 +328,19 @@ def demo_answer(messages: list[dict[str, Any]]) -> str:
         f'and always answers like this. You wrote {len(said.split())} words: "{excerpt}". '
         "To talk to a real model, set LLM_BASE_URL and LLM_API_KEY and restart chatsite."
     )
+
+
+def embedding_of(text: str) -> list[float]:
+    """The fake's embedding: each word (its meaning, for SAME_MEANING's words; a plural's
+    "s" dropped) adds ±1 to a hashed dimension; the whole is of length 1."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"[a-z]+", text.lower()):
+        word = word[:-1] if len(word) > 3 and word.endswith("s") else word
+        digest = hashlib.blake2b(SAME_MEANING.get(word, word).encode(), digest_size=4).digest()
+        number = int.from_bytes(digest, "big")
+        vector[number % EMBEDDING_DIMENSIONS] += 1.0 if number & 1 << 31 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
 
 
 def _text_of(message: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ from chat.realtime.frames import (
 from chat.realtime.groups import generation_group
 from chat.services.answers.heartbeat import HEARTBEAT_INTERVAL
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
-from chat.services.answers.requests import ChatRequest, chat_request_build
+from chat.services.answers.requests import ChatRequest, chat_request_build, chat_request_retrieve
 from chat.services.answers.saving import (
     FailedAttempt,
     GenerationResult,
@@ -295,6 +295,9 @@ class Generation:
             self.request = await database_sync_to_async(chat_request_build)(
                 message_id=self.message_id
             )
+        if self.request.retrieval:
+            # The question's vector, asked for here: the send's transaction cannot wait on it.
+            self.request = await chat_request_retrieve(self.request)
         request = self.request
         self.provider = request.provider
         client = UpstreamClient(self.provider, read_every=settings.CHAT_DELTA_INTERVAL)

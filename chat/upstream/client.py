@@ -288,6 +288,29 @@ class UpstreamClient:
                 retryable=False,
             ) from None
 
+    async def embeddings(self, model: str, inputs: list[str]) -> tuple[list[list[float]], int]:
+        """POST /embeddings: one vector per input, in the inputs' order, and the prompt
+        tokens the provider counted (0 when it sent no usage)."""
+        body = {"model": model, "input": inputs, "encoding_format": "float"}
+        try:
+            async with request_answered(
+                "POST",
+                self._url("embeddings"),
+                headers=self._headers(),
+                body=body,
+                demo=self.provider.is_demo,
+            ) as response:
+                if response.status_code >= 400:
+                    raise await self._status_error(response)
+                content = await response.read()
+        except TransportFailure as exc:
+            raise UpstreamError(
+                f"Could not reach the provider's embeddings ({exc.detail}).",
+                kind=FailureKind.CONNECT,
+                retryable=True,
+            ) from None
+        return _embeddings_parsed(content, len(inputs))
+
     # --- helpers ------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
@@ -449,3 +472,27 @@ def _refuses_stream_options(failure: UpstreamError) -> bool:
 def forget_refusals() -> None:
     """For tests: forget which providers refused stream_options."""
     _without_stream_options.clear()
+
+
+def _embeddings_parsed(content: bytes, count: int) -> tuple[list[list[float]], int]:
+    """The vectors of an /embeddings answer, put back in the inputs' order by their
+    `index`; anything else than one list of numbers per input is malformed."""
+    malformed = UpstreamError(
+        "The provider's embeddings answer is malformed.",
+        kind=FailureKind.MALFORMED,
+        retryable=False,
+    )
+    try:
+        answer = json.loads(content)
+        vectors: list[list[float] | None] = [None] * count
+        for item in answer["data"]:
+            index, vector = int(item["index"]), [float(x) for x in item["embedding"]]
+            if not (0 <= index < count and vector) or vectors[index] is not None:
+                raise ValueError
+            vectors[index] = vector
+        tokens = int((answer.get("usage") or {}).get("prompt_tokens") or 0)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        raise malformed from None
+    if any(v is None for v in vectors):
+        raise malformed
+    return [v for v in vectors if v is not None], tokens

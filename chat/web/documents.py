@@ -12,7 +12,8 @@ from chat import texts
 from chat.documents.extraction import document_extract
 from chat.documents.refusals import DocumentRefused, refused
 from chat.models import Document, User
-from chat.selectors import document_get, document_list
+from chat.selectors import document_get, document_list, library_size
+from chat.services.documents.embeddings import document_embed
 from chat.services.documents.library import document_delete, document_save, document_summary
 from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.views import _missing_is_404
@@ -33,6 +34,10 @@ async def document_upload(request: HttpRequest) -> JsonResponse:
     try:
         if upload.size is not None and upload.size > settings.CHAT_DOCUMENT_MAX_BYTES:
             raise refused("too_large")  # before the file is read into memory
+        if await sync_to_async(library_size)(user=user) + (upload.size or 0) > (
+            settings.CHAT_DOCUMENT_LIBRARY_BYTES
+        ):
+            raise refused("library_full")
         data = upload.read()
         name = upload.name or "document"
         extracted = await document_extract(data, name)
@@ -44,6 +49,8 @@ async def document_upload(request: HttpRequest) -> JsonResponse:
         data=data,
         extracted=extracted,
     )
+    # Its passages' vectors, when embeddings are on; without them it is searched by words.
+    await document_embed(user=user, document_id=document.pk)
     return JsonResponse({"ok": True, "document": document_summary(document)})
 
 
@@ -62,7 +69,7 @@ def document_detail(request: AuthenticatedHttpRequest, document_id: int) -> Json
     document = document_get(user=request.user, document_id=document_id)
     passages = [
         {"unit": p.unit, "n": p.unit_n, "label": p.label, "text": p.text}
-        for p in document.passages.all()
+        for p in document.passages.defer("embedding")
     ]
     return JsonResponse({"document": document_summary(document), "passages": passages})
 

@@ -260,6 +260,23 @@ def test_site_settings_are_one_row_edited_in_place(admin_client):
     assert (settings_row.signup_mode, settings_row.monthly_tokens) == ("invite", 100000)
 
 
+def test_embeddings_are_turned_on_with_a_model_and_an_enabled_providers_slug(admin_client):
+    page = admin_client.get(reverse("admin:chat_sitesettings_changelist")).url
+    Provider.objects.create(
+        slug="embedder", name="Embedder", base_url="https://e.example/v1", enabled=True
+    )
+    form = {"signup_mode": "closed", "embeddings_model": "text-embedding-3-small"}
+
+    unknown = admin_client.post(page, {**form, "embeddings_provider": "nobody"})
+    known = admin_client.post(page, {**form, "embeddings_provider": "embedder"})
+
+    assert unknown.status_code == 200
+    assert "No enabled provider has this slug." in unknown.content.decode()
+    assert known.status_code == 302
+    row = SiteSettings.objects.get()
+    assert (row.embeddings_model, row.embeddings_provider) == ("text-embedding-3-small", "embedder")
+
+
 # --- the dashboard --------------------------------------------------------------------
 
 

@@ -5,7 +5,12 @@ import asyncio
 
 import pytest
 
-from chat.upstream.client import RetryPolicy, UpstreamClient, retry_after_seconds
+from chat.upstream.client import (
+    RetryPolicy,
+    UpstreamClient,
+    _embeddings_parsed,
+    retry_after_seconds,
+)
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     ContentDelta,
@@ -321,6 +326,54 @@ async def test_an_error_message_never_carries_the_api_key(upstream):
 
 async def test_it_lists_the_providers_models(upstream):
     assert await client_for(upstream).list_models() == ["chatsite-demo", "chatsite-demo-large"]
+
+
+async def test_it_asks_for_embeddings_and_gets_one_vector_per_input_in_order(upstream):
+    vectors, tokens = await client_for(upstream).embeddings(
+        "e", ["a car", "a automobile", "a zebra"]
+    )
+
+    assert len(vectors) == 3
+    assert vectors[0] == vectors[1]  # the fake's words of one meaning
+    assert vectors[0] != vectors[2]
+    assert tokens == 6
+    assert upstream.embeddings_requests() == [3]
+
+
+async def test_a_failed_embeddings_request_is_an_upstream_error_with_the_providers_words(
+    upstream,
+):
+    upstream.embeddings_fail(1, status=400)
+
+    with pytest.raises(UpstreamError) as failed:
+        await client_for(upstream).embeddings("e", ["a"])
+
+    assert failed.value.status_code == 400
+    assert "told to fail" in failed.value.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"not json",
+        b'{"data": [{"index": 0, "embedding": [1.0]}]}',  # one vector for two inputs
+        b'{"data": [{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]}',
+        b'{"data": [{"index": -1, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]}',
+        b'{"data": [{"index": 0, "embedding": []}, {"index": 1, "embedding": [1.0]}]}',
+        b'{"data": [{"index": 0, "embedding": ["a"]}, {"index": 1, "embedding": [1.0]}]}',
+    ],
+)
+def test_an_embeddings_answer_that_is_not_one_vector_per_input_is_malformed(answer):
+    with pytest.raises(UpstreamError) as failed:
+        _embeddings_parsed(answer, 2)
+
+    assert failed.value.kind == FailureKind.MALFORMED
+
+
+def test_embeddings_come_back_in_the_inputs_order_whatever_order_they_are_sent_in():
+    answer = b'{"data": [{"index": 1, "embedding": [2]}, {"index": 0, "embedding": [1]}]}'
+
+    assert _embeddings_parsed(answer, 2) == ([[1.0], [2.0]], 0)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from chat.models import Document, Passage
+from chat.documents.refusals import TEXTS
+from chat.models import Document, Passage, SiteSettings
 from chat.services.answers.sending import message_send
+from chat.services.usage.limits import site_settings_forget
 from tests.documents import files
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +79,31 @@ def test_a_refused_document_says_why_and_nothing_is_saved(alice, settings):
     assert Document.objects.count() == 0
 
 
+def test_a_full_library_refuses_the_next_document_until_one_is_deleted(alice, settings):
+    settings.CHAT_DOCUMENT_LIBRARY_BYTES = 30
+    client = _client(alice)
+    first = _upload(client, b"twenty bytes of text", "a.txt").json()["document"]
+
+    full = _upload(client, b"eleven more", "b.txt").json()
+    client.post(first["delete_url"])
+    again = _upload(client, b"eleven more", "b.txt").json()
+
+    assert full == {"ok": False, "code": "library_full", "error": TEXTS["library_full"]}
+    assert again["ok"]
+
+
+def test_only_a_pdf_keeps_its_bytes_the_only_ones_ever_sent(alice):
+    client = _client(alice)
+    pdf = _upload(client, files.pdf(["Text"]), "a.pdf").json()["document"]
+    text = _upload(client, b"Some text", "a.txt").json()["document"]
+
+    kept = dict(Document.objects.values_list("pk", "data"))
+
+    assert bytes(kept[pdf["id"]]).startswith(b"%PDF")
+    assert bytes(kept[text["id"]]) == b""
+    assert Document.objects.get(pk=text["id"]).size == 9
+
+
 def test_bringing_a_document_needs_the_csrf_token(alice):
     client = _client(alice, enforce_csrf_checks=True)
     file = SimpleUploadedFile("a.txt", b"words")
@@ -99,3 +126,16 @@ def test_both_exports_name_the_documents_a_question_brought(alice):
     assert "## You\n\n*Documents: agenda.txt*\n\nRead this" in markdown
     question = next(m for m in exported["messages"] if m["role"] == "user")
     assert question["documents"] == ["agenda.txt"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_embeddings_on_a_brought_document_gets_its_vectors(alice, upstream):
+    SiteSettings.objects.update_or_create(pk=1, defaults={"embeddings_model": "fake-embedding"})
+    site_settings_forget()
+
+    reply = _upload(_client(alice), files.pdf(["A car", "A house"]), "a.pdf").json()
+
+    document = Document.objects.get(pk=reply["document"]["id"])
+    assert document.embedding_model == "fake-embedding"
+    assert Passage.objects.filter(document=document, embedding__isnull=False).count() == 2
+    assert upstream.embeddings_requests() == [2]

@@ -3,18 +3,40 @@ provider, model and parameters."""
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+from asgiref.sync import sync_to_async
 
 from chat.models import Attachment, Conversation, Document, McpTool, Message
 from chat.selectors import documents_of, message_lineage, model_documents
 from chat.services.conversations.attachments import attachments_of, user_content
 from chat.services.conversations.parameters import request_parameters
-from chat.services.documents.context import INSTRUCTION, document_context, document_file_parts
+from chat.services.documents.context import (
+    INSTRUCTION,
+    document_context,
+    document_file_parts,
+    documents_fit,
+)
+from chat.services.documents.embeddings import embedder_get, question_vector
 from chat.services.providers import provider_get
 from chat.services.tools.offered import OfferedTool, tools_chosen, tools_for_request
 from chat.services.tools.runs import tool_rounds_end, tool_rounds_messages
 from chat.upstream.provider import Provider, default_provider
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Documents that did not fit whole, in a request whose passages were found by the
+    question's words when it was built (in the send's transaction, where no network call
+    can wait). chat_request_retrieve finds them again by meaning too, before the first
+    round. What the question's message is made of is kept to build it again."""
+
+    documents: list[Document]
+    question: str
+    budget: int | None
+    asked: str | list[dict[str, Any]]
+    parts: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +54,8 @@ class ChatRequest:
     # and how a called name is found again; empty: no tools are offered.
     tools: list[dict[str, Any]] = field(default_factory=list)
     offered: list[OfferedTool] = field(default_factory=list)
+    # Passages still to be ranked by meaning: see Retrieval.
+    retrieval: Retrieval | None = None
 
     def body(self, model: str, rounds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The request body: what the user set, then the model and the messages (with
@@ -109,10 +133,13 @@ def chat_request_of(
         elif not (past.role == Message.Role.ASSISTANT and not past.content):
             content = user_content(past.content, images.get(past.pk, []))
             messages.append({"role": past.role, "content": content})
+    retrieval = None
     if documents and branch:
         provider = provider or provider_get(conversation.provider)
-        _documents_add(conversation, provider, messages, documents, branch[-1].content)
-    return _chat_request(conversation, messages, provider=provider, tools=tools)
+        retrieval = _documents_add(conversation, provider, messages, documents, branch[-1].content)
+    return _chat_request(
+        conversation, messages, provider=provider, tools=tools, retrieval=retrieval
+    )
 
 
 def chat_request_first(
@@ -127,11 +154,19 @@ def chat_request_first(
     documents' passages, when the question brought documents)."""
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
+    retrieval = None
     if documents:
         provider = provider or provider_get(conversation.provider)
-        _documents_add(conversation, provider, messages, documents, question.content)
+        retrieval = _documents_add(conversation, provider, messages, documents, question.content)
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
-    return _chat_request(conversation, messages, provider=provider, wants_title=True, tools=tools)
+    return _chat_request(
+        conversation,
+        messages,
+        provider=provider,
+        wants_title=True,
+        tools=tools,
+        retrieval=retrieval,
+    )
 
 
 def _documents_add(
@@ -140,29 +175,75 @@ def _documents_add(
     messages: list[dict[str, Any]],
     documents: list[Document],
     question: str,
-) -> None:
+) -> Retrieval | None:
     """The documents go into the question's message: their text (or the passages that
-    answer it) before it, and PDFs as file parts where the model reads them itself."""
+    answer it) before it, and PDFs as file parts where the model reads them itself.
+    Returns what is left to rank by meaning, when embeddings are on and some documents
+    that do not fit whole have vectors of the embeddings model."""
     model = conversation.model or provider.default_model
     setting = model_documents(provider=provider.name, model=model)
     files = [d for d in documents if setting and setting.reads_pdf and d.kind == "pdf"]
     as_text = [d for d in documents if d not in files]
+    budget = setting.context_tokens if setting else None
     context = document_context(
-        user_id=conversation.user_id,
-        documents=as_text,
-        question=question,
-        budget=setting.context_tokens if setting else None,
+        user_id=conversation.user_id, documents=as_text, question=question, budget=budget
     )
     parts = document_file_parts(files) if files else []
-    if files and not context:
+    asked = messages[-1]["content"]
+    messages[-1]["content"] = _with_documents(asked, context, parts)
+    embedder = embedder_get() if as_text and not documents_fit(as_text, budget) else None
+    if embedder and any(d.embedding_model == embedder.model for d in as_text):
+        return Retrieval(
+            documents=as_text, question=question, budget=budget, asked=asked, parts=parts
+        )
+    return None
+
+
+def _with_documents(
+    asked: str | list[dict[str, Any]], context: str, parts: list[dict[str, Any]]
+) -> str | list[dict[str, Any]]:
+    """The question's content with the documents' text before it, and their file parts."""
+    if parts and not context:
         context = INSTRUCTION
-    message = messages[-1]
-    content = message["content"]
-    if isinstance(content, str) and not parts:
-        message["content"] = f"{context}\n\n{content}"
-        return
-    asked = content if isinstance(content, list) else [{"type": "text", "text": content}]
-    message["content"] = [{"type": "text", "text": context}, *parts, *asked]
+    if isinstance(asked, str) and not parts:
+        return f"{context}\n\n{asked}"
+    asked = asked if isinstance(asked, list) else [{"type": "text", "text": asked}]
+    return [{"type": "text", "text": context}, *parts, *asked]
+
+
+async def chat_request_retrieve(request: ChatRequest) -> ChatRequest:
+    """The request with its documents' passages ranked by meaning and words together:
+    the question's vector asked for now (a ledger row of its own). Unchanged, with the
+    passages its words found, when embeddings are off or the request fails."""
+    retrieval = request.retrieval
+    if retrieval is None:
+        return request
+    embedder = await sync_to_async(embedder_get)()
+    vector = (
+        await question_vector(
+            embedder,
+            user_id=request.user_id,
+            conversation_id=request.conversation_id,
+            question=retrieval.question,
+        )
+        if embedder
+        else None
+    )
+    if embedder is None or vector is None:
+        return replace(request, retrieval=None)
+    context = await sync_to_async(document_context)(
+        user_id=request.user_id,
+        documents=retrieval.documents,
+        question=retrieval.question,
+        budget=retrieval.budget,
+        vector=vector,
+        model=embedder.model,
+    )
+    question = {
+        **request.messages[-1],
+        "content": _with_documents(retrieval.asked, context, retrieval.parts),
+    }
+    return replace(request, messages=[*request.messages[:-1], question], retrieval=None)
 
 
 def _chat_request(
@@ -172,6 +253,7 @@ def _chat_request(
     provider: Provider | None,
     wants_title: bool = False,
     tools: list[McpTool] | None = None,
+    retrieval: Retrieval | None = None,
 ) -> ChatRequest:
     """The conversation's system prompt, provider, model, parameters and tools around
     `messages`."""
@@ -188,4 +270,5 @@ def _chat_request(
         wants_title=wants_title,
         tools=parameter,
         offered=offered,
+        retrieval=retrieval,
     )

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from chat.documents.extraction import Extracted
 from chat.documents.passages import passages_split
+from chat.documents.sniff import DocumentKind
 from chat.models import Document, Message, Passage, User
 from chat.services.usage.ledger import tokens_estimate
 
@@ -28,7 +29,8 @@ def document_save(*, user: User, name: str, data: bytes, extracted: Extracted) -
         pages=extracted.pages,
         chars=extracted.chars,
         tokens=tokens_estimate(text),
-        data=data,
+        # Only a PDF's bytes are ever sent (as a file part, to a model that reads PDFs).
+        data=data if extracted.kind == DocumentKind.PDF else b"",
     )
     Passage.objects.bulk_create(
         [

@@ -265,29 +265,7 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
     my_held = Held()
     if budgeted or limits.concurrent_generations is not None:
         my_held = _held(mine, my_calls)
-    if budgeted:
-        _month_budget_check(
-            usage_this_month(user.pk),
-            my_held,
-            tokens=limits.monthly_tokens,
-            cost=limits.monthly_cost,
-            spent="You have used your",
-            whose="your",
-        )
-    for group in groups:
-        if _has_team_budget(group):
-            held = _held(
-                Message.objects.filter(conversation__user__groups=group.group_id),
-                ApiCall.objects.filter(user__groups=group.group_id),
-            )
-            _month_budget_check(
-                team_usage_this_month(group.group_id),
-                held,
-                tokens=group.team_monthly_tokens,
-                cost=group.team_monthly_cost,
-                spent=f"Your group {group.group.name} has used its",
-                whose=f"your group {group.group.name}'s",
-            )
+    _budgets_check(user, limits, groups, my_held)
     if limits.requests_per_minute is not None:
         since = timezone.now() - datetime.timedelta(minutes=1)
         # Answers and API requests alike.
@@ -316,6 +294,50 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
         cost_limited=limits.monthly_cost is not None
         or any(group.team_monthly_cost is not None for group in groups),
     )
+
+
+def budget_check(user: User) -> None:
+    """Raise LimitReached when the user's monthly budget, or a team's, is spent: for
+    upstream work that is not an answer (a document's embeddings), which the other limits
+    of answers (a minute's count, answers at once) do not bound."""
+    _, own = _user_limits(user.pk)
+    groups = group_limits_of(user.pk)
+    limits = limits_effective(own, site_settings(), groups)
+    held = Held()
+    if limits.monthly_tokens is not None or limits.monthly_cost is not None:
+        held = _held(
+            Message.objects.filter(conversation__user=user, role=Message.Role.ASSISTANT),
+            ApiCall.objects.filter(user=user),
+        )
+    _budgets_check(user, limits, groups, held)
+
+
+def _budgets_check(user: User, limits: Limits, groups: list[GroupLimits], my_held: Held) -> None:
+    """The user's monthly budget, then each of their teams' (each team's answers and calls
+    in flight held against it)."""
+    if limits.monthly_tokens is not None or limits.monthly_cost is not None:
+        _month_budget_check(
+            usage_this_month(user.pk),
+            my_held,
+            tokens=limits.monthly_tokens,
+            cost=limits.monthly_cost,
+            spent="You have used your",
+            whose="your",
+        )
+    for group in groups:
+        if _has_team_budget(group):
+            held = _held(
+                Message.objects.filter(conversation__user__groups=group.group_id),
+                ApiCall.objects.filter(user__groups=group.group_id),
+            )
+            _month_budget_check(
+                team_usage_this_month(group.group_id),
+                held,
+                tokens=group.team_monthly_tokens,
+                cost=group.team_monthly_cost,
+                spent=f"Your group {group.group.name} has used its",
+                whose=f"your group {group.group.name}'s",
+            )
 
 
 def team_usage_this_month(group_id: int) -> MonthUsage:
