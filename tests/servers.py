@@ -134,7 +134,11 @@ class FakeUpstreamServer:
 
     def embeddings_fail(self, count: int, status: int = 500) -> None:
         """The next `count` POST /embeddings answer `status`."""
-        self.http.post("/_fake/embeddings_fail", json={"count": count, "status": status})
+        self.http.post("/_fake/embeddings_plan", json={"count": count, "status": status})
+
+    def embeddings_slow(self, count: int, seconds: float) -> None:
+        """The next `count` POST /embeddings answer after `seconds`."""
+        self.http.post("/_fake/embeddings_plan", json={"count": count, "delay": seconds})
 
     def reset(self) -> None:
         self.http.post("/_fake/reset").raise_for_status()

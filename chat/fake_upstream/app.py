@@ -110,9 +110,9 @@ class FakeUpstream:
         self.log: list[LogEntry] = []
         self.models_requests = 0  # GET /models, kept apart from the chat log
         # POST /embeddings, kept apart too: how many inputs each request had, and how
-        # many requests to fail next, with which status.
+        # the next ones answer: (how many, status, seconds first).
         self.embeddings_requests: list[int] = []
-        self.embeddings_failures: tuple[int, int] = (0, 500)
+        self.embeddings_plan: tuple[int, int, float] = (0, 200, 0.0)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -147,12 +147,16 @@ class FakeUpstream:
             self.log.clear()
             self.models_requests = 0
             self.embeddings_requests.clear()
-            self.embeddings_failures = (0, 500)
+            self.embeddings_plan = (0, 200, 0.0)
             await _json(send, 200, {"reset": True})
-        elif method == "POST" and path == "/_fake/embeddings_fail":
+        elif method == "POST" and path == "/_fake/embeddings_plan":
             asked = json.loads(await _body(receive))
-            self.embeddings_failures = (int(asked["count"]), int(asked.get("status", 500)))
-            await _json(send, 200, {"failing": self.embeddings_failures[0]})
+            self.embeddings_plan = (
+                int(asked["count"]),
+                int(asked.get("status", 200)),
+                float(asked.get("delay", 0.0)),
+            )
+            await _json(send, 200, {"planned": self.embeddings_plan[0]})
         elif method == "GET" and path == "/_fake/log":
             await _json(send, 200, [asdict(entry) for entry in self.log])
         elif method == "GET" and path == "/_fake/stats":
@@ -195,11 +199,14 @@ class FakeUpstream:
             await _json(send, 400, _error("input is required.", "invalid_request_error"))
             return
         self.embeddings_requests.append(len(inputs))
-        failing, status = self.embeddings_failures
-        if failing:
-            self.embeddings_failures = (failing - 1, status)
-            await _json(send, status, _error("The fake upstream was told to fail.", "fake_error"))
-            return
+        planned, status, delay = self.embeddings_plan
+        if planned:
+            self.embeddings_plan = (planned - 1, status, delay)
+            await asyncio.sleep(delay)
+            if status != 200:
+                message = "The fake upstream was told to fail."
+                await _json(send, status, _error(message, "fake_error"))
+                return
         data = [
             {"object": "embedding", "index": i, "embedding": embedding_of(text)}
             for i, text in enumerate(inputs)

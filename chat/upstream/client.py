@@ -309,7 +309,8 @@ class UpstreamClient:
                 kind=FailureKind.CONNECT,
                 retryable=True,
             ) from None
-        return _embeddings_parsed(content, len(inputs))
+        # Off the event loop: 64 vectors of 3,072 numbers take about 100 ms to read.
+        return await asyncio.to_thread(_embeddings_parsed, content, len(inputs))
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -474,9 +475,14 @@ def forget_refusals() -> None:
     _without_stream_options.clear()
 
 
+# The longest vector read: the largest models give 4,096 numbers.
+EMBEDDING_MAX_DIMENSIONS = 16_384
+
+
 def _embeddings_parsed(content: bytes, count: int) -> tuple[list[list[float]], int]:
     """The vectors of an /embeddings answer, put back in the inputs' order by their
-    `index`; anything else than one list of numbers per input is malformed."""
+    `index`; anything else than one list of numbers per input, all of one length (at
+    most EMBEDDING_MAX_DIMENSIONS), is malformed."""
     malformed = UpstreamError(
         "The provider's embeddings answer is malformed.",
         kind=FailureKind.MALFORMED,
@@ -486,13 +492,30 @@ def _embeddings_parsed(content: bytes, count: int) -> tuple[list[list[float]], i
         answer = json.loads(content)
         vectors: list[list[float] | None] = [None] * count
         for item in answer["data"]:
-            index, vector = int(item["index"]), [float(x) for x in item["embedding"]]
-            if not (0 <= index < count and vector) or vectors[index] is not None:
+            index, numbers = item["index"], item["embedding"]
+            if not (_is_int(index) and 0 <= index < count and vectors[index] is None):
                 raise ValueError
-            vectors[index] = vector
-        tokens = int((answer.get("usage") or {}).get("prompt_tokens") or 0)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            if not (isinstance(numbers, list) and 0 < len(numbers) <= EMBEDDING_MAX_DIMENSIONS):
+                raise ValueError
+            if not all(_is_number(x) for x in numbers):
+                raise ValueError
+            vectors[index] = [float(x) for x in numbers]
+        tokens = (answer.get("usage") or {}).get("prompt_tokens") or 0
+        if not _is_int(tokens) or tokens < 0:
+            raise ValueError
+    # Overflow: a number too large for a float; Recursion: JSON nested too deep to read.
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError):  # fmt: skip
         raise malformed from None
-    if any(v is None for v in vectors):
+    found = [v for v in vectors if v is not None]
+    if len(found) != count or len({len(v) for v in found}) != 1:
         raise malformed
-    return [v for v in vectors if v is not None], tokens
+    return found, int(tokens)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -3,17 +3,19 @@ provider's /embeddings endpoint when it is brought, and a question that does not
 finds its passages by meaning as well as by words. Every request is a ledger row; a
 failure loses nothing, and passages are found by their words."""
 
+import asyncio
 import logging
 
 import pytest
 from asgiref.sync import sync_to_async
 
+from chat.crypto import secret_encrypt
 from chat.documents.extraction import Extracted, Unit
 from chat.documents.sniff import DocumentKind
-from chat.models import Document, Passage, SiteSettings, Usage, UserLimits
+from chat.models import Document, Passage, Provider, SiteSettings, Usage, UserLimits
 from chat.selectors import passages_by_meaning
 from chat.services.documents.context import _fused
-from chat.services.documents.embeddings import BATCH, document_embed
+from chat.services.documents.embeddings import BATCH, document_embed, embedder_get
 from chat.services.documents.library import document_save
 from chat.services.usage.ledger import UsageCounts, usage_record
 from chat.services.usage.limits import site_settings_forget
@@ -218,3 +220,59 @@ def test_a_passage_both_rankings_place_well_beats_one_either_places_first_alone(
     fused = _fused([a, b], [c, b], limit=1)
 
     assert [p.pk for p in fused] == [b]
+
+
+async def _answer_begun(ws) -> dict:
+    while True:
+        frame = await ws.receive_json_from(timeout=10)
+        if frame["type"] == "message" and frame["message"]["role"] == "assistant":
+            return frame["message"]
+
+
+async def test_a_stop_while_the_questions_vector_is_asked_stops_the_answer_and_keeps_its_row(
+    upstream, alice, settings
+):
+    settings.CHAT_DOCUMENT_CONTEXT_TOKENS = 5
+    await sync_to_async(_embeddings_on)()
+    document, _ = await _brought(alice)
+    asked_before = len(upstream.embeddings_requests())
+    upstream.embeddings_slow(1, seconds=5)
+    ws = await connect(alice)
+    await ws.send_json_to({"type": "send", "content": "My car?", "document_ids": [document.pk]})
+    answer = await _answer_begun(ws)
+    # The question's vector is being asked for (the fake is another process: polled).
+    while len(upstream.embeddings_requests()) == asked_before:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+
+    await ws.send_json_to({"type": "stop", "message_id": answer["id"]})
+    done = (await receive_until(ws, "done"))[-1]
+    await ws.disconnect()
+
+    assert done["status"] == "stopped"
+    assert upstream.log() == []  # the question never went upstream
+    row = await Usage.objects.filter(purpose="embedding").alatest("id")
+    assert (row.status, row.estimated, row.conversation_id) == (
+        "stopped",
+        True,
+        answer["conversation_id"],
+    )
+    assert row.prompt_tokens > 0
+
+
+def test_an_embeddings_provider_whose_key_cannot_be_read_turns_embeddings_off(alice, caplog):
+    Provider.objects.create(
+        slug="broken",
+        name="Broken",
+        base_url="https://e.example/v1",
+        enabled=True,
+        api_key_encrypted=secret_encrypt("k")[:-4] + "AAAA",
+    )
+    SiteSettings.objects.update_or_create(
+        pk=1, defaults={"embeddings_model": "e", "embeddings_provider": "broken"}
+    )
+    site_settings_forget()
+
+    with caplog.at_level(logging.WARNING):
+        assert embedder_get() is None
+
+    assert "its key cannot be read" in caplog.text

@@ -105,3 +105,18 @@ def test_a_search_reads_no_document_bytes(alice, django_assert_max_num_queries):
 
     assert [p.unit_n for p in found] == [1]
     assert not any('"data"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_only_a_change_of_its_text_reindexes_a_passage(alice):
+    document = _save(alice)
+    passage = document.passages.get(n=2)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'chat_passage_fts_update'")
+            assert "AFTER UPDATE OF text ON" in cursor.fetchone()[0]
+
+    Passage.objects.filter(pk=passage.pk).update(embedding=b"\0" * 8)
+    Passage.objects.filter(pk=passage.pk).update(text="Otters sleep on the ice.")
+
+    assert passages_search(user_id=alice.pk, document_ids=[document.pk], query="otters")
+    assert not passages_search(user_id=alice.pk, document_ids=[document.pk], query="penguins")

@@ -361,6 +361,15 @@ async def test_a_failed_embeddings_request_is_an_upstream_error_with_the_provide
         b'{"data": [{"index": -1, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]}',
         b'{"data": [{"index": 0, "embedding": []}, {"index": 1, "embedding": [1.0]}]}',
         b'{"data": [{"index": 0, "embedding": ["a"]}, {"index": 1, "embedding": [1.0]}]}',
+        b'{"data": [{"index": 0, "embedding": "12"}, {"index": 1, "embedding": "34"}]}',
+        b'{"data": [{"index": true, "embedding": [1]}, {"index": 0, "embedding": [1]}]}',
+        b'{"data": [{"index": 1e999, "embedding": [1]}, {"index": 0, "embedding": [1]}]}',
+        b'{"data": [{"index": 0, "embedding": [1]}, {"index": 1, "embedding": [1, 2]}]}',
+        b'{"data": [{"index": 0, "embedding": [1' + b"0" * 400 + b"]}, "
+        b'{"index": 1, "embedding": [1]}]}',  # too large for a float
+        b'{"data": [{"index": 0, "embedding": [1]}, {"index": 1, "embedding": [1]}], '
+        b'"usage": {"prompt_tokens": -3}}',
+        b"[" * 100_000 + b"]" * 100_000,  # nested too deep to read
     ],
 )
 def test_an_embeddings_answer_that_is_not_one_vector_per_input_is_malformed(answer):

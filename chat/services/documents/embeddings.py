@@ -13,10 +13,12 @@ import importlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from chat.crypto import SecretUnreadable
 from chat.models import Document, Message, Passage, Usage, User
 from chat.services.providers import ModelNotAllowed, provider_get
 from chat.services.usage.ledger import UsageCounts, tokens_estimate, usage_record
@@ -45,9 +47,11 @@ def embedder_get() -> Embedder | None:
         return None
     try:
         provider = provider_get(row.embeddings_provider)
-    except ModelNotAllowed:
+    except (ModelNotAllowed, SecretUnreadable):
+        # A send or an upload must not fail for it: they go on without vectors.
         logger.warning(
-            "embeddings: the provider %r is not available; passages are ranked by their words",
+            "embeddings: the provider %r is not available or its key cannot be read; "
+            "passages are ranked by their words",
             row.embeddings_provider,
         )
         return None
@@ -57,39 +61,44 @@ def embedder_get() -> Embedder | None:
 async def _embedded(
     embedder: Embedder, inputs: list[str], *, user_id: int, conversation_id: int | None
 ) -> list[bytes | None] | None:
-    """One /embeddings request and its ledger row; None when it failed (logged)."""
+    """One /embeddings request and its ledger row, however it ended; None when it failed
+    (logged). Cancelled (Stop, a shutdown, an upload whose browser left), the row is
+    still written, its tokens estimated: the provider may have done the work."""
     started = time.monotonic()
+    estimate = UsageCounts(
+        prompt_tokens=sum(tokens_estimate(text, embedder.model) for text in inputs),
+        estimated=True,
+    )
+
+    def record(status: str, counts: UsageCounts) -> Any:
+        return sync_to_async(usage_record)(
+            user_id=user_id,
+            conversation_id=conversation_id,
+            message_id=None,
+            purpose=Usage.Purpose.EMBEDDING,
+            provider=embedder.provider.name,
+            model=embedder.model,
+            status=status,
+            counts=counts,
+            latency_ms=round((time.monotonic() - started) * 1000),
+        )
+
     try:
         vectors, tokens = await UpstreamClient(embedder.provider).embeddings(embedder.model, inputs)
+        # numpy, imported in a thread the first time (a load that must not block the
+        # loop), and the vectors packed there too.
+        module = await asyncio.to_thread(importlib.import_module, "chat.documents.vectors")
+        packed = await asyncio.to_thread(lambda: [module.vector_pack(v) for v in vectors])
+    except asyncio.CancelledError:
+        await asyncio.shield(record(Message.Status.STOPPED, estimate))
+        raise
     except UpstreamError as exc:
         logger.warning("embeddings: %s (%s); passages are ranked by their words", exc, exc.kind)
-        vectors, tokens = [], 0
-    counts = (
-        UsageCounts(prompt_tokens=tokens)
-        if tokens or not vectors
-        # No usage in the answer: estimated, and flagged as such, as for answers.
-        else UsageCounts(
-            prompt_tokens=sum(tokens_estimate(text, embedder.model) for text in inputs),
-            estimated=True,
-        )
-    )
-    await sync_to_async(usage_record)(
-        user_id=user_id,
-        conversation_id=conversation_id,
-        message_id=None,
-        purpose=Usage.Purpose.EMBEDDING,
-        provider=embedder.provider.name,
-        model=embedder.model,
-        status=Message.Status.COMPLETE if vectors else Message.Status.ERROR,
-        counts=counts,
-        latency_ms=round((time.monotonic() - started) * 1000),
-    )
-    if not vectors:
+        await record(Message.Status.ERROR, UsageCounts())
         return None
-    # numpy, imported in a thread the first time: a load that must not block the loop.
-    vectors_module = await asyncio.to_thread(importlib.import_module, "chat.documents.vectors")
-    pack = vectors_module.vector_pack
-    return [pack(v) for v in vectors]
+    # No usage in the answer: estimated, and flagged as such, as for answers.
+    await record(Message.Status.COMPLETE, UsageCounts(prompt_tokens=tokens) if tokens else estimate)
+    return packed
 
 
 async def document_embed(*, user: User, document_id: int) -> bool:
@@ -116,7 +125,7 @@ async def document_embed(*, user: User, document_id: int) -> bool:
         if packed is None:
             return False
         vectors.update(zip((pk for pk, _ in batch), packed, strict=True))
-    await sync_to_async(_vectors_save)(document_id, embedder.model, vectors)
+    await sync_to_async(_vectors_save)(user.pk, document_id, embedder.model, vectors)
     return True
 
 
@@ -128,11 +137,13 @@ def _passages_text(user_id: int, document_id: int) -> list[tuple[int, str]]:
     )
 
 
-def _vectors_save(document_id: int, model: str, vectors: dict[int, bytes | None]) -> None:
+def _vectors_save(
+    user_id: int, document_id: int, model: str, vectors: dict[int, bytes | None]
+) -> None:
     with transaction.atomic():
         rows = [Passage(pk=pk, embedding=vector) for pk, vector in vectors.items()]
         Passage.objects.bulk_update(rows, ["embedding"], batch_size=500)
-        Document.objects.filter(pk=document_id).update(embedding_model=model)
+        Document.objects.filter(pk=document_id, user_id=user_id).update(embedding_model=model)
 
 
 async def question_vector(
