@@ -40,6 +40,11 @@ class Conversation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Pinned: first in the list, the most recently pinned first. Archived: out of the
+    # list, still found by search and in the archived list, restorable. Setting either
+    # leaves updated_at alone, so a conversation goes back to its place.
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from django.db import connection
-from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, Field, Model, OuterRef, Q, QuerySet, Sum
 
 from chat.models import (
     Attachment,
@@ -26,7 +26,18 @@ from chat.services.tools.states import ToolRunState
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(user=user).order_by("-updated_at", "-id")
+    """The user's conversations as the list shows them: pinned ones first (the most
+    recently pinned first), then the most recently active; archived ones left out."""
+    return Conversation.objects.filter(user=user, archived_at__isnull=True).order_by(
+        F("pinned_at").desc(nulls_last=True), "-updated_at", "-id"
+    )
+
+
+def conversations_archived(*, user: User) -> QuerySet[Conversation]:
+    """The user's archived conversations, the most recently archived first."""
+    return Conversation.objects.filter(user=user, archived_at__isnull=False).order_by(
+        "-archived_at", "-id"
+    )
 
 
 def conversation_get(*, user: User, conversation_id: int) -> Conversation:

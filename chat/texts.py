@@ -17,6 +17,8 @@ IMAGE_TOO_LARGE = "the image is {size} MB; the limit is {limit} MB."
 
 # A conversation is changed by one thing at a time.
 BUSY = "An answer is still being written in this conversation: stop it first."
+# A pin or archive request without its true or false.
+FLAG_INVALID = 'Send {{"{name}": true}} or {{"{name}": false}}.'
 
 # The database did not answer (a restart, a failover).
 UNAVAILABLE_SEND = (

@@ -33,6 +33,7 @@ from chat.selectors import (
     conversation_list,
     conversation_messages,
     conversation_search,
+    conversations_archived,
     documents_by_message,
 )
 from chat.services.accounts import InviteInvalid, SignupClosed, account_create, signup_check
@@ -53,7 +54,9 @@ from chat.services.conversations.export import (
 from chat.services.conversations.lifecycle import (
     GenerationInProgress,
     TitleInvalid,
+    conversation_archive,
     conversation_delete,
+    conversation_pin,
     conversation_rename,
 )
 from chat.services.conversations.parameters import (
@@ -159,11 +162,14 @@ def _chat_context(
                 "attachmentUpload": reverse("chat:attachment_upload"),
                 "documentUpload": reverse("chat:document_upload"),
                 "documents": reverse("chat:documents"),
+                "archived": reverse("chat:archived"),
                 "conversation": {
                     "page": _url_template("chat:conversation"),
                     "settings": _url_template("chat:conversation_settings"),
                     "rename": _url_template("chat:rename"),
                     "delete": _url_template("chat:delete"),
+                    "pin": _url_template("chat:pin"),
+                    "archive": _url_template("chat:archive"),
                     "exportMarkdown": _url_template("chat:export", fmt="md"),
                     "exportJson": _url_template("chat:export", fmt="json"),
                 },
@@ -344,6 +350,61 @@ def conversation_delete_view(
     return JsonResponse({"ok": True, "url": reverse("chat:home")})
 
 
+@require_POST
+@login_required
+@_json_view
+@_conversation_404
+def conversation_pin_view(request: AuthenticatedHttpRequest, conversation_id: int) -> JsonResponse:
+    """{"pinned": true} pins the conversation to the top of the list; false unpins it."""
+    wanted = _json_flag(request, "pinned")
+    if wanted is None:
+        return JsonResponse({"ok": False, "error": texts.FLAG_INVALID.format(name="pinned")})
+    pinned = conversation_pin(user=request.user, conversation_id=conversation_id, pinned=wanted)
+    return JsonResponse({"ok": True, "pinned": pinned})
+
+
+@require_POST
+@login_required
+@_json_view
+@_conversation_404
+def conversation_archive_view(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> JsonResponse:
+    """{"archived": true} takes the conversation out of the list; false restores it."""
+    wanted = _json_flag(request, "archived")
+    if wanted is None:
+        return JsonResponse({"ok": False, "error": texts.FLAG_INVALID.format(name="archived")})
+    archived = conversation_archive(
+        user=request.user, conversation_id=conversation_id, archived=wanted
+    )
+    return JsonResponse({"ok": True, "archived": archived})
+
+
+def _json_flag(request: HttpRequest, name: str) -> bool | None:
+    """The body's boolean `name`; None when it is missing or not a boolean."""
+    data = _json_body(request)
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+@require_GET
+@login_required
+def conversations_archived_view(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The user's archived conversations, for the list's Archived section."""
+    return JsonResponse(
+        {
+            "conversations": [
+                {
+                    "id": c.pk,
+                    "title": c.title or TITLE_UNTITLED,
+                    "url": reverse("chat:conversation", args=[c.pk]),
+                }
+                for c in conversations_archived(user=request.user)[:SIDEBAR_LIMIT]
+            ]
+        }
+    )
+
+
 @require_GET
 @login_required
 def conversation_search_view(request: AuthenticatedHttpRequest) -> JsonResponse:
@@ -357,6 +418,7 @@ def conversation_search_view(request: AuthenticatedHttpRequest) -> JsonResponse:
                     "title": hit.conversation.title or TITLE_UNTITLED,
                     "url": reverse("chat:conversation", args=[hit.conversation.pk]),
                     "snippet": hit.snippet,
+                    "archived": hit.conversation.archived_at is not None,
                 }
                 for hit in hits
             ]

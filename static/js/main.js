@@ -14,6 +14,7 @@ import { ModelPicker } from "./models.js";
 import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
+import { PinAndArchive, archivedSection } from "./organise.js";
 import { ChatSocket } from "./socket.js";
 import { refreshUsage } from "./usage.js";
 
@@ -32,6 +33,11 @@ const el = {
   searchResults: byId("search-results"),
   usage: byId("my-usage"),
   conversationTools: byId("conversation-tools"),
+  pinButton: byId("pin-button"),
+  archiveButton: byId("archive-button"),
+  archivedNote: byId("archived-note"),
+  archivedSection: byId("archived-section"),
+  archivedList: byId("archived-list"),
   exportMarkdown: byId("export-md"),
   exportJson: byId("export-json"),
   renameButton: byId("rename-button"),
@@ -187,6 +193,11 @@ new DeleteDialog(
   },
   { conversation, csrfToken: config.csrfToken },
 );
+new PinAndArchive(
+  { pin: el.pinButton, archive: el.archiveButton, note: el.archivedNote, list: el.conversationList },
+  { conversation, csrfToken: config.csrfToken },
+);
+archivedSection(el.archivedSection, el.archivedList, { url: urls.archived });
 new ConversationSearch(
   { input: el.search, results: el.searchResults, list: el.conversationList },
   { url: urls.search },

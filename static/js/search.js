@@ -31,12 +31,18 @@ export class ConversationSearch {
   }
 
   show(results) {
-    const items = results.map(({ id, title, url, snippet }) => {
+    const items = results.map(({ id, title, url, snippet, archived }) => {
       const item = document.createElement("li");
       const link = document.createElement("a");
       link.href = url;
       link.dataset.resultId = String(id);
       link.textContent = title;
+      if (archived) {
+        const mark = document.createElement("span");
+        mark.className = "pin-mark";
+        mark.textContent = "Archived";
+        link.append(mark);
+      }
       if (snippet) {
         const note = document.createElement("span");
         note.className = "search-snippet";

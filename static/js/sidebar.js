@@ -1,4 +1,6 @@
-// The conversation list: newest first.
+import { afterPinned } from "./organise.js";
+
+// The conversation list: pinned ones first, then the newest.
 export function addConversation(list, { id, title, url }) {
   if (list.querySelector(`a[data-conversation-id="${Number(id)}"]`)) return;
   for (const link of list.querySelectorAll("a[aria-current]")) link.removeAttribute("aria-current");
@@ -9,7 +11,7 @@ export function addConversation(list, { id, title, url }) {
   link.textContent = title; // the server names every conversation, "New conversation" included
   link.setAttribute("aria-current", "page");
   item.append(link);
-  list.prepend(item);
+  afterPinned(list, item);
 }
 
 // A conversation's new title, on its link in the list (if the list shows it).

@@ -107,3 +107,45 @@ def test_the_copy_button_puts_the_message_on_the_clipboard(page: Page, site: Sit
     page.wait_for_function(
         "async () => (await navigator.clipboard.readText()) === 'Copy this answer'"
     )
+
+
+def test_a_person_pins_a_conversation_archives_another_and_restores_it(
+    page: Page, site: Site, upstream
+):
+    log_in(page, site)
+    first = _start(page, "Pin me to the top", upstream)
+    page.goto(f"{site.url}/")
+    second = _start(page, "Archive me for later", upstream)
+    items = page.locator("#conversation-list li")
+    first_link = page.locator(f'#conversation-list a[data-conversation-id="{first}"]')
+    second_link = page.locator(f'#conversation-list a[data-conversation-id="{second}"]')
+    expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(second))
+
+    page.goto(f"{site.url}/c/{first}/")
+    page.click("#pin-button")
+    expect(page.locator("#pin-button")).to_have_attribute("aria-pressed", "true")
+    expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(first))
+    page.reload()
+    expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(first))
+    expect(items.first.locator(".pin-mark")).to_have_text("Pinned")
+
+    page.goto(f"{site.url}/c/{second}/")
+    page.click("#archive-button")
+    expect(page.locator("#archived-note")).to_be_visible()
+    expect(page.locator("#archive-button")).to_have_text("Restore")
+    expect(second_link).to_have_count(0)
+    page.reload()
+    expect(second_link).to_have_count(0)
+    page.click("#archived-section summary")
+    expect(page.locator(f'#archived-list a[data-archived-id="{second}"]')).to_have_count(1)
+    page.fill("#conversation-search", "Archive me")
+    expect(page.locator("#search-results .pin-mark")).to_have_text("Archived")
+    page.fill("#conversation-search", "")
+
+    page.click("#archive-button")
+    expect(page.locator("#archived-note")).to_be_hidden()
+    expect(second_link).to_have_count(1)
+    page.reload()
+    expect(second_link).to_have_count(1)
+    expect(first_link).to_have_count(1)
+    expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(first))

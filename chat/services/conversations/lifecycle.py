@@ -1,7 +1,10 @@
-"""A conversation as a whole: created with its first message, renamed, deleted; and the
-rule that nothing changes it while an answer is being written in it."""
+"""A conversation as a whole: created with its first message, renamed, pinned, archived,
+deleted; and the rule that nothing changes it while an answer is being written in it."""
 
 from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
 
 from chat.models import Conversation, Message, User
 from chat.selectors import conversation_get
@@ -73,6 +76,27 @@ def conversation_rename(*, user: User, conversation_id: int, title: str) -> Conv
     conversation.title = title
     conversation.save(update_fields=["title", "updated_at"])
     return conversation
+
+
+def conversation_pin(*, user: User, conversation_id: int, pinned: bool) -> bool:
+    """Pin the user's conversation to the top of their list, or unpin it; raises
+    Conversation.DoesNotExist for another user's. Returns whether it is pinned."""
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    # An update, not save(): its place among the others (updated_at) stays as it was.
+    when = timezone.now() if pinned else None
+    Conversation.objects.filter(pk=conversation.pk, user=user).update(pinned_at=when)
+    return pinned
+
+
+def conversation_archive(*, user: User, conversation_id: int, archived: bool) -> bool:
+    """Archive the user's conversation out of their list (unpinned), or restore it;
+    raises Conversation.DoesNotExist for another user's. Returns whether it is archived."""
+    conversation = conversation_get(user=user, conversation_id=conversation_id)
+    changes: dict[str, Any] = {"archived_at": timezone.now() if archived else None}
+    if archived:
+        changes["pinned_at"] = None
+    Conversation.objects.filter(pk=conversation.pk, user=user).update(**changes)
+    return archived
 
 
 def conversation_delete(*, user: User, conversation_id: int) -> None:

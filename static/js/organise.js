@@ -1,0 +1,103 @@
+// Pin the conversation shown to the top of the list, archive it out of the list or
+// restore it; and the list's Archived section, read from the server when it is opened.
+import { getJson, postJson } from "./http.js";
+
+export class PinAndArchive {
+  constructor({ pin, archive, note, list }, { conversation, csrfToken }) {
+    this.pin = pin;
+    this.archive = archive;
+    this.note = note;
+    this.list = list; // the sidebar's conversation list
+    this.conversation = conversation; // a CurrentConversation
+    this.csrfToken = csrfToken;
+    pin.addEventListener("click", () => this.setPinned(pin.getAttribute("aria-pressed") !== "true"));
+    archive.addEventListener("click", () => this.setArchived(archive.dataset.archived !== "true"));
+  }
+
+  async setPinned(pinned) {
+    const reply = await this.post(this.conversation.urls.pin, { pinned });
+    if (!reply) return;
+    this.pin.setAttribute("aria-pressed", String(reply.pinned));
+    const item = this.item();
+    if (!item) return;
+    item.classList.toggle("pinned", reply.pinned);
+    item.querySelector(".pin-mark")?.remove();
+    if (reply.pinned) {
+      item.append(pinMark());
+      this.list.prepend(item); // the most recently pinned first
+    } else {
+      const pinned = this.list.querySelectorAll("li.pinned");
+      if (pinned.length) pinned[pinned.length - 1].after(item);
+    }
+  }
+
+  async setArchived(archived) {
+    const reply = await this.post(this.conversation.urls.archive, { archived });
+    if (!reply) return;
+    this.archive.dataset.archived = String(reply.archived);
+    this.archive.textContent = reply.archived ? "Restore" : "Archive";
+    this.note.hidden = !reply.archived;
+    if (reply.archived) {
+      this.pin.setAttribute("aria-pressed", "false");
+      this.item()?.remove();
+    } else if (!this.item()) {
+      const { id, title } = this.conversation;
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = this.conversation.urls.page;
+      link.dataset.conversationId = String(id);
+      link.textContent = title;
+      link.setAttribute("aria-current", "page");
+      item.append(link);
+      afterPinned(this.list, item);
+    }
+  }
+
+  item() {
+    return this.list.querySelector(`a[data-conversation-id="${Number(this.conversation.id)}"]`)?.parentElement;
+  }
+
+  async post(url, body) {
+    const reply = await postJson(url, body, this.csrfToken);
+    return reply.ok && reply.data.ok ? reply.data : null;
+  }
+}
+
+// A conversation that is not pinned goes after the pinned ones.
+export function afterPinned(list, item) {
+  const pinned = list.querySelectorAll("li.pinned");
+  if (pinned.length) pinned[pinned.length - 1].after(item);
+  else list.prepend(item);
+}
+
+function pinMark() {
+  const mark = document.createElement("span");
+  mark.className = "pin-mark";
+  mark.textContent = "Pinned";
+  return mark;
+}
+
+// The Archived section: its list read each time it is opened.
+export function archivedSection(section, list, { url }) {
+  section.addEventListener("toggle", async () => {
+    if (!section.open) return;
+    const reply = await getJson(url);
+    const conversations = (reply.ok && reply.data.conversations) || [];
+    const items = conversations.map(({ id, title, url: page }) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = page;
+      link.dataset.archivedId = String(id);
+      link.textContent = title;
+      item.append(link);
+      return item;
+    });
+    if (!items.length) {
+      const empty = document.createElement("li");
+      empty.className = "search-empty";
+      empty.textContent = reply.ok ? "No archived conversations." : "The list could not be read.";
+      items.push(empty);
+    }
+    list.replaceChildren(...items);
+  });
+}
