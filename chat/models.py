@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -362,6 +363,14 @@ class SiteSettings(LimitFields):
         help_text="The slug of the provider that serves the embeddings model; blank: the "
         "default provider.",
     )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Conversations nobody has written in for this many days are deleted, with "
+        "their images, by the daily `manage.py conversations_expire`; empty keeps them. The "
+        "usage ledger is kept.",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "site settings"
@@ -420,6 +429,14 @@ class GroupLimits(LimitFields):
     )
     api_enabled = models.BooleanField(
         default=True, help_text="Off: no member may use personal API keys."
+    )
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Members' conversations are kept this many days since they were last "
+        "written in, instead of the site's setting; a member of several groups keeps them "
+        "the longest of their groups' times.",
     )
 
     class Meta:

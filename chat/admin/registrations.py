@@ -265,7 +265,12 @@ class GroupLimitsForm(forms.ModelForm):
 
     class Meta:
         model = GroupLimits
-        fields = [*UserLimitsForm.Meta.fields, "team_monthly_tokens", "team_monthly_cost"]
+        fields = [
+            *UserLimitsForm.Meta.fields,
+            "team_monthly_tokens",
+            "team_monthly_cost",
+            "retention_days",
+        ]
 
 
 class GroupLimitsInline(admin.StackedInline):
@@ -353,6 +358,7 @@ class SiteSettingsAdmin(PermissionBeforeLookup):
     fieldsets = [
         (None, {"fields": ["signup_mode", "api_enabled"]}),
         ("Documents", {"fields": ["embeddings_model", "embeddings_provider"]}),
+        ("Keeping conversations", {"fields": ["retention_days"]}),
         (
             "Default limits for every user (empty: no limit)",
             {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import api_keys, documents, views
+from chat.web import api_keys, documents, views, your_data
 
 app_name = "chat"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
     path("search/", views.conversation_search_view, name="search"),
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
+    path("settings/data/", your_data.your_data, name="data"),
+    path("settings/data/delete/", your_data.your_data_delete, name="data_delete"),
     path(
         "settings/api-keys/<int:key_id>/revoke/",
         api_keys.api_key_revoke_view,

@@ -1,0 +1,43 @@
+"""The user's own data page (/settings/data/): what they have here, how long it is kept,
+and deleting all of it at once."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import texts
+from chat.services.conversations.lifecycle import GenerationInProgress
+from chat.services.conversations.retention import retention_days_of
+from chat.services.user_data import user_data_count, user_data_delete
+from chat.web.authenticated import AuthenticatedHttpRequest
+
+
+def _page(request: AuthenticatedHttpRequest, status: int = 200, **extra: str) -> HttpResponse:
+    context = {
+        "data": user_data_count(user=request.user),
+        "retention_days": retention_days_of(request.user),
+        **extra,
+    }
+    return render(request, "chat/your_data.html", context, status=status)
+
+
+@require_GET
+@login_required
+def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@login_required
+def your_data_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.POST.get("confirm") != "on":
+        return _page(request, 400, error=texts.DATA_DELETE_UNCONFIRMED)
+    try:
+        deleted = user_data_delete(user=request.user)
+    except GenerationInProgress:
+        return _page(request, 409, error=texts.DATA_DELETE_BUSY)
+    done = texts.DATA_DELETED.format(
+        conversations=deleted.conversations, documents=deleted.documents
+    )
+    return _page(request, done=done)
