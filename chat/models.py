@@ -363,6 +363,11 @@ class SiteSettings(LimitFields):
         help_text="The slug of the provider that serves the embeddings model; blank: the "
         "default provider.",
     )
+    public_shares = models.BooleanField(
+        default=False,
+        help_text="A person sharing a conversation may let anyone with the link read it, "
+        "signed in or not; off, share links open for people signed in here only.",
+    )
     retention_days = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -811,3 +816,31 @@ class Passage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} {self.unit} {self.unit_n}"
+
+
+class Share(models.Model):
+    """A read-only link to one branch of a conversation as it was when shared: a snapshot
+    of its questions and answers (never its system prompt, its other branches, its tool
+    runs or documents, nor its images unless the owner chose them). Revoked, the link
+    answers as a missing one at once; deleting the conversation deletes its links."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares"
+    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="shares")
+    # secrets.token_urlsafe(32): 256 random bits, the whole of what opens the link.
+    token = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    # [{"role", "content", "attachments": [ids]}], oldest first.
+    messages = models.JSONField(default=list)
+    # Anyone with the link, signed in or not (only while SiteSettings.public_shares).
+    public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="share_user_newest")]
+
+    def __str__(self) -> str:
+        return self.title

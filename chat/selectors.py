@@ -19,6 +19,7 @@ from chat.models import (
     Message,
     ModelDocuments,
     Passage,
+    Share,
     Usage,
     User,
 )
@@ -31,6 +32,11 @@ def conversation_list(*, user: User) -> QuerySet[Conversation]:
     return Conversation.objects.filter(user=user, archived_at__isnull=True).order_by(
         F("pinned_at").desc(nulls_last=True), "-updated_at", "-id"
     )
+
+
+def shares_of(*, user: User) -> QuerySet[Share]:
+    """The user's share links that still work, newest first."""
+    return Share.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id")
 
 
 def conversations_archived(*, user: User) -> QuerySet[Conversation]:

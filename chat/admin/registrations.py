@@ -356,7 +356,7 @@ class SiteSettingsForm(forms.ModelForm):
 class SiteSettingsAdmin(PermissionBeforeLookup):
     form = SiteSettingsForm
     fieldsets = [
-        (None, {"fields": ["signup_mode", "api_enabled"]}),
+        (None, {"fields": ["signup_mode", "api_enabled", "public_shares"]}),
         ("Documents", {"fields": ["embeddings_model", "embeddings_provider"]}),
         ("Keeping conversations", {"fields": ["retention_days"]}),
         (

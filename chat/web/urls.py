@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import api_keys, documents, views, your_data
+from chat.web import api_keys, documents, shares, views, your_data
 
 app_name = "chat"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path("c/<int:conversation_id>/pin/", views.conversation_pin_view, name="pin"),
     path("c/<int:conversation_id>/archive/", views.conversation_archive_view, name="archive"),
     path("archived/", views.conversations_archived_view, name="archived"),
+    path("c/<int:conversation_id>/share/", shares.share_create_view, name="share_create"),
+    path("shares/<int:share_id>/revoke/", shares.share_revoke_view, name="share_revoke"),
+    path("s/<str:token>/", shares.share_page, name="share"),
+    path("s/<str:token>/continue/", shares.share_continue_view, name="share_continue"),
+    path(
+        "s/<str:token>/images/<int:attachment_id>/",
+        shares.share_image_view,
+        name="share_image",
+    ),
     path("c/<int:conversation_id>/export.<slug:fmt>", views.conversation_export, name="export"),
     path("search/", views.conversation_search_view, name="search"),
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),

@@ -70,7 +70,7 @@ from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.documents.library import document_summary
 from chat.services.providers import model_choices, model_sources
 from chat.services.tools.offered import tools_choosable
-from chat.services.usage.limits import UsageSummary, usage_summary
+from chat.services.usage.limits import UsageSummary, site_settings, usage_summary
 from chat.sso.selectors import sign_in_buttons
 from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.forms import SignupForm
@@ -123,6 +123,7 @@ def _chat_context(
         "search_max_chars": SEARCH_MAX_CHARS,
         "title_max_chars": TITLE_MAX_CHARS,
         "untitled": TITLE_UNTITLED,
+        "public_shares": site_settings().public_shares,
         "chat_config": {
             "conversationId": conversation.pk if conversation else None,
             "conversationModel": (
@@ -169,6 +170,7 @@ def _chat_context(
                     "rename": _url_template("chat:rename"),
                     "delete": _url_template("chat:delete"),
                     "pin": _url_template("chat:pin"),
+                    "share": _url_template("chat:share_create"),
                     "archive": _url_template("chat:archive"),
                     "exportMarkdown": _url_template("chat:export", fmt="md"),
                     "exportJson": _url_template("chat:export", fmt="json"),

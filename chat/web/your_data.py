@@ -7,15 +7,20 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import texts
+from chat.selectors import shares_of
 from chat.services.conversations.lifecycle import GenerationInProgress
 from chat.services.conversations.retention import retention_days_of
 from chat.services.user_data import user_data_count, user_data_delete
 from chat.web.authenticated import AuthenticatedHttpRequest
+from chat.web.shares import share_summary
 
 
 def _page(request: AuthenticatedHttpRequest, status: int = 200, **extra: str) -> HttpResponse:
     context = {
         "data": user_data_count(user=request.user),
+        "shares": [
+            (share, share_summary(share, request)["url"]) for share in shares_of(user=request.user)
+        ],
         "retention_days": retention_days_of(request.user),
         **extra,
     }

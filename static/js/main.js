@@ -15,6 +15,7 @@ import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
 import { PinAndArchive, archivedSection } from "./organise.js";
+import { ShareDialog } from "./sharing.js";
 import { ChatSocket } from "./socket.js";
 import { refreshUsage } from "./usage.js";
 
@@ -34,6 +35,16 @@ const el = {
   usage: byId("my-usage"),
   conversationTools: byId("conversation-tools"),
   pinButton: byId("pin-button"),
+  shareButton: byId("share-button"),
+  shareDialog: byId("share-dialog"),
+  shareForm: byId("share-form"),
+  shareImages: byId("share-images"),
+  sharePublic: document.getElementById("share-public"), // only where the site allows it
+  shareError: byId("share-error"),
+  shareMade: byId("share-made"),
+  shareLink: byId("share-link"),
+  shareCopy: byId("share-copy"),
+  shareClose: byId("share-close"),
   archiveButton: byId("archive-button"),
   archivedNote: byId("archived-note"),
   archivedSection: byId("archived-section"),
@@ -195,6 +206,21 @@ new DeleteDialog(
 );
 new PinAndArchive(
   { pin: el.pinButton, archive: el.archiveButton, note: el.archivedNote, list: el.conversationList },
+  { conversation, csrfToken: config.csrfToken },
+);
+new ShareDialog(
+  {
+    opener: el.shareButton,
+    dialog: el.shareDialog,
+    form: el.shareForm,
+    images: el.shareImages,
+    everyone: el.sharePublic,
+    error: el.shareError,
+    made: el.shareMade,
+    link: el.shareLink,
+    copy: el.shareCopy,
+    close: el.shareClose,
+  },
   { conversation, csrfToken: config.csrfToken },
 );
 archivedSection(el.archivedSection, el.archivedList, { url: urls.archived });
