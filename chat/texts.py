@@ -22,6 +22,9 @@ SHARE_NOT_FOUND = "This link does not exist, or its owner stopped sharing it."
 DATA_DELETE_UNCONFIRMED = "Tick the box to say you understand that this cannot be undone."
 DATA_DELETE_BUSY = "An answer is still being written for you: stop it or wait, then try again."
 DATA_DELETED = "Deleted: {conversations} conversations and {documents} documents."
+IMPORT_NO_FILE = "Choose a file to import."
+IMPORT_REFUSED = "Nothing was imported. {reason}"
+IMPORTED = "Imported {conversations} conversations ({messages} messages)."
 # A pin or archive request without its true or false.
 FLAG_INVALID = 'Send {{"{name}": true}} or {{"{name}": false}}.'
 

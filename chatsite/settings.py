@@ -363,6 +363,11 @@ CHAT_DOCUMENT_MAX_UNPACKED_BYTES = env_int(
 CHAT_DOCUMENT_MEMORY_BYTES = env_int("CHAT_DOCUMENT_MEMORY_BYTES", 1024 * 1024 * 1024, minimum=1)
 CHAT_DOCUMENT_SECONDS = env_float("CHAT_DOCUMENT_SECONDS", 60.0)
 CHAT_DOCUMENTS_PER_MESSAGE = env_int("CHAT_DOCUMENTS_PER_MESSAGE", 10, minimum=1)
+# Importing conversations (chat/services/conversations/importing.py): the largest file,
+# its conversations, and one conversation's messages.
+CHAT_IMPORT_MAX_BYTES = env_int("CHAT_IMPORT_MAX_BYTES", 100 * 1000 * 1000, minimum=1)
+CHAT_IMPORT_MAX_CONVERSATIONS = env_int("CHAT_IMPORT_MAX_CONVERSATIONS", 5_000, minimum=1)
+CHAT_IMPORT_MAX_MESSAGES = env_int("CHAT_IMPORT_MAX_MESSAGES", 5_000, minimum=1)
 # What one user's library may hold, counted in the sizes of the files they brought.
 CHAT_DOCUMENT_LIBRARY_BYTES = env_int("CHAT_DOCUMENT_LIBRARY_BYTES", 500 * 1024 * 1024, minimum=1)
 # Documents whose text together is at most this many tokens go whole with a question;

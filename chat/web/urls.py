@@ -34,6 +34,7 @@ urlpatterns = [
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/data/", your_data.your_data, name="data"),
     path("settings/data/delete/", your_data.your_data_delete, name="data_delete"),
+    path("settings/data/import/", your_data.your_data_import, name="data_import"),
     path(
         "settings/api-keys/<int:key_id>/revoke/",
         api_keys.api_key_revoke_view,

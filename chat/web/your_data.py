@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import texts
 from chat.selectors import shares_of
+from chat.services.conversations.importing import ImportRefused, conversations_import
 from chat.services.conversations.lifecycle import GenerationInProgress
 from chat.services.conversations.retention import retention_days_of
 from chat.services.user_data import user_data_count, user_data_delete
@@ -31,6 +32,21 @@ def _page(request: AuthenticatedHttpRequest, status: int = 200, **extra: str) ->
 @login_required
 def your_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request)
+
+
+@require_POST
+@login_required
+def your_data_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A ChatGPT conversations.json or chatsite JSON export: all of it, or none."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _page(request, 400, error=texts.IMPORT_NO_FILE)
+    try:
+        imported = conversations_import(user=request.user, file=upload)
+    except ImportRefused as exc:
+        return _page(request, 400, error=texts.IMPORT_REFUSED.format(reason=exc))
+    done = texts.IMPORTED.format(conversations=imported.conversations, messages=imported.messages)
+    return _page(request, done=done)
 
 
 @require_POST

@@ -149,3 +149,26 @@ def test_a_person_pins_a_conversation_archives_another_and_restores_it(
     expect(second_link).to_have_count(1)
     expect(first_link).to_have_count(1)
     expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(first))
+
+
+def test_a_person_imports_their_chatgpt_conversations_with_their_versions(
+    page: Page, site: Site, tmp_path
+):
+    from tests.services.test_importing import chatgpt_conversation
+
+    export = tmp_path / "conversations.json"
+    export.write_text(json.dumps([chatgpt_conversation("Imported trip")]))
+    log_in(page, site)
+
+    page.goto(f"{site.url}/settings/data/")
+    page.set_input_files("#import-file", str(export))
+    page.click("#import-submit")
+    expect(page.locator(".notice")).to_have_text("Imported 1 conversations (5 messages).")
+
+    page.goto(f"{site.url}/")
+    page.get_by_role("link", name="Imported trip").click()
+    expect(page.locator(".message-user .message-content").last).to_contain_text("Why Porto?")
+    expect(page.locator(".message-user strong")).to_have_text("Porto")  # rendered
+    porto = page.locator(".message-assistant").first
+    expect(porto.locator(".message-content")).to_have_text("Porto")
+    expect(porto.locator(".branch-count")).to_have_text("2/2")

@@ -1,0 +1,270 @@
+"""Conversations brought from elsewhere: a ChatGPT data export's conversations.json, or
+chatsite's own JSON export (one conversation, or a list of them). The file is read as a
+stream (ijson), one conversation at a time: checked whole first, then saved in one
+transaction, so that a bad or oversized file is refused with the reason and nothing of it
+is saved. Branches are kept: both formats hold a tree of messages and the branch shown.
+
+Kept: questions and answers (their text, an answer's reasoning and model), the title,
+a chatsite conversation's system prompt, and when a conversation was last written in.
+Left out: tool calls and runs, images, documents, and a ChatGPT export's hidden and
+system messages.
+"""
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import ijson
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat.models import Conversation, Message, User
+from chat.services.conversations.titles import TITLE_MAX_CHARS
+
+# A message's text longer than this is refused (an answer may be far longer than what a
+# person may type: CHAT_MAX_MESSAGE_CHARS bounds questions only).
+MESSAGE_MAX_CHARS = 1_000_000
+_ROLES = {"user": Message.Role.USER, "assistant": Message.Role.ASSISTANT}
+# The parts of a ChatGPT message that are text a person or the model wrote.
+_CHATGPT_TEXT = {"text", "multimodal_text"}
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported; the message says why (and where)."""
+
+
+@dataclass
+class Said:
+    key: str
+    parent: str | None
+    role: str
+    content: str
+    reasoning: str = ""
+    model: str = ""
+
+
+@dataclass
+class Imported:
+    title: str
+    system_prompt: str = ""
+    updated_at: datetime.datetime | None = None
+    messages: list[Said] = field(default_factory=list)  # parents before children
+    leaf: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    conversations: int
+    messages: int
+
+
+def conversations_import(*, user: User, file: IO[bytes]) -> ImportResult:
+    """Import every conversation in the file for the user, or none. Raises ImportRefused."""
+    counted = sum(len(c.messages) for c in _conversations(file))  # read once to check it
+    file.seek(0)
+    made = 0
+    with transaction.atomic():
+        for imported in _conversations(file):
+            _save(user, imported)
+            made += 1
+    return ImportResult(conversations=made, messages=counted)
+
+
+def _conversations(file: IO[bytes]) -> Iterator[Imported]:
+    """Each conversation of the file, checked; raises ImportRefused at the first fault."""
+    size = file.seek(0, 2)
+    file.seek(0)
+    if size > settings.CHAT_IMPORT_MAX_BYTES:
+        raise ImportRefused(
+            f"The file is {size / 1e6:.0f} MB; at most "
+            f"{settings.CHAT_IMPORT_MAX_BYTES / 1e6:.0f} MB can be imported at once."
+        )
+    first = file.read(64).lstrip()[:1]
+    file.seek(0)
+    if first not in (b"[", b"{"):
+        raise ImportRefused("The file is not JSON: choose conversations.json or a JSON export.")
+    items = ijson.items(file, "item" if first == b"[" else "", use_float=True)
+    try:
+        for number, item in enumerate(items, start=1):
+            if number > settings.CHAT_IMPORT_MAX_CONVERSATIONS:
+                raise ImportRefused(
+                    f"The file has more than {settings.CHAT_IMPORT_MAX_CONVERSATIONS} "
+                    "conversations; import it in parts."
+                )
+            try:
+                yield _read(item)
+            except ImportRefused as exc:
+                raise ImportRefused(f"Conversation {number}: {exc}") from None
+    except ijson.JSONError:
+        raise ImportRefused("The file is not valid JSON: it may be cut short.") from None
+    # Anything ijson cannot even begin to read (bytes that are not UTF-8, say).
+    except (UnicodeDecodeError, ValueError):
+        raise ImportRefused("The file is not valid JSON.") from None
+
+
+def _read(item: Any) -> Imported:
+    if isinstance(item, dict) and isinstance(item.get("mapping"), dict):
+        imported = _from_chatgpt(item)
+    elif isinstance(item, dict) and isinstance(item.get("messages"), list):
+        imported = _from_chatsite(item)
+    else:
+        raise ImportRefused("it is neither a ChatGPT conversation nor a chatsite export.")
+    if len(imported.messages) > settings.CHAT_IMPORT_MAX_MESSAGES:
+        raise ImportRefused(f"it has more than {settings.CHAT_IMPORT_MAX_MESSAGES} messages.")
+    for said in imported.messages:
+        if len(said.content) > MESSAGE_MAX_CHARS or len(said.reasoning) > MESSAGE_MAX_CHARS:
+            raise ImportRefused(f"a message is longer than {MESSAGE_MAX_CHARS:,} characters.")
+    return imported
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ImportRefused(f"{what} is not text.")
+    # PostgreSQL keeps no NUL in text; a lone surrogate is no character.
+    return value.replace("\x00", "").encode("utf-8", "replace").decode()
+
+
+def _when(value: Any) -> datetime.datetime | None:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+        if isinstance(value, str):
+            when = datetime.datetime.fromisoformat(value)
+            return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None
+
+
+def _from_chatgpt(item: dict[str, Any]) -> Imported:
+    """A ChatGPT conversation: a tree of nodes (`mapping`), each maybe with a message;
+    those left out (the root, system and tool messages, hidden ones) pass their place in
+    the tree to their children."""
+    mapping: dict[str, Any] = item["mapping"]
+    imported = Imported(
+        title=_text(item.get("title"), "the title")[:TITLE_MAX_CHARS],
+        updated_at=_when(item.get("update_time")),
+    )
+    kept: dict[str, str | None] = {}  # node id -> the id of the message it stands for
+
+    def walk(root: str) -> None:
+        stack: list[tuple[str, str | None]] = [(root, None)]
+        while stack:
+            node_id, above = stack.pop()
+            if node_id in kept:
+                raise ImportRefused("its messages loop.")
+            node = mapping.get(node_id)
+            if not isinstance(node, dict):
+                raise ImportRefused(f"the message {node_id!r} is missing.")
+            said = _chatgpt_said(node_id, node.get("message"), above)
+            if said:
+                imported.messages.append(said)
+            kept[node_id] = said.key if said else above
+            children = node.get("children") or []
+            if not isinstance(children, list):
+                raise ImportRefused("a message's replies are not a list.")
+            stack.extend((str(child), kept[node_id]) for child in reversed(children))
+
+    roots = [k for k, n in mapping.items() if isinstance(n, dict) and n.get("parent") is None]
+    for root in roots:
+        walk(root)
+    current = item.get("current_node")
+    imported.leaf = kept.get(current) if isinstance(current, str) else None
+    return imported
+
+
+def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
+    if message is None:
+        return None
+    if not isinstance(message, dict):
+        raise ImportRefused("a message is not an object.")
+    role = _ROLES.get(str((message.get("author") or {}).get("role")))
+    metadata = message.get("metadata") or {}
+    if role is None or (
+        isinstance(metadata, dict) and metadata.get("is_visually_hidden_from_conversation")
+    ):
+        return None
+    content = message.get("content") or {}
+    if not isinstance(content, dict) or content.get("content_type") not in _CHATGPT_TEXT:
+        return None
+    parts = content.get("parts") or []
+    if not isinstance(parts, list):
+        raise ImportRefused("a message's parts are not a list.")
+    # Images and files are parts that are objects: left out.
+    text = "\n\n".join(_text(p, "a message") for p in parts if isinstance(p, str)).strip()
+    if not text:
+        return None
+    model = metadata.get("model_slug") if isinstance(metadata, dict) else None
+    return Said(
+        key=node_id,
+        parent=above,
+        role=role,
+        content=text,
+        model=_text(model, "a model") if role == Message.Role.ASSISTANT else "",
+    )
+
+
+def _from_chatsite(item: dict[str, Any]) -> Imported:
+    """chatsite's JSON export: every message with its parent's id, and the branch shown."""
+    imported = Imported(
+        title=_text(item.get("title"), "the title")[:TITLE_MAX_CHARS],
+        system_prompt=_text(item.get("system_prompt"), "the system prompt"),
+        updated_at=_when(item.get("updated_at")),
+    )
+    seen: dict[str, str | None] = {}  # message id -> the id of the message it stands for
+    for message in item["messages"]:
+        if not isinstance(message, dict) or "id" not in message:
+            raise ImportRefused("a message has no id.")
+        key, parent = str(message["id"]), message.get("parent_id")
+        if key in seen:
+            raise ImportRefused(f"the message {key} comes twice.")
+        if parent is not None and str(parent) not in seen:
+            raise ImportRefused(f"the message {key} comes before the one it answers.")
+        above = seen.get(str(parent)) if parent is not None else None
+        role = _ROLES.get(str(message.get("role")))
+        content = _text(message.get("content"), "a message")
+        if role is None or not content:
+            seen[key] = above
+            continue
+        seen[key] = key
+        imported.messages.append(
+            Said(
+                key=key,
+                parent=above,
+                role=role,
+                content=content,
+                reasoning=_text(message.get("reasoning"), "an answer's reasoning"),
+                model=_text(message.get("model"), "a model"),
+            )
+        )
+    branch = item.get("branch")
+    if isinstance(branch, list) and branch:
+        imported.leaf = seen.get(str(branch[-1]))
+    return imported
+
+
+def _save(user: User, imported: Imported) -> Conversation:
+    conversation = Conversation.objects.create(
+        user=user, title=imported.title, system_prompt=imported.system_prompt
+    )
+    made: dict[str, Message] = {}
+    for said in imported.messages:
+        made[said.key] = Message.objects.create(
+            conversation=conversation,
+            parent=made.get(said.parent) if said.parent else None,
+            role=said.role,
+            content=said.content,
+            reasoning=said.reasoning,
+            model=said.model,
+            status=Message.Status.COMPLETE,
+        )
+    leaf = made.get(imported.leaf) if imported.leaf else None
+    # Its place in the list: when it was last written in where it comes from.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        current_leaf=leaf, updated_at=imported.updated_at or timezone.now()
+    )
+    return conversation
