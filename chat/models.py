@@ -844,3 +844,40 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Preset(models.Model):
+    """Settings to start a conversation from, under a name: a system prompt, request
+    parameters and a model. A user's own (`user` set), or published by an admin (`user`
+    empty) for everyone or for the members of some groups."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="presets",
+        help_text="Empty: published by the admin, for the people below.",
+    )
+    name = models.CharField(max_length=100)
+    system_prompt = models.TextField(blank=True)
+    # As chat.services.conversations.parameters cleans them: only what is set.
+    parameters = models.JSONField(default=dict, blank=True)
+    provider = models.CharField(max_length=50, blank=True, help_text="A provider's slug.")
+    model = models.CharField(max_length=200, blank=True, help_text="Empty: the default.")
+    everyone = models.BooleanField(
+        default=False, help_text="A published preset: offered to everyone."
+    )
+    groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="presets",
+        help_text="A published preset: offered to the members of these groups.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

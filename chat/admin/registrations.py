@@ -40,6 +40,7 @@ from chat.models import (
     Message,
     ModelDocuments,
     ModelPrice,
+    Preset,
     Provider,
     SiteSettings,
     Usage,
@@ -47,6 +48,7 @@ from chat.models import (
     User,
     UserLimits,
 )
+from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 from chat.services.providers import provider_key_set
 from chat.services.usage.limits import (
     limits_explained,
@@ -350,6 +352,32 @@ class SiteSettingsForm(forms.ModelForm):
         if slug and not Provider.objects.filter(slug=slug, enabled=True).exists():
             raise forms.ValidationError("No enabled provider has this slug.")
         return slug
+
+
+class PresetForm(forms.ModelForm):
+    class Meta:
+        model = Preset
+        fields = ["name", "system_prompt", "parameters", "provider", "model", "everyone", "groups"]
+
+    def clean_parameters(self) -> dict[str, Any]:
+        try:
+            cleaned = settings_clean(self.cleaned_data["parameters"] or {})
+        except SettingsInvalid as exc:
+            raise forms.ValidationError(list(exc.errors.values())) from None
+        return cleaned.parameters or {}
+
+
+@admin.register(Preset)
+class PresetAdmin(PermissionBeforeLookup):
+    """Presets the admin publishes, for everyone or for groups; users' own are theirs."""
+
+    form = PresetForm
+    list_display = ("name", "model", "everyone")
+    search_fields = ("name",)
+    filter_horizontal = ("groups",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Preset]:
+        return super().get_queryset(request).filter(user__isnull=True)
 
 
 @admin.register(SiteSettings)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import api_keys, documents, shares, views, your_data
+from chat.web import api_keys, documents, presets, shares, views, your_data
 
 app_name = "chat"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("c/<int:conversation_id>/pin/", views.conversation_pin_view, name="pin"),
     path("c/<int:conversation_id>/archive/", views.conversation_archive_view, name="archive"),
     path("archived/", views.conversations_archived_view, name="archived"),
+    path("presets/", presets.preset_create_view, name="presets"),
+    path("presets/<int:preset_id>/delete/", presets.preset_delete_view, name="preset_delete"),
     path("c/<int:conversation_id>/share/", shares.share_create_view, name="share_create"),
     path("shares/<int:share_id>/revoke/", shares.share_revoke_view, name="share_revoke"),
     path("s/<str:token>/", shares.share_page, name="share"),

@@ -66,6 +66,7 @@ from chat.services.conversations.parameters import (
     settings_clean,
     settings_tools_check,
 )
+from chat.services.conversations.presets import preset_summary, presets_for
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.documents.library import document_summary
 from chat.services.providers import model_choices, model_sources
@@ -132,6 +133,7 @@ def _chat_context(
                 else None
             ),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "presets": [preset_summary(p) for p in presets_for(user=request.user)],
             # The socket's close code for a session that ended: the page offers to sign in.
             "closeSignedOut": CLOSE_UNAUTHENTICATED,
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
@@ -164,6 +166,10 @@ def _chat_context(
                 "documentUpload": reverse("chat:document_upload"),
                 "documents": reverse("chat:documents"),
                 "archived": reverse("chat:archived"),
+                "presets": reverse("chat:presets"),
+                "presetDelete": reverse("chat:preset_delete", args=[_ID_STAND_IN]).replace(
+                    str(_ID_STAND_IN), "{id}"
+                ),
                 "conversation": {
                     "page": _url_template("chat:conversation"),
                     "settings": _url_template("chat:conversation_settings"),

@@ -16,6 +16,7 @@ import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
 import { PinAndArchive, archivedSection } from "./organise.js";
 import { ShareDialog } from "./sharing.js";
+import { Presets } from "./presets.js";
 import { ChatSocket } from "./socket.js";
 import { refreshUsage } from "./usage.js";
 
@@ -234,6 +235,16 @@ const picker = new ModelPicker(el.modelPicker, el.modelRefresh, {
   current: config.conversationModel,
 });
 picker.load();
+new Presets(
+  {
+    choice: byId("preset-choice"),
+    remove: byId("preset-delete"),
+    name: byId("preset-name"),
+    save: byId("preset-save"),
+    status: byId("preset-status"),
+  },
+  { panel: settingsPanel, picker, presets: config.presets, urls, csrfToken: config.csrfToken },
+);
 // Refused sends give the text back to the composer: nothing typed is lost.
 const REFUSED = new Set([
   "busy",

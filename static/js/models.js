@@ -50,6 +50,13 @@ export class ModelPicker {
     this.select.title = errors.length ? errors.join("\n") : "";
   }
 
+  // Select this model, if offered (before the list is loaded: once it is).
+  choose(wanted) {
+    const index = this.choices.findIndex((m) => m.provider === wanted.provider && m.model === wanted.model);
+    if (index >= 0) this.select.value = String(index);
+    else if (!this.choices.length) this.current = wanted;
+  }
+
   // {provider, model} to send, or null to keep the conversation's model.
   selected() {
     const choice = this.choices[Number(this.select.value)];

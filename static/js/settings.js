@@ -41,16 +41,22 @@ export class SettingsPanel {
   }
 
   open() {
-    const fields = this.form.elements;
-    fields.system_prompt.value = this.current.system_prompt || "";
-    for (const name of NUMBER_FIELDS) fields[name].value = this.current[name] ?? "";
-    fields.reasoning_effort.value = this.current.reasoning_effort || "";
-    fields.stop.value = (this.current.stop || []).join("\n");
-    fields.json_mode.checked = Boolean(this.current.json_mode);
-    const chosen = new Set(this.current.tools || []);
-    for (const box of this.toolBoxes) box.checked = chosen.has(Number(box.value));
+    this.fill(this.current);
     this.errors.replaceChildren();
     this.dialog.showModal();
+  }
+
+  // Show these settings in the form (Save keeps them); tools only if `values` names some.
+  fill(values) {
+    const fields = this.form.elements;
+    fields.system_prompt.value = values.system_prompt || "";
+    for (const name of NUMBER_FIELDS) fields[name].value = values[name] ?? "";
+    fields.reasoning_effort.value = values.reasoning_effort || "";
+    fields.stop.value = (values.stop || []).join("\n");
+    fields.json_mode.checked = Boolean(values.json_mode);
+    if (!("tools" in values)) return;
+    const chosen = new Set(values.tools || []);
+    for (const box of this.toolBoxes) box.checked = chosen.has(Number(box.value));
   }
 
   read() {

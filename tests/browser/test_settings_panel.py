@@ -86,3 +86,36 @@ def test_settings_chosen_in_the_panel_go_upstream_exactly_and_are_kept(
     expect(dialog.locator("[name=json_mode]")).not_to_be_checked()
     page.click("#settings-cancel")
     expect(dialog).to_be_hidden()
+
+
+def test_a_preset_saved_once_starts_the_next_conversation_with_its_settings_and_model(
+    page: Page, site: Site, upstream
+):
+    log_in(page, site)
+    dialog = page.locator("#settings-dialog")
+    page.click("#settings-button")
+    dialog.locator("[name=system_prompt]").fill("Answer as a pirate.")
+    dialog.locator("[name=temperature]").fill("1.3")
+    page.select_option("#model-picker", label="chatsite-demo-large")
+    page.fill("#preset-name", "Pirate")
+    page.click("#preset-save")
+    expect(page.locator("#preset-status")).to_have_text("Saved as “Pirate”.")
+    page.click("#settings-cancel")
+
+    page.goto(f"{site.url}/")  # a new chat, its settings empty, the default model
+    expect(page.locator("#model-picker option:checked")).to_have_text("chatsite-demo")
+    page.click("#settings-button")
+    expect(dialog.locator("[name=system_prompt]")).to_have_value("")
+    page.select_option("#preset-choice", label="Pirate")
+    expect(dialog.locator("[name=system_prompt]")).to_have_value("Answer as a pirate.")
+    page.click("#settings-save")
+    expect(dialog).to_be_hidden()
+    upstream.plan(tokens=2)
+    page.fill("#composer-input", "Ahoy?")
+    page.keyboard.press("Enter")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+
+    body = upstream.log()[-1]["body"]
+    assert body["model"] == "chatsite-demo-large"
+    assert body["temperature"] == 1.3
+    assert body["messages"][0] == {"role": "system", "content": "Answer as a pirate."}
