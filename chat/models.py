@@ -46,6 +46,10 @@ class Conversation(models.Model):
     # leaves updated_at alone, so a conversation goes back to its place.
     pinned_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Deleting a project keeps its conversations, out of any project.
+    project = models.ForeignKey(
+        "Project", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -874,6 +878,30 @@ class Preset(models.Model):
         related_name="presets",
         help_text="A published preset: offered to the members of these groups.",
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """A user's named group of conversations, with what they share: instructions (a
+    system prompt before each conversation's own), parameters (under each conversation's
+    own), a default model for new ones, and documents that go with every question."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=100)
+    system_prompt = models.TextField(blank=True)
+    # As chat.services.conversations.parameters cleans them: only what is set.
+    parameters = models.JSONField(default=dict, blank=True)
+    provider = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    documents = models.ManyToManyField(Document, blank=True, related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

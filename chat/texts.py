@@ -18,6 +18,8 @@ IMAGE_TOO_LARGE = "the image is {size} MB; the limit is {limit} MB."
 # A conversation is changed by one thing at a time.
 BUSY = "An answer is still being written in this conversation: stop it first."
 PRESET_NOT_FOUND = "Preset not found."
+PROJECT_NOT_FOUND = "Project not found."
+PROJECT_ID_INVALID = 'Send {"project_id": a project\'s id} or {"project_id": null}.'
 SHARE_NOT_FOUND = "This link does not exist, or its owner stopped sharing it."
 # The user's data page (chat/web/your_data.py).
 DATA_DELETE_UNCONFIRMED = "Tick the box to say you understand that this cannot be undone."

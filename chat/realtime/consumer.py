@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
-from chat.models import Conversation, Message, Usage, User
+from chat.models import Conversation, Message, Project, Usage, User
 from chat.realtime import groups, liveness
 from chat.realtime.frames import (
     BranchFrame,
@@ -103,6 +103,7 @@ REFUSALS = (
     AttachmentNotFound,
     AttachmentInvalid,
     DocumentNotFound,
+    Project.DoesNotExist,
     NotBranchable,
     SettingsInvalid,
     GenerationInProgress,
@@ -122,6 +123,8 @@ def _refused(exc: Exception) -> ProtocolError:
             return ProtocolError("not_found", texts.IMAGE_NOT_FOUND)
         case DocumentNotFound():
             return ProtocolError("not_found", texts.DOCUMENT_NOT_FOUND)
+        case Project.DoesNotExist():
+            return ProtocolError("not_found", texts.PROJECT_NOT_FOUND)
         case AttachmentInvalid() | NotBranchable():
             return ProtocolError("invalid_field", str(exc))
         case SettingsInvalid():
@@ -468,6 +471,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             settings=new_settings,
             attachment_ids=frame.attachment_ids,
             document_ids=frame.document_ids,
+            project_id=frame.project_id,
         )
 
     @database_sync_to_async

@@ -49,6 +49,8 @@ class Send:
     attachment_ids: tuple[int, ...] = ()
     # Documents of the user's library (POST /documents/upload/) the question brings.
     document_ids: tuple[int, ...] = ()
+    # The user's project a new conversation starts in; None: in none.
+    project_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def parse_client_frame(data: Any) -> ClientFrame:
             settings=settings_data,
             attachment_ids=_ids(data, "attachment_ids", limit=settings.CHAT_IMAGES_PER_MESSAGE),
             document_ids=_ids(data, "document_ids", limit=settings.CHAT_DOCUMENTS_PER_MESSAGE),
+            project_id=_id(data, "project_id", optional=True),
         )
     if kind == "regenerate":
         return Regenerate(message_id=_required_id(data, "message_id"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.web import api_keys, documents, presets, shares, views, your_data
+from chat.web import api_keys, documents, presets, projects, shares, views, your_data
 
 app_name = "chat"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("c/<int:conversation_id>/archive/", views.conversation_archive_view, name="archive"),
     path("archived/", views.conversations_archived_view, name="archived"),
     path("presets/", presets.preset_create_view, name="presets"),
+    path("projects/", projects.projects, name="projects"),
+    path("projects/<int:project_id>/", projects.project_detail, name="project"),
+    path("projects/<int:project_id>/delete/", projects.project_delete_view, name="project_delete"),
+    path("c/<int:conversation_id>/project/", projects.conversation_move_view, name="move"),
     path("presets/<int:preset_id>/delete/", presets.preset_delete_view, name="preset_delete"),
     path("c/<int:conversation_id>/share/", shares.share_create_view, name="share_create"),
     path("shares/<int:share_id>/revoke/", shares.share_revoke_view, name="share_revoke"),

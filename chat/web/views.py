@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import texts
 from chat.documents.sniff import PICKER_ACCEPT
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
-from chat.models import Attachment, Conversation
+from chat.models import Attachment, Conversation, Project
 from chat.realtime.protocol import CLOSE_UNAUTHENTICATED, SOCKET_PATH
 from chat.selectors import (
     attachment_get,
@@ -67,6 +67,7 @@ from chat.services.conversations.parameters import (
     settings_tools_check,
 )
 from chat.services.conversations.presets import preset_summary, presets_for
+from chat.services.conversations.projects import project_get
 from chat.services.conversations.titles import TITLE_MAX_CHARS, TITLE_UNTITLED
 from chat.services.documents.library import document_summary
 from chat.services.providers import model_choices, model_sources
@@ -107,7 +108,9 @@ _conversation_404 = _missing_is_404(Conversation.DoesNotExist, texts.CONVERSATIO
 
 
 def _chat_context(
-    request: AuthenticatedHttpRequest, conversation: Conversation | None
+    request: AuthenticatedHttpRequest,
+    conversation: Conversation | None,
+    new_in: Project | None = None,
 ) -> dict[str, Any]:
     # The selected branch only; the page flips to the others over the websocket.
     branch = conversation_branch(conversation=conversation) if conversation else []
@@ -116,6 +119,7 @@ def _chat_context(
     images = attachments_of(questions)
     brought = documents_by_message(message_ids=questions)
     summary = usage_summary(request.user)
+    projects = list(Project.objects.filter(user=request.user).only("pk", "name"))
     return {
         "conversations": conversation_list(user=request.user)[:SIDEBAR_LIMIT],
         "conversation": conversation,
@@ -125,6 +129,9 @@ def _chat_context(
         "title_max_chars": TITLE_MAX_CHARS,
         "untitled": TITLE_UNTITLED,
         "public_shares": site_settings().public_shares,
+        "projects": projects,
+        "project": new_in
+        or (conversation.project if conversation and conversation.project_id else None),
         "chat_config": {
             "conversationId": conversation.pk if conversation else None,
             "conversationModel": (
@@ -134,6 +141,12 @@ def _chat_context(
             ),
             "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
             "presets": [preset_summary(p) for p in presets_for(user=request.user)],
+            # A new chat started in a project: the first send names it, and its model.
+            "project": (
+                {"id": new_in.pk, "model": {"provider": new_in.provider, "model": new_in.model}}
+                if new_in
+                else None
+            ),
             # The socket's close code for a session that ended: the page offers to sign in.
             "closeSignedOut": CLOSE_UNAUTHENTICATED,
             # Message id -> the ids of it and its siblings, for the "2/3" version controls.
@@ -178,6 +191,7 @@ def _chat_context(
                     "pin": _url_template("chat:pin"),
                     "share": _url_template("chat:share_create"),
                     "archive": _url_template("chat:archive"),
+                    "move": _url_template("chat:move"),
                     "exportMarkdown": _url_template("chat:export", fmt="md"),
                     "exportJson": _url_template("chat:export", fmt="json"),
                 },
@@ -229,8 +243,16 @@ def usage_line(summary: UsageSummary) -> str:
 
 @require_GET
 @login_required
+@_missing_is_404(Project.DoesNotExist, texts.PROJECT_NOT_FOUND)
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "chat/chat.html", _chat_context(request, None))
+    """A new chat; with ?project=<id>, one that starts in that project of the user's."""
+    wanted = request.GET.get("project", "")
+    project = None
+    if wanted:
+        if not wanted.isdigit():
+            raise Project.DoesNotExist
+        project = project_get(user=request.user, project_id=int(wanted))
+    return render(request, "chat/chat.html", _chat_context(request, None, project))
 
 
 @require_GET

@@ -14,7 +14,7 @@ import { ModelPicker } from "./models.js";
 import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
-import { PinAndArchive, archivedSection } from "./organise.js";
+import { PinAndArchive, archivedSection, projectMove } from "./organise.js";
 import { ShareDialog } from "./sharing.js";
 import { Presets } from "./presets.js";
 import { ChatSocket } from "./socket.js";
@@ -234,7 +234,9 @@ const picker = new ModelPicker(el.modelPicker, el.modelRefresh, {
   url: urls.models,
   current: config.conversationModel,
 });
+if (config.project?.model.model) picker.choose(config.project.model);
 picker.load();
+projectMove(byId("project-move"), { conversation, csrfToken: config.csrfToken });
 new Presets(
   {
     choice: byId("preset-choice"),
@@ -352,6 +354,7 @@ const composer = new Composer(
     tray.clear();
     // Settings chosen before the first message apply to the new conversation.
     if (conversation.id === null) frame.settings = settingsPanel.forNewConversation();
+    if (conversation.id === null && config.project) frame.project_id = config.project.id;
     socket.send(frame);
   },
   onStop(messageId) {

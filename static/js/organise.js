@@ -101,3 +101,14 @@ export function archivedSection(section, list, { url }) {
     list.replaceChildren(...items);
   });
 }
+
+// The conversation's Project menu: choosing one moves the conversation there at once.
+export function projectMove(select, { conversation, csrfToken }) {
+  let current = select.value;
+  select.addEventListener("change", async () => {
+    const projectId = select.value ? Number(select.value) : null;
+    const reply = await postJson(conversation.urls.move, { project_id: projectId }, csrfToken);
+    if (reply.ok && reply.data.ok) current = select.value;
+    else select.value = current; // refused: the menu says where it still is
+  });
+}

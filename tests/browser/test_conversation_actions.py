@@ -172,3 +172,34 @@ def test_a_person_imports_their_chatgpt_conversations_with_their_versions(
     porto = page.locator(".message-assistant").first
     expect(porto.locator(".message-content")).to_have_text("Porto")
     expect(porto.locator(".branch-count")).to_have_text("2/2")
+
+
+def test_a_person_makes_a_project_chats_in_it_and_moves_a_conversation_there(
+    page: Page, site: Site, upstream
+):
+    log_in(page, site)
+    loose = _start(page, "A loose question", upstream)
+    page.goto(f"{site.url}/projects/")
+    page.fill("#id_name", "Garden")
+    page.fill("#id_system_prompt", "You are a gardener.")
+    page.click("#project-save")
+    expect(page.locator("h1")).to_have_text("Garden")
+
+    page.click("#project-new-chat")
+    expect(page.locator("#project-note")).to_contain_text("Garden")
+    upstream.plan(tokens=2)
+    page.fill("#composer-input", "When do I plant tulips?")
+    page.keyboard.press("Enter")
+    expect(page.locator(ASSISTANT).last).to_have_attribute("data-status", "complete")
+    assert upstream.log()[-1]["body"]["messages"][0] == {
+        "role": "system",
+        "content": "You are a gardener.",
+    }
+    expect(page.locator("#project-move option:checked")).to_have_text("Garden")
+
+    page.goto(f"{site.url}/c/{loose}/")
+    with page.expect_response(re.compile(r"/project/$")):
+        page.select_option("#project-move", label="Garden")
+    page.goto(f"{site.url}/projects/")
+    page.get_by_role("link", name="Garden").click()
+    expect(page.locator("#project-conversations a")).to_have_count(2)

@@ -12,6 +12,7 @@ from chat.models import Attachment, Conversation, Document, McpTool, Message
 from chat.selectors import documents_of, message_lineage, model_documents
 from chat.services.conversations.attachments import attachments_of, user_content
 from chat.services.conversations.parameters import request_parameters
+from chat.services.conversations.projects import project_documents
 from chat.services.documents.context import (
     INSTRUCTION,
     document_context,
@@ -120,6 +121,7 @@ def chat_request_of(
     images = attachments_of(with_images) if with_images else {}
     with_documents = [m.pk for m in branch if getattr(m, "has_documents", False)]
     documents = documents_of(message_ids=with_documents) if with_documents else []
+    documents = _with_project_documents(conversation, documents)
     tools = tools_chosen(user_id=conversation.user_id, tool_ids=conversation.tool_ids)
     messages: list[dict[str, Any]] = []
     for past in branch:
@@ -155,6 +157,7 @@ def chat_request_first(
     content = user_content(question.content, attachments or [])
     messages = [{"role": question.role, "content": content}]
     retrieval = None
+    documents = _with_project_documents(conversation, documents or [])
     if documents:
         provider = provider or provider_get(conversation.provider)
         retrieval = _documents_add(conversation, provider, messages, documents, question.content)
@@ -167,6 +170,14 @@ def chat_request_first(
         tools=tools,
         retrieval=retrieval,
     )
+
+
+def _with_project_documents(
+    conversation: Conversation, documents: list[Document]
+) -> list[Document]:
+    """The branch's documents, then its project's that the branch did not bring."""
+    brought = {d.pk for d in documents}
+    return documents + [d for d in project_documents(conversation) if d.pk not in brought]
 
 
 def _documents_add(
@@ -257,16 +268,23 @@ def _chat_request(
 ) -> ChatRequest:
     """The conversation's system prompt, provider, model, parameters and tools around
     `messages`."""
-    system = [{"role": "system", "content": conversation.system_prompt}]
+    project = conversation.project if conversation.project_id else None
+    # The project's instructions first, then the conversation's own; its parameters
+    # under the conversation's.
+    prompt = "\n\n".join(
+        p for p in (project and project.system_prompt, conversation.system_prompt) if p
+    )
+    system = [{"role": "system", "content": prompt}]
+    parameters = {**(project.parameters if project else {}), **conversation.parameters}
     parameter, offered = tools_for_request(tools or [])
     return ChatRequest(
         user_id=conversation.user_id,
         conversation_id=conversation.pk,
         model=conversation.model,
-        messages=(system if conversation.system_prompt else []) + messages,
+        messages=(system if prompt else []) + messages,
         # Resolving reads the provider's row and decrypts its key: once per send.
         provider=provider or provider_get(conversation.provider),
-        parameters=request_parameters(conversation.parameters),
+        parameters=request_parameters(parameters),
         wants_title=wants_title,
         tools=parameter,
         offered=offered,

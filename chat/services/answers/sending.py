@@ -21,6 +21,7 @@ from chat.services.conversations.lifecycle import (
     conversation_ensure_idle,
 )
 from chat.services.conversations.parameters import ConversationSettings, settings_tools_check
+from chat.services.conversations.projects import project_get
 from chat.services.documents.library import documents_bind
 from chat.services.providers import model_choice_check, provider_get
 from chat.services.usage.limits import Allowance, limits_check
@@ -48,6 +49,7 @@ def message_send(
     settings: ConversationSettings | None = None,
     attachment_ids: Sequence[int] = (),
     document_ids: Sequence[int] = (),
+    project_id: int | None = None,
 ) -> SentMessage:
     """Save the user's message and an empty streaming answer to it, together.
 
@@ -71,6 +73,7 @@ def message_send(
             settings=settings,
             attachment_ids=attachment_ids,
             document_ids=document_ids,
+            project_id=project_id,
         )
     except IntegrityError as exc:
         # Two sends raced: the database's one-streaming-answer rule turned one away.
@@ -88,6 +91,7 @@ def _message_send(
     settings: ConversationSettings | None,
     attachment_ids: Sequence[int],
     document_ids: Sequence[int],
+    project_id: int | None,
 ) -> SentMessage:
     # Checked in the transaction that saves the answer, under a lock on the user's row:
     # two sends of one user on two processes cannot both take the last place.
@@ -100,6 +104,7 @@ def _message_send(
             model=model,
             settings=settings,
             allowance=allowance,
+            project_id=project_id,
         )
     else:
         target = _follow_up(
@@ -173,6 +178,7 @@ def _new_conversation(
     model: str | None,
     settings: ConversationSettings | None,
     allowance: Allowance,
+    project_id: int | None = None,
 ) -> _Target:
     # The common case under load: it costs three inserts and nothing else; every query
     # saved here shortens the queue in front of the first token. No model picked: the
@@ -182,12 +188,15 @@ def _new_conversation(
     )
     if settings is not None:
         settings_tools_check(user=user, settings=settings)
+    # Raises Project.DoesNotExist for another user's project: nothing is saved.
+    project = project_get(user=user, project_id=project_id) if project_id else None
     conversation = conversation_create(
         user=user,
         first_message=first_message,
         provider=provider,
         model=model or "",
         settings=settings,
+        project=project,
     )
     return _Target(conversation, created=True, provider=chosen)
 

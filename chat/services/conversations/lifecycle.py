@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from chat.models import Conversation, Message, User
+from chat.models import Conversation, Message, Project, User
 from chat.selectors import conversation_get
 from chat.services.conversations.parameters import ConversationSettings
 from chat.services.conversations.titles import TITLE_MAX_CHARS, conversation_title_from
@@ -27,10 +27,13 @@ def conversation_create(
     provider: str = "",
     model: str = "",
     settings: ConversationSettings | None = None,
+    project: Project | None = None,
 ) -> Conversation:
-    """A new conversation, with the settings the user chose before its first message."""
+    """A new conversation, with the settings the user chose before its first message,
+    in the user's `project` if given (checked by the caller)."""
     settings = settings or ConversationSettings()
     return Conversation.objects.create(
+        project=project,
         user=user,
         title=conversation_title_from(first_message),
         provider=provider,
