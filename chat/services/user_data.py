@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from chat.models import Attachment, Conversation, Document, Message, User
+from chat.models import Attachment, Conversation, Document, Message, Preset, Project, User
 from chat.services.conversations.lifecycle import GenerationInProgress
 
 
@@ -25,9 +25,10 @@ def user_data_count(*, user: User) -> UserData:
 
 
 def user_data_delete(*, user: User) -> UserData:
-    """Delete every conversation of the user's (with its messages and images), their
-    images not yet sent and their documents' library. Raises GenerationInProgress while an
-    answer is being written for them: its final save would have nothing to belong to."""
+    """Delete every conversation of the user's (with its messages, images and share
+    links), their images not yet sent, their documents' library, their projects and their
+    presets. Raises GenerationInProgress while an answer is being written for them: its
+    final save would have nothing to belong to."""
     with transaction.atomic():
         mine = Conversation.objects.filter(user=user)
         if Message.objects.filter(conversation__in=mine, status=Message.Status.STREAMING).exists():
@@ -36,4 +37,6 @@ def user_data_delete(*, user: User) -> UserData:
         mine.delete()
         Attachment.objects.filter(user=user).delete()
         Document.objects.filter(user=user).defer("data").delete()  # bytes never read
+        Project.objects.filter(user=user).delete()
+        Preset.objects.filter(user=user).delete()
     return counted

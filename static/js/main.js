@@ -14,7 +14,7 @@ import { ModelPicker } from "./models.js";
 import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
 import { addConversation, sidebarToggle } from "./sidebar.js";
-import { PinAndArchive, archivedSection, projectMove } from "./organise.js";
+import { PinAndArchive, archivedSection, projectDrops, projectMove } from "./organise.js";
 import { ShareDialog } from "./sharing.js";
 import { Presets } from "./presets.js";
 import { ChatSocket } from "./socket.js";
@@ -237,6 +237,12 @@ const picker = new ModelPicker(el.modelPicker, el.modelRefresh, {
 if (config.project?.model.model) picker.choose(config.project.model);
 picker.load();
 projectMove(byId("project-move"), { conversation, csrfToken: config.csrfToken });
+projectDrops(el.conversationList, byId("project-list"), {
+  urlTemplates: urls.conversation,
+  csrfToken: config.csrfToken,
+  menu: byId("project-move"),
+  current: conversation,
+});
 new Presets(
   {
     choice: byId("preset-choice"),

@@ -112,3 +112,35 @@ export function projectMove(select, { conversation, csrfToken }) {
     else select.value = current; // refused: the menu says where it still is
   });
 }
+
+const DRAGGED = "application/x-chatsite-conversation";
+
+// Drag a conversation of the list onto a project to move it there (the Project menu does
+// the same from the keyboard).
+export function projectDrops(list, projects, { urlTemplates, csrfToken, menu, current }) {
+  list.addEventListener("dragstart", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-conversation-id]") : null;
+    if (link) event.dataTransfer.setData(DRAGGED, link.dataset.conversationId);
+  });
+  for (const target of projects.querySelectorAll("a[data-project-id]")) {
+    target.addEventListener("dragover", (event) => {
+      if (!event.dataTransfer.types.includes(DRAGGED)) return;
+      event.preventDefault();
+      target.classList.add("drop-target");
+    });
+    target.addEventListener("dragleave", () => target.classList.remove("drop-target"));
+    target.addEventListener("drop", async (event) => {
+      event.preventDefault();
+      target.classList.remove("drop-target");
+      const id = Number(event.dataTransfer.getData(DRAGGED));
+      if (!id) return;
+      const projectId = Number(target.dataset.projectId);
+      const url = urlTemplates.move.replace("{id}", encodeURIComponent(String(id)));
+      const reply = await postJson(url, { project_id: projectId }, csrfToken);
+      const moved = reply.ok && reply.data.ok;
+      target.classList.add(moved ? "dropped" : "drop-refused");
+      setTimeout(() => target.classList.remove("dropped", "drop-refused"), 1200);
+      if (moved && current.id === id) menu.value = String(projectId);
+    });
+  }
+}

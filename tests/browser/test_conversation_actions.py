@@ -203,3 +203,21 @@ def test_a_person_makes_a_project_chats_in_it_and_moves_a_conversation_there(
     page.goto(f"{site.url}/projects/")
     page.get_by_role("link", name="Garden").click()
     expect(page.locator("#project-conversations a")).to_have_count(2)
+
+
+def test_a_conversation_dragged_onto_a_project_moves_there(page: Page, site: Site, upstream):
+    log_in(page, site)
+    page.goto(f"{site.url}/projects/")
+    page.fill("#id_name", "Drop zone")
+    page.click("#project-save")
+    page.goto(f"{site.url}/")
+    dragged = _start(page, "Drag me", upstream)
+    target = page.locator("#project-list a", has_text="Drop zone")
+    expect(target).to_be_visible()
+
+    with page.expect_response(re.compile(rf"/c/{dragged}/project/$")):
+        page.locator(f'#conversation-list a[data-conversation-id="{dragged}"]').drag_to(target)
+
+    expect(page.locator("#project-move option:checked")).to_have_text("Drop zone")
+    target.click()
+    expect(page.locator("#project-conversations a")).to_have_text(["Drag me"])

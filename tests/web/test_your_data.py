@@ -7,7 +7,17 @@ from django.urls import reverse
 
 from chat.documents.extraction import Extracted, Unit
 from chat.documents.sniff import DocumentKind
-from chat.models import ApiKey, Attachment, Conversation, Document, Message, Passage, User
+from chat.models import (
+    ApiKey,
+    Attachment,
+    Conversation,
+    Document,
+    Message,
+    Passage,
+    Preset,
+    Project,
+    User,
+)
 from chat.services.api.keys import api_key_create
 from chat.services.documents.library import document_save
 
@@ -63,6 +73,9 @@ def test_all_of_a_users_data_goes_and_nobody_elses(alice, bob):
     _data_of(alice)
     _data_of(bob)
     api_key_create(user=alice, name="script", expires_at=None, allowed_models=[])
+    Project.objects.create(user=alice, name="P")
+    Preset.objects.create(user=alice, name="Mine")
+    Preset.objects.create(name="Published", everyone=True)
 
     done = _client(alice).post(reverse("chat:data_delete"), {"confirm": "on"})
 
@@ -72,6 +85,8 @@ def test_all_of_a_users_data_goes_and_nobody_elses(alice, bob):
     assert _counts(bob) == (1, 1, 2)
     assert User.objects.filter(pk=alice.pk, is_active=True).exists()
     assert ApiKey.objects.filter(user=alice).count() == 1
+    assert not Project.objects.filter(user=alice).exists()
+    assert list(Preset.objects.values_list("name", flat=True)) == ["Published"]
 
 
 def test_nothing_is_deleted_while_an_answer_is_being_written(alice):
