@@ -16,7 +16,7 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 
 NODE_MODULES := node_modules/.installed
 
-.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-tools bench-documents bench-admin lint format check-deploy admin packages lock clean
+.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-tools bench-documents bench-import bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,10 @@ bench-tools: $(VENV)/.dev
 ## Documents: reading, indexing and searching a 500-page PDF; a table in docs/benchmarks.md.
 bench-documents: $(VENV)/.dev
 	$(BIN)/python -m bench.documents $(ARGS)
+
+## Importing a ChatGPT export of 1,000 conversations; a line in docs/benchmarks.md.
+bench-import: $(VENV)/.dev
+	$(BIN)/python -m bench.importing $(ARGS)
 
 ## The admin on 1,000,000 usage rows: writes its table into docs/benchmarks.md.
 bench-admin: $(VENV)/.dev
