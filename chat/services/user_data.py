@@ -30,6 +30,8 @@ def user_data_delete(*, user: User) -> UserData:
     presets. Raises GenerationInProgress while an answer is being written for them: its
     final save would have nothing to belong to."""
     with transaction.atomic():
+        # The lock a send takes (limits_check): no answer starts while this runs.
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         mine = Conversation.objects.filter(user=user)
         if Message.objects.filter(conversation__in=mine, status=Message.Status.STREAMING).exists():
             raise GenerationInProgress

@@ -22,6 +22,7 @@ from chat.services.conversations.projects import (
     project_get,
     project_save,
 )
+from chat.services.providers import providers_enabled
 from chat.web.authenticated import AuthenticatedHttpRequest
 from chat.web.views import _conversation_404, _json_body, _json_view, _missing_is_404
 
@@ -36,6 +37,7 @@ class ProjectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Sent before every conversation of the project (before its own system prompt).",
     )
+    provider = forms.ChoiceField(required=False, help_text="The provider of the model below.")
     model = forms.CharField(
         required=False,
         max_length=200,
@@ -54,12 +56,16 @@ class ProjectForm(forms.Form):
         field = self.fields["documents"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(str(d.pk), d.name) for d in document_list(user=user)]
+        provider = self.fields["provider"]
+        assert isinstance(provider, forms.ChoiceField)
+        provider.choices = [(p.slug, p.title or p.name) for p in providers_enabled()]
 
 
 def _initial(project: Project) -> dict[str, Any]:
     return {
         "name": project.name,
         "system_prompt": project.system_prompt,
+        "provider": project.provider,
         "model": project.model,
         "temperature": project.parameters.get("temperature", ""),
         "documents": [str(pk) for pk in project.documents.values_list("pk", flat=True)],
@@ -76,6 +82,7 @@ def _saved(
     fields = ProjectFields(
         name=data["name"],
         settings={"system_prompt": data["system_prompt"], "temperature": data["temperature"]},
+        provider=data["provider"],
         model=data["model"].strip(),
         document_ids=[int(pk) for pk in data["documents"]],
     )

@@ -69,7 +69,7 @@ def _readable(request: HttpRequest, token: str) -> Share | HttpResponse:
     """The share, or the sign-in page for a link only people signed in may read."""
     share = share_open(token=token)
     if not request.user.is_authenticated and not share_is_public(share):
-        return redirect_to_login(request.get_full_path())
+        return _private(redirect_to_login(request.get_full_path()))
     return share
 
 

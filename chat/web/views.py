@@ -249,7 +249,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     wanted = request.GET.get("project", "")
     project = None
     if wanted:
-        if not wanted.isdigit():
+        if not (wanted.isascii() and wanted.isdigit()):  # "²" is a digit, and no int
             raise Project.DoesNotExist
         project = project_get(user=request.user, project_id=int(wanted))
     return render(request, "chat/chat.html", _chat_context(request, None, project))

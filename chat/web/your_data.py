@@ -1,9 +1,11 @@
 """The user's own data page (/settings/data/): what they have here, how long it is kept,
 and deleting all of it at once."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import texts
@@ -46,7 +48,7 @@ def your_data_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     except ImportRefused as exc:
         return _page(request, 400, error=texts.IMPORT_REFUSED.format(reason=exc))
     done = texts.IMPORTED.format(conversations=imported.conversations, messages=imported.messages)
-    return _page(request, done=done)
+    return _done(request, done)
 
 
 @require_POST
@@ -61,4 +63,11 @@ def your_data_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     done = texts.DATA_DELETED.format(
         conversations=deleted.conversations, documents=deleted.documents
     )
-    return _page(request, done=done)
+    return _done(request, done)
+
+
+def _done(request: AuthenticatedHttpRequest, text: str) -> HttpResponse:
+    """Said on the page it leads back to: reloading it does not send the form again
+    (an import twice would import everything twice)."""
+    messages.success(request, text)
+    return HttpResponseRedirect(reverse("chat:data"))

@@ -104,12 +104,12 @@ export function archivedSection(section, list, { url }) {
 
 // The conversation's Project menu: choosing one moves the conversation there at once.
 export function projectMove(select, { conversation, csrfToken }) {
-  let current = select.value;
+  select.dataset.current = select.value; // where it is: a drop on a project changes it too
   select.addEventListener("change", async () => {
     const projectId = select.value ? Number(select.value) : null;
     const reply = await postJson(conversation.urls.move, { project_id: projectId }, csrfToken);
-    if (reply.ok && reply.data.ok) current = select.value;
-    else select.value = current; // refused: the menu says where it still is
+    if (reply.ok && reply.data.ok) select.dataset.current = select.value;
+    else select.value = select.dataset.current; // refused: the menu says where it still is
   });
 }
 
@@ -140,7 +140,7 @@ export function projectDrops(list, projects, { urlTemplates, csrfToken, menu, cu
       const moved = reply.ok && reply.data.ok;
       target.classList.add(moved ? "dropped" : "drop-refused");
       setTimeout(() => target.classList.remove("dropped", "drop-refused"), 1200);
-      if (moved && current.id === id) menu.value = String(projectId);
+      if (moved && current.id === id) menu.value = menu.dataset.current = String(projectId);
     });
   }
 }

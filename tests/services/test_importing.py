@@ -4,6 +4,7 @@ and nothing of it is saved."""
 
 import io
 import json
+from datetime import datetime
 
 import pytest
 from django.test import Client
@@ -116,6 +117,13 @@ def test_a_chatsite_export_comes_back_whole(alice, bob):
         ),
         ([{"messages": [{"id": 2, "parent_id": 1, "role": "user", "content": "x"}]}], "before"),
         ([{"messages": [{"id": 1, "role": "user", "content": 5}]}], "not text"),
+        (b"[" * 3000 + b"]" * 3000, "nests deeper than 32"),
+        (b"[[" + b"1," * 600_000 + b"1]]", "more than 500,000 values"),
+        ([{"mapping": {"a": {"parent": None, "children": [["b"]]}}}], "not ids"),
+        ([{"messages": [{"id": [[1]], "role": "user", "content": "x"}]}], "has no id"),
+        ([{"messages": [{"id": 1, "role": [[["user"]]], "content": "x"}]}, 5], "Conversation 3"),
+        (b"\xff\xfe[", "not JSON"),
+        (b'[{"title": "\xff"}]', "not valid JSON"),
     ],
 )
 def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_saved(alice, payload, reason):
@@ -131,6 +139,22 @@ def test_a_bad_file_is_refused_with_its_reason_and_nothing_is_saved(alice, paylo
     assert Conversation.objects.count() == 0
 
 
+def test_odd_but_readable_values_are_imported_within_their_columns(alice):
+    conversation = chatgpt_conversation()
+    conversation["mapping"]["a2"]["message"]["metadata"]["model_slug"] = "m" * 300
+    conversation["mapping"]["q1"]["message"]["content"]["content_type"] = ["text"]
+    conversation["update_time"] = 253402300000  # the year 9999
+    conversation["mapping"]["a1"]["message"]["author"] = "assistant"  # not an object: left out
+
+    _import(alice, [conversation])
+
+    answer = Message.objects.get(content="Port wine.")
+    assert answer.model == "m" * 200
+    assert not Message.objects.filter(content="Where to?").exists()  # not text: left out
+    assert not Message.objects.filter(content="Lisbon").exists()
+    assert Conversation.objects.get().updated_at.year == datetime.now().year
+
+
 def test_limits_on_size_conversations_and_messages(alice, settings):
     settings.CHAT_IMPORT_MAX_CONVERSATIONS = 1
     with pytest.raises(ImportRefused, match="more than 1 conversations"):
@@ -141,7 +165,7 @@ def test_limits_on_size_conversations_and_messages(alice, settings):
         _import(alice, [chatgpt_conversation()])
 
     settings.CHAT_IMPORT_MAX_BYTES = 100
-    with pytest.raises(ImportRefused, match="at most 0 MB"):
+    with pytest.raises(ImportRefused, match="at most 100"):
         _import(alice, [chatgpt_conversation()])
     assert Conversation.objects.count() == 0
 
@@ -152,7 +176,7 @@ def test_the_page_imports_a_file_and_says_what_it_did(alice):
     upload = io.BytesIO(json.dumps([chatgpt_conversation()]).encode())
     upload.name = "conversations.json"
 
-    done = client.post(reverse("chat:data_import"), {"file": upload})
+    done = client.post(reverse("chat:data_import"), {"file": upload}, follow=True)
     bad = io.BytesIO(b"nope")
     bad.name = "x.json"
     refused = client.post(reverse("chat:data_import"), {"file": bad})

@@ -143,5 +143,40 @@ def test_a_new_chat_in_another_users_project_is_a_404(alice, bob):
 
     assert _client(bob).get(reverse("chat:home"), {"project": theirs.pk}).status_code == 404
     assert _client(bob).get(reverse("chat:home"), {"project": "x"}).status_code == 404
+    assert _client(alice).get(reverse("chat:home"), {"project": "²"}).status_code == 404
     page = _client(alice).get(reverse("chat:home"), {"project": theirs.pk})
     assert page.context["chat_config"]["project"]["id"] == theirs.pk
+
+
+def test_a_new_conversation_in_a_project_takes_its_model_and_provider_when_none_is_picked(
+    alice, upstream
+):
+    project = Project.objects.create(user=alice, name="Large", model="chatsite-demo-large")
+
+    sent = message_send(user=alice, conversation_id=None, content="Hi", project_id=project.pk)
+    picked = message_send(
+        user=alice,
+        conversation_id=None,
+        content="Hi",
+        project_id=project.pk,
+        provider="",
+        model="chatsite-demo",
+    )
+
+    assert (sent.conversation.provider, sent.conversation.model) == ("", "chatsite-demo-large")
+    assert picked.conversation.model == "chatsite-demo"
+
+
+def test_a_project_document_a_question_also_brought_goes_once(alice):
+    project = _project(alice)
+    document = project.documents.get()
+
+    sent = message_send(
+        user=alice,
+        conversation_id=None,
+        content="Read it",
+        project_id=project.pk,
+        document_ids=[document.pk],
+    )
+
+    assert sent.request.messages[-1]["content"].count(PAGES[0]) == 1

@@ -23,7 +23,7 @@ def _conversation(user, days_ago: int, title: str = "") -> Conversation:
         user=user, message=question, content_type="image/png", size=1, width=1, height=1, data=b"x"
     )
     when = timezone.now() - datetime.timedelta(days=days_ago)
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=when)
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=when, created_at=when)
     return conversation
 
 
@@ -112,6 +112,26 @@ def test_a_conversation_with_an_answer_being_written_is_kept(alice):
     conversations_expire()
 
     assert _left(alice) == ["busy"]
+
+
+def test_an_imported_conversation_is_kept_its_time_from_its_import_not_its_source(alice):
+    _keep(30)
+    old = _conversation(alice, 400, "imported long ago, written in long ago")
+    Conversation.objects.filter(pk=old.pk).update(created_at=timezone.now())
+
+    conversations_expire()
+
+    assert _left(alice) == ["imported long ago, written in long ago"]
+
+
+def test_a_pinned_conversation_is_deleted_like_any_other(alice):
+    _keep(30)
+    pinned = _conversation(alice, 31)
+    Conversation.objects.filter(pk=pinned.pk).update(pinned_at=timezone.now())
+
+    conversations_expire()
+
+    assert _left(alice) == []
 
 
 def test_the_daily_command_says_what_it_deleted(alice, capsys):

@@ -110,9 +110,12 @@ def test_a_revoked_link_answers_exactly_like_a_wrong_one_at_once(alice, bob, ali
     after = reader.get(reverse("chat:share", args=[token]))
     wrong = reader.get(reverse("chat:share", args=["x" * 43]))
 
+    image = reader.get(reverse("chat:share_image", args=[token, Attachment.objects.get().pk]))
+    copied = reader.post(reverse("chat:share_continue", args=[token]))
     assert revoked.status_code == 302
-    assert after.status_code == wrong.status_code == 404
+    assert after.status_code == wrong.status_code == image.status_code == copied.status_code == 404
     assert after.content == wrong.content
+    assert not Conversation.objects.filter(user=bob).exists()
 
 
 def test_only_the_owner_can_share_or_revoke_and_list_their_links(alice, bob, alices):

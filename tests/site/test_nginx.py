@@ -28,6 +28,7 @@ def start_nginx(workdir, *, listen: int, site_port: int) -> subprocess.Popen[byt
     example = (ROOT / "deploy" / "nginx.conf.template").read_text()
     example = example.replace("${CHATSITE_UPSTREAM}", f"127.0.0.1:{site_port}")
     example = example.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    example = example.replace("/var/log/nginx/access.log", str(workdir / "access.log"))
     for folder in ("client", "proxy", "fastcgi", "uwsgi", "scgi"):
         (workdir / folder).mkdir()
     conf = workdir / "nginx.conf"
@@ -86,3 +87,27 @@ async def test_an_answer_streams_through_nginx_as_it_is_written(
     assert deltas > 5
     assert frame["status"] == "complete"
     assert frame["content"] == "".join(f"t{i} " for i in range(200))
+
+
+async def test_the_access_log_never_holds_a_share_links_token(
+    fake_upstream_server: FakeUpstreamServer, tmp_path
+):
+    env, cookie = await asyncio.to_thread(site_prepared, fake_upstream_server, tmp_path)
+    site, site_port = await asyncio.to_thread(start_site, env)
+    port = free_port()
+    proxy = await asyncio.to_thread(start_nginx, tmp_path, listen=port, site_port=site_port)
+    token = "a-secret-share-token-0123456789abcdefghijklmn"
+    try:
+        async with httpx.AsyncClient(cookies={"sessionid": cookie}) as http:
+            missing = await http.get(f"http://127.0.0.1:{port}/s/{token}/")
+            home = await http.get(
+                f"http://127.0.0.1:{port}/", headers={"Referer": f"http://x/s/{token}/"}
+            )
+    finally:
+        stop(proxy)
+        stop(site)
+
+    logged = (tmp_path / "access.log").read_text()
+    assert (missing.status_code, home.status_code) == (404, 200)
+    assert '"GET /s/[token] HTTP/1.1" 404' in logged
+    assert token not in logged

@@ -77,9 +77,11 @@ def test_all_of_a_users_data_goes_and_nobody_elses(alice, bob):
     Preset.objects.create(user=alice, name="Mine")
     Preset.objects.create(name="Published", everyone=True)
 
-    done = _client(alice).post(reverse("chat:data_delete"), {"confirm": "on"})
+    client = _client(alice)
+    done = client.post(reverse("chat:data_delete"), {"confirm": "on"})
 
-    assert "Deleted: 1 conversations and 1 documents." in done.content.decode()
+    assert done.url == reverse("chat:data")  # a reload does not post again
+    assert "Deleted: 1 conversations and 1 documents." in client.get(done.url).content.decode()
     assert _counts(alice) == (0, 0, 0)
     assert not Passage.objects.filter(document__user=alice).exists()
     assert _counts(bob) == (1, 1, 2)

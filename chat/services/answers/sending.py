@@ -183,13 +183,16 @@ def _new_conversation(
     # The common case under load: it costs three inserts and nothing else; every query
     # saved here shortens the queue in front of the first token. No model picked: the
     # site's default, which must be one this user may use.
+    # Raises Project.DoesNotExist for another user's project: nothing is saved. Its model
+    # is the new conversation's when the page named none.
+    project = project_get(user=user, project_id=project_id) if project_id else None
+    if model is None and project and project.model:
+        provider, model = project.provider, project.model
     chosen = _provider_checked(
         slug=provider if model is not None else "", model=model or "", allowance=allowance
     )
     if settings is not None:
         settings_tools_check(user=user, settings=settings)
-    # Raises Project.DoesNotExist for another user's project: nothing is saved.
-    project = project_get(user=user, project_id=project_id) if project_id else None
     conversation = conversation_create(
         user=user,
         first_message=first_message,

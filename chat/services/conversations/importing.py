@@ -18,6 +18,7 @@ from typing import IO, Any
 import ijson
 from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from chat.models import Conversation, Message, User
@@ -27,10 +28,24 @@ from chat.services.conversations.titles import TITLE_MAX_CHARS
 # person may type: CHAT_MAX_MESSAGE_CHARS bounds questions only).
 MESSAGE_MAX_CHARS = 1_000_000
 _ROLES = {"user": Message.Role.USER, "assistant": Message.Role.ASSISTANT}
+# A chatsite answer keeps how it ended; one left streaming was cut off by the export.
+_STATUSES = {
+    "complete": Message.Status.COMPLETE,
+    "stopped": Message.Status.STOPPED,
+    "error": Message.Status.ERROR,
+    "interrupted": Message.Status.INTERRUPTED,
+    "streaming": Message.Status.INTERRUPTED,
+}
+MODEL_MAX_CHARS = 200
 # The parts of a ChatGPT message that are text a person or the model wrote.
 _CHATGPT_TEXT = {"text", "multimodal_text"}
 # Conversations saved together (a few statements for them all: _save).
 SAVE_BATCH = 200
+# How deep the file's JSON may nest (a ChatGPT export needs 8): a few kilobytes of "["
+# would otherwise take gigabytes to read. And how many JSON values one conversation may
+# hold (a message of ChatGPT's has about 40): its objects are built whole.
+MAX_DEPTH = 32
+MAX_VALUES = 500_000
 
 
 class ImportRefused(Exception):
@@ -45,6 +60,7 @@ class Said:
     content: str
     reasoning: str = ""
     model: str = ""
+    status: str = Message.Status.COMPLETE
 
 
 @dataclass
@@ -64,6 +80,7 @@ class ImportResult:
 
 def conversations_import(*, user: User, file: IO[bytes]) -> ImportResult:
     """Import every conversation in the file for the user, or none. Raises ImportRefused."""
+    _shape_check(file)
     counted = sum(len(c.messages) for c in _conversations(file))  # read once to check it
     file.seek(0)
     made = 0
@@ -78,19 +95,44 @@ def conversations_import(*, user: User, file: IO[bytes]) -> ImportResult:
     return ImportResult(conversations=made, messages=counted)
 
 
-def _conversations(file: IO[bytes]) -> Iterator[Imported]:
-    """Each conversation of the file, checked; raises ImportRefused at the first fault."""
+def _shape_check(file: IO[bytes]) -> None:
+    """Read the file's JSON as events only (nothing built) to refuse one nested too deep
+    or with a conversation too large to build, before anything builds it."""
     size = file.seek(0, 2)
     file.seek(0)
     if size > settings.CHAT_IMPORT_MAX_BYTES:
         raise ImportRefused(
-            f"The file is {size / 1e6:.0f} MB; at most "
-            f"{settings.CHAT_IMPORT_MAX_BYTES / 1e6:.0f} MB can be imported at once."
+            f"The file is {filesizeformat(size)}; at most "
+            f"{filesizeformat(settings.CHAT_IMPORT_MAX_BYTES)} can be imported at once."
         )
     first = file.read(64).lstrip()[:1]
     file.seek(0)
     if first not in (b"[", b"{"):
         raise ImportRefused("The file is not JSON: choose conversations.json or a JSON export.")
+    depth = values = 0
+    try:
+        for _, event, _ in ijson.parse(file):
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ImportRefused(f"The file nests deeper than {MAX_DEPTH} levels.")
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            # Values within one conversation (an item of the list, or the whole object).
+            values = 0 if depth <= 1 else values + 1
+            if values > MAX_VALUES:
+                raise ImportRefused(f"A conversation holds more than {MAX_VALUES:,} values.")
+    except ijson.JSONError:
+        raise ImportRefused("The file is not valid JSON: it may be cut short.") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ImportRefused("The file is not valid JSON.") from None
+    file.seek(0)
+
+
+def _conversations(file: IO[bytes]) -> Iterator[Imported]:
+    """Each conversation of the file, checked; raises ImportRefused at the first fault."""
+    first = file.read(64).lstrip()[:1]
+    file.seek(0)
     items = ijson.items(file, "item" if first == b"[" else "", use_float=True)
     try:
         for number, item in enumerate(items, start=1):
@@ -103,6 +145,9 @@ def _conversations(file: IO[bytes]) -> Iterator[Imported]:
                 yield _read(item)
             except ImportRefused as exc:
                 raise ImportRefused(f"Conversation {number}: {exc}") from None
+            # A shape none of the checks foresaw: refused all the same, never a 500.
+            except (TypeError, AttributeError, KeyError, ValueError, RecursionError):
+                raise ImportRefused(f"Conversation {number} could not be read.") from None
     except ijson.JSONError:
         raise ImportRefused("The file is not valid JSON: it may be cut short.") from None
     # Anything ijson cannot even begin to read (bytes that are not UTF-8, say).
@@ -123,6 +168,16 @@ def _read(item: Any) -> Imported:
         if len(said.content) > MESSAGE_MAX_CHARS or len(said.reasoning) > MESSAGE_MAX_CHARS:
             raise ImportRefused(f"a message is longer than {MESSAGE_MAX_CHARS:,} characters.")
     return imported
+
+
+def _key(value: Any) -> str:
+    """An id or a name as the file gives it: text or a whole number, else "" (nothing
+    of any other type is turned into text: a nested list would recurse)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def _text(value: Any, what: str) -> str:
@@ -165,7 +220,7 @@ def _from_chatgpt(item: dict[str, Any]) -> Imported:
                 raise ImportRefused("its messages loop.")
             node = mapping.get(node_id)
             if not isinstance(node, dict):
-                raise ImportRefused(f"the message {node_id!r} is missing.")
+                raise ImportRefused(f"the message {node_id[:40]!r} is missing.")
             said = _chatgpt_said(node_id, node.get("message"), above)
             if said:
                 imported.messages.append(said)
@@ -173,7 +228,9 @@ def _from_chatgpt(item: dict[str, Any]) -> Imported:
             children = node.get("children") or []
             if not isinstance(children, list):
                 raise ImportRefused("a message's replies are not a list.")
-            stack.extend((str(child), kept[node_id]) for child in reversed(children))
+            if not all(isinstance(child, str) for child in children):
+                raise ImportRefused("a message's replies are not ids.")
+            stack.extend((child, kept[node_id]) for child in reversed(children))
 
     roots = [k for k, n in mapping.items() if isinstance(n, dict) and n.get("parent") is None]
     for root in roots:
@@ -188,14 +245,14 @@ def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
         return None
     if not isinstance(message, dict):
         raise ImportRefused("a message is not an object.")
-    role = _ROLES.get(str((message.get("author") or {}).get("role")))
-    metadata = message.get("metadata") or {}
-    if role is None or (
-        isinstance(metadata, dict) and metadata.get("is_visually_hidden_from_conversation")
-    ):
+    author = message.get("author")
+    role = _ROLES.get(_key(author.get("role"))) if isinstance(author, dict) else None
+    metadata = message.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    if role is None or metadata.get("is_visually_hidden_from_conversation"):
         return None
-    content = message.get("content") or {}
-    if not isinstance(content, dict) or content.get("content_type") not in _CHATGPT_TEXT:
+    content = message.get("content")
+    if not isinstance(content, dict) or _key(content.get("content_type")) not in _CHATGPT_TEXT:
         return None
     parts = content.get("parts") or []
     if not isinstance(parts, list):
@@ -204,13 +261,13 @@ def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
     text = "\n\n".join(_text(p, "a message") for p in parts if isinstance(p, str)).strip()
     if not text:
         return None
-    model = metadata.get("model_slug") if isinstance(metadata, dict) else None
+    model = metadata.get("model_slug")
     return Said(
         key=node_id,
         parent=above,
         role=role,
         content=text,
-        model=_text(model, "a model") if role == Message.Role.ASSISTANT else "",
+        model=_text(model, "a model")[:MODEL_MAX_CHARS] if role == Message.Role.ASSISTANT else "",
     )
 
 
@@ -223,15 +280,15 @@ def _from_chatsite(item: dict[str, Any]) -> Imported:
     )
     seen: dict[str, str | None] = {}  # message id -> the id of the message it stands for
     for message in item["messages"]:
-        if not isinstance(message, dict) or "id" not in message:
+        if not isinstance(message, dict) or not _key(message.get("id")):
             raise ImportRefused("a message has no id.")
-        key, parent = str(message["id"]), message.get("parent_id")
+        key, parent = _key(message["id"]), message.get("parent_id")
         if key in seen:
-            raise ImportRefused(f"the message {key} comes twice.")
-        if parent is not None and str(parent) not in seen:
-            raise ImportRefused(f"the message {key} comes before the one it answers.")
-        above = seen.get(str(parent)) if parent is not None else None
-        role = _ROLES.get(str(message.get("role")))
+            raise ImportRefused(f"the message {key[:40]} comes twice.")
+        if parent is not None and _key(parent) not in seen:
+            raise ImportRefused(f"the message {key[:40]} comes before the one it answers.")
+        above = seen.get(_key(parent)) if parent is not None else None
+        role = _ROLES.get(_key(message.get("role")))
         content = _text(message.get("content"), "a message")
         if role is None or not content:
             seen[key] = above
@@ -244,12 +301,13 @@ def _from_chatsite(item: dict[str, Any]) -> Imported:
                 role=role,
                 content=content,
                 reasoning=_text(message.get("reasoning"), "an answer's reasoning"),
-                model=_text(message.get("model"), "a model"),
+                model=_text(message.get("model"), "a model")[:MODEL_MAX_CHARS],
+                status=_STATUSES.get(_key(message.get("status")), Message.Status.COMPLETE),
             )
         )
     branch = item.get("branch")
     if isinstance(branch, list) and branch:
-        imported.leaf = seen.get(str(branch[-1]))
+        imported.leaf = seen.get(_key(branch[-1]))
     return imported
 
 
@@ -278,7 +336,7 @@ def _save(user: User, batch: list[Imported]) -> int:
                 content=said.content,
                 reasoning=said.reasoning,
                 model=said.model,
-                status=Message.Status.COMPLETE,
+                status=said.status,
             )
             for number, said in layers[level]
         ]
@@ -289,8 +347,9 @@ def _save(user: User, batch: list[Imported]) -> int:
     now = timezone.now()
     for number, (conversation, imported) in enumerate(zip(conversations, batch, strict=True)):
         conversation.current_leaf = made[number].get(imported.leaf) if imported.leaf else None
-        # Its place in the list: when it was last written in where it comes from.
-        conversation.updated_at = imported.updated_at or now
+        # Its place in the list: when it was last written in where it comes from (never
+        # later than now). Retention counts from its import too (created_at).
+        conversation.updated_at = min(imported.updated_at or now, now)
     # An update, not save(): updated_at keeps the time given (auto_now would replace it).
     Conversation.objects.bulk_update(conversations, ["current_leaf", "updated_at"])
     return len(conversations)

@@ -10,6 +10,7 @@ from chat.models import Preset, User
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 
 NAME_MAX_CHARS = 100
+PRESETS_PER_USER = 200
 
 
 def presets_for(*, user: User) -> QuerySet[Preset]:
@@ -36,6 +37,8 @@ def preset_save(*, user: User, data: Any) -> Preset:
         cleaned = settings_clean(data.get("settings") or {})
     except SettingsInvalid as exc:
         errors.update(exc.errors)
+    if Preset.objects.filter(user=user).count() >= PRESETS_PER_USER:
+        errors["name"] = f"You have {PRESETS_PER_USER} presets: delete one first."
     if errors:
         raise SettingsInvalid(errors)
     return Preset.objects.create(

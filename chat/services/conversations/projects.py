@@ -12,6 +12,7 @@ from chat.selectors import conversation_get
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 
 NAME_MAX_CHARS = 100
+PROJECTS_PER_USER = 200
 
 
 @dataclass
@@ -47,6 +48,8 @@ def project_save(*, user: User, fields: ProjectFields, project_id: int | None = 
     documents = list(Document.objects.defer("data").filter(user=user, pk__in=ids))
     if len(documents) != len(ids):
         errors["documents"] = "A document is not in your library."
+    if not project.pk and Project.objects.filter(user=user).count() >= PROJECTS_PER_USER:
+        errors["name"] = f"You have {PROJECTS_PER_USER} projects: delete one first."
     if errors:
         raise SettingsInvalid(errors)
     project.name = name

@@ -55,18 +55,25 @@ def conversations_expired(now: datetime.datetime | None = None) -> Q | None:
     users_by_days: dict[int, list[int]] = defaultdict(list)
     for user_id, days in retention_days_by_user().items():
         users_by_days[days].append(user_id)
+
+    def older(days: int) -> Q:
+        # Written in, or brought here (an import keeps its source's dates), before then.
+        before = now - datetime.timedelta(days=days)
+        return Q(updated_at__lt=before, created_at__lt=before)
+
     expired = Q(pk__in=[])
     for days, user_ids in users_by_days.items():
-        expired |= Q(user_id__in=user_ids, updated_at__lt=now - datetime.timedelta(days=days))
+        expired |= Q(user_id__in=user_ids) & older(days)
     if site:
         own = [user_id for ids in users_by_days.values() for user_id in ids]
-        expired |= Q(updated_at__lt=now - datetime.timedelta(days=site)) & ~Q(user_id__in=own)
+        expired |= older(site) & ~Q(user_id__in=own)
     return expired if site or users_by_days else None
 
 
 def conversations_expire(now: datetime.datetime | None = None) -> Expired:
-    """Delete every conversation past its keeping time, BATCH at a time, except one with
-    an answer being written (it was written in just now, whatever its date says)."""
+    """Delete every conversation past its keeping time (pinned ones too: the keeping
+    time is the organisation's rule), BATCH at a time, except one with an answer being
+    written (it was written in just now, whatever its date says)."""
     expired = conversations_expired(now)
     if expired is None:
         return Expired(0, 0)
@@ -74,7 +81,8 @@ def conversations_expire(now: datetime.datetime | None = None) -> Expired:
     candidates = Conversation.objects.filter(expired).exclude(pk__in=busy)
     conversations = messages = 0
     while ids := list(candidates.values_list("pk", flat=True)[:BATCH]):
-        _, deleted = Conversation.objects.filter(pk__in=ids).delete()
+        # Checked again as they are deleted: a message sent since keeps its conversation.
+        _, deleted = candidates.filter(pk__in=ids).delete()
         conversations += deleted.get("chat.Conversation", 0)
         messages += deleted.get("chat.Message", 0)
     return Expired(conversations, messages)
