@@ -18,6 +18,7 @@ from chat.models import (
     Message,
     ModelDocuments,
     ModelPrice,
+    Preset,
     Provider,
     SiteSettings,
     ToolRun,
@@ -453,6 +454,7 @@ def one_of_each(alice) -> dict[type, int]:
             outcome="done",
         ).pk,
         ApiKey: ApiKey.objects.create(user=alice, name="k", key_hash="0" * 64, last_four="abcd").pk,
+        Preset: Preset.objects.create(name="Published", everyone=True).pk,
     }
 
 
@@ -473,6 +475,7 @@ HISTORY_MODELS = [
     McpServer,
     McpTool,
     ToolRun,
+    Preset,
 ]
 
 
