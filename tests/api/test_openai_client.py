@@ -185,7 +185,7 @@ def test_a_used_budget_is_a_429_with_retry_after(site: Site, upstream):
             model="chatsite-demo", messages=[{"role": "user", "content": "x"}]
         )
     assert int(refused.value.response.headers["Retry-After"]) > 0
-    assert "tokens for this month" in refused.value.message
+    assert "tokens this month, of your" in refused.value.message
 
 
 def test_a_failing_provider_is_a_5xx(site: Site, upstream):

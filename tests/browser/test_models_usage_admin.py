@@ -67,7 +67,7 @@ def test_a_person_sees_their_usage_and_a_refused_send_keeps_their_text(
         expect(usage).to_contain_text("0 of")
         page.fill("#composer-input", "One more, please")
         page.keyboard.press("Enter")
-        expect(page.locator("#notice")).to_contain_text("tokens for this month")
+        expect(page.locator("#notice")).to_contain_text("tokens this month, of your")
         expect(page.locator("#composer-input")).to_have_value("One more, please")
     finally:
         _set_alice_tokens_limit(site, None)

@@ -159,7 +159,9 @@ def test_a_team_budget_refuses_every_member_once_the_members_used_it_together(al
     usage_spent(bob, prompt=100, completion=0)
 
     for member in (alice, bob):
-        with pytest.raises(LimitReached, match="Your group Research has used its 1,000 tokens"):
+        with pytest.raises(
+            LimitReached, match="Your group Research has used 1,000 tokens this month, of its 1,000"
+        ):
             limits_check(member)
     limits_check(carol)  # not a member: untouched by the team's budget
 

@@ -45,7 +45,7 @@ class TestLimitsCheck:
         _used(alice, 50, 50)
         with pytest.raises(LimitReached) as refused:
             limits_check(alice)
-        assert "1,000 tokens for this month" in refused.value.message
+        assert "used 1,000 tokens this month, of your 1,000" in refused.value.message
         assert refused.value.resets_at == month_resets_at()
         assert "resets on 1 " in refused.value.message
 
@@ -71,6 +71,17 @@ class TestLimitsCheck:
         with django_assert_num_queries(1):
             assert limits_check(alice).allowed_models == []
 
+    def test_the_refusal_says_how_much_was_used_of_how_much(self, alice):
+        _site_limits(monthly_tokens=100)
+        _used(alice, 2000, 232)
+
+        with pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+
+        assert refused.value.message.startswith(
+            "You have used 2,232 tokens this month, of your 100;"
+        )
+
     def test_usage_of_last_month_does_not_count(self, alice):
         _site_limits(monthly_tokens=100)
         _used(alice, 500, 0)
@@ -88,7 +99,7 @@ class TestLimitsCheck:
         _used(alice, 1000, 0, cost="0.02")
         with pytest.raises(LimitReached) as refused:
             limits_check(alice)
-        assert "budget of 2.50" in refused.value.message
+        assert "You have spent 2.51 this month, of your budget of 2.50" in refused.value.message
 
     def test_a_free_model_may_be_used_under_a_cost_budget(self, upstream, alice):
         from chat.models import ModelPrice
@@ -146,7 +157,7 @@ class TestLimitsOverTheSocket:
         await ws.disconnect()
         assert frame["type"] == "error"
         assert frame["code"] == "limit_reached"
-        assert "10 tokens for this month" in frame["message"]
+        assert "tokens this month, of your 10;" in frame["message"]
         assert not await Message.objects.filter(conversation__user=alice).aexists()
         assert upstream.log() == []
 

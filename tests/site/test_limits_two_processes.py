@@ -190,7 +190,10 @@ async def test_a_used_team_budget_refuses_every_member_s_sends_across_two_proces
 
     assert {r["type"] for r in replies} == {"error"}
     assert {r["code"] for r in replies} == {"limit_reached"}
-    assert all("Your group Research has used its 1,000 tokens" in r["message"] for r in replies)
+    assert all(
+        "Your group Research has used" in r["message"] and "of its 1,000" in r["message"]
+        for r in replies
+    )
     saved = await asyncio.to_thread(
         site_query, env, "from chat.models import Message\nresult = Message.objects.count()"
     )

@@ -321,7 +321,7 @@ def _budgets_check(user: User, limits: Limits, groups: list[GroupLimits], my_hel
             my_held,
             tokens=limits.monthly_tokens,
             cost=limits.monthly_cost,
-            spent="You have used your",
+            spent=("You have", "your"),
             whose="your",
         )
     for group in groups:
@@ -335,7 +335,7 @@ def _budgets_check(user: User, limits: Limits, groups: list[GroupLimits], my_hel
                 held,
                 tokens=group.team_monthly_tokens,
                 cost=group.team_monthly_cost,
-                spent=f"Your group {group.group.name} has used its",
+                spent=(f"Your group {group.group.name} has", "its"),
                 whose=f"your group {group.group.name}'s",
             )
 
@@ -352,12 +352,14 @@ def _month_budget_check(
     *,
     tokens: int | None,
     cost: Decimal | None,
-    spent: str,
+    spent: tuple[str, str],
     whose: str,
 ) -> None:
     """Raise LimitReached once `month`'s usage has reached a monthly budget (a user's, or
-    a team's), or once what is left of it is held by the answers in flight; `spent`
-    begins the sentence that says whose, `whose` says it in the middle of one."""
+    a team's), or once what is left of it is held by the answers in flight. `spent`: who
+    has used it ("You have", "your"), to say what was used of what; `whose` says whose
+    budget in the middle of a sentence."""
+    who, their = spent
     when = _reset_text(month.resets_at)
     used_up = (tokens is not None and month.tokens >= tokens) or (
         cost is not None and month.cost >= cost
@@ -373,12 +375,14 @@ def _month_budget_check(
         )
     if tokens is not None and month.tokens >= tokens:
         raise LimitReached(
-            f"{spent} {tokens:,} tokens for this month; the limit resets on {when}.",
+            f"{who} used {month.tokens:,} tokens this month, of {their} {tokens:,}; "
+            f"the limit resets on {when}.",
             month.resets_at,
         )
     if cost is not None and month.cost >= cost:
         raise LimitReached(
-            f"{spent} budget of {cost:,.2f} for this month; the limit resets on {when}.",
+            f"{who} spent {month.cost:,.2f} this month, of {their} budget of {cost:,.2f}; "
+            f"the limit resets on {when}.",
             month.resets_at,
         )
 
