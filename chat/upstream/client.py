@@ -265,19 +265,7 @@ class UpstreamClient:
                 raise answer.broken
 
     async def list_models(self) -> list[str]:
-        try:
-            async with request_answered(
-                "GET", self._url("models"), headers=self._headers(), demo=self.provider.is_demo
-            ) as response:
-                if response.status_code >= 400:
-                    raise await self._status_error(response)
-                content = await response.read()
-        except TransportFailure as exc:
-            raise UpstreamError(
-                f"Could not list the provider's models ({exc.detail}).",
-                kind=FailureKind.CONNECT,
-                retryable=True,
-            ) from None
+        content = await self._answer_body("GET", "models", "list the provider's models")
         try:
             data = json.loads(content).get("data") or []
             return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
@@ -292,27 +280,34 @@ class UpstreamClient:
         """POST /embeddings: one vector per input, in the inputs' order, and the prompt
         tokens the provider counted (0 when it sent no usage)."""
         body = {"model": model, "input": inputs, "encoding_format": "float"}
+        content = await self._answer_body(
+            "POST", "embeddings", "reach the provider's embeddings", body=body
+        )
+        # Off the event loop: 64 vectors of 3,072 numbers take about 100 ms to read.
+        return await asyncio.to_thread(_embeddings_parsed, content, len(inputs))
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _answer_body(
+        self, method: str, path: str, doing: str, *, body: dict[str, Any] | None = None
+    ) -> bytes:
+        """The whole body of a request that is not a stream (the model list, embeddings);
+        an error status or a failed connection as UpstreamError ("Could not {doing} …")."""
         try:
             async with request_answered(
-                "POST",
-                self._url("embeddings"),
+                method,
+                self._url(path),
                 headers=self._headers(),
                 body=body,
                 demo=self.provider.is_demo,
             ) as response:
                 if response.status_code >= 400:
                     raise await self._status_error(response)
-                content = await response.read()
+                return await response.read()
         except TransportFailure as exc:
             raise UpstreamError(
-                f"Could not reach the provider's embeddings ({exc.detail}).",
-                kind=FailureKind.CONNECT,
-                retryable=True,
+                f"Could not {doing} ({exc.detail}).", kind=FailureKind.CONNECT, retryable=True
             ) from None
-        # Off the event loop: 64 vectors of 3,072 numbers take about 100 ms to read.
-        return await asyncio.to_thread(_embeddings_parsed, content, len(inputs))
-
-    # --- helpers ------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream"}

@@ -180,9 +180,7 @@ def _chat_context(
                 "documents": reverse("chat:documents"),
                 "archived": reverse("chat:archived"),
                 "presets": reverse("chat:presets"),
-                "presetDelete": reverse("chat:preset_delete", args=[_ID_STAND_IN]).replace(
-                    str(_ID_STAND_IN), "{id}"
-                ),
+                "presetDelete": _url_template("chat:preset_delete", id_name="preset_id"),
                 "conversation": {
                     "page": _url_template("chat:conversation"),
                     "settings": _url_template("chat:conversation_settings"),
@@ -210,10 +208,10 @@ def _document_names(message_ids: Iterable[int]) -> dict[int, list[str]]:
 _ID_STAND_IN = 987654321
 
 
-def _url_template(name: str, **kwargs: str) -> str:
-    """The URL of a conversation's view, with "{id}" where its id goes (static/js/urls.js
-    fills it in)."""
-    url = reverse(name, kwargs={"conversation_id": _ID_STAND_IN, **kwargs})
+def _url_template(name: str, id_name: str = "conversation_id", **kwargs: str) -> str:
+    """The URL of a conversation's view (or of another object's, whose id is `id_name`),
+    with "{id}" where its id goes (the page's scripts fill it in)."""
+    url = reverse(name, kwargs={id_name: _ID_STAND_IN, **kwargs})
     return url.replace(str(_ID_STAND_IN), "{id}")
 
 
