@@ -14,6 +14,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
+# The translations, compiled by gettext's msgfmt; only the .mo files reach the image.
+FROM python:3.11-slim AS translations
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+COPY locale /locale
+RUN find /locale -name '*.po' -exec sh -c 'msgfmt --check -o "${1%.po}.mo" "$1"' _ {} \;
+
 FROM python:3.11-slim
 # The image is meant to sit behind a TLS-terminating proxy: publish its port to that only.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
@@ -26,6 +33,7 @@ COPY chatsite chatsite
 COPY chat chat
 COPY templates templates
 COPY static static
+COPY --from=translations /locale locale
 # Hashed, compressed static files are made once, at build time; node_modules is not kept.
 RUN --mount=type=bind,from=browser-libraries,source=/app/node_modules,target=/app/node_modules \
     SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0

@@ -15,8 +15,13 @@ SERVICES_ENV := DATABASE_URL=postgres://chatsite:chatsite@127.0.0.1:5432/chatsit
 	REDIS_URL=redis://127.0.0.1:6390/0
 
 NODE_MODULES := node_modules/.installed
+# The translations (locale/*/LC_MESSAGES/*.po), compiled by gettext's msgfmt.
+MESSAGES := locale/.compiled
+LANGUAGE_CODES := de es fr zh_Hans
+MAKEMESSAGES_IGNORE := --ignore .venv --ignore node_modules --ignore staticfiles --ignore tests \
+	--ignore bench --ignore .lockvenv
 
-.PHONY: run test typecheck pytest pytest-services services bench bench-api bench-tools bench-documents bench-import bench-admin lint format check-deploy admin packages lock clean
+.PHONY: messages run test typecheck pytest pytest-services services bench bench-api bench-tools bench-documents bench-import bench-admin lint format check-deploy admin packages lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,15 +43,29 @@ $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+$(MESSAGES): $(wildcard locale/*/LC_MESSAGES/*.po) | $(VENV)/.runtime
+	scripts/install-packages run
+	$(BIN)/python manage.py compilemessages $(MAKEMESSAGES_IGNORE) --verbosity 0
+	touch $@
+
+## Gather every translatable text into locale/*/LC_MESSAGES/ (django.po, djangojs.po); the
+## texts new since the last time are then left to translate (tests/site/test_translations.py
+## fails until they are).
+messages: $(VENV)/.runtime
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_IGNORE) --no-obsolete --no-location \
+		$(addprefix --locale ,$(LANGUAGE_CODES))
+	$(BIN)/python manage.py makemessages -d djangojs $(MAKEMESSAGES_IGNORE) --no-obsolete \
+		--no-location $(addprefix --locale ,$(LANGUAGE_CODES))
+
 ## Set up and serve the site on http://$(HOST):$(PORT) (SQLite, in-memory channel layer,
 ## and the offline demo provider unless LLM_BASE_URL is set).
-run: $(VENV)/.runtime $(NODE_MODULES)
+run: $(VENV)/.runtime $(NODE_MODULES) $(MESSAGES)
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py recover_streams --all
 	DEBUG=$${DEBUG-1} $(BIN)/python -m chatsite.serve -b $(HOST) -p $(PORT) chatsite.asgi:application
 
 ## Set up and run every check and test: lint, format, Django checks, pytest (browser included).
-test: packages $(VENV)/.dev $(NODE_MODULES)
+test: packages $(VENV)/.dev $(NODE_MODULES) $(MESSAGES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
@@ -68,7 +87,7 @@ typecheck: $(VENV)/.dev
 	$(TEST_ENV) $(BIN)/mypy chat chatsite
 
 ## Run some tests only, e.g. make pytest ARGS="-k stop tests/realtime/test_consumer_stop.py"
-pytest: $(VENV)/.dev $(NODE_MODULES)
+pytest: $(VENV)/.dev $(NODE_MODULES) $(MESSAGES)
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest $(ARGS)
 
@@ -137,4 +156,4 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf $(VENV) staticfiles node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles node_modules .pytest_cache .ruff_cache $(MESSAGES) locale/*/LC_MESSAGES/*.mo

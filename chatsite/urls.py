@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from chat.web.health import healthz
 
@@ -8,6 +9,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The OpenAI-compatible API, at the path OpenAI's clients expect under a base URL.
     path("v1/", include("chat.api.urls")),
+    # The language switch (Django's set_language) and the texts of the page's scripts in
+    # the request's language (locale/*/LC_MESSAGES/djangojs.po).
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("chat.web.account_urls")),
     path("accounts/", include("chat.sso.urls")),
     path("", include("chat.web.urls")),

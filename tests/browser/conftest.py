@@ -31,6 +31,16 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# axe-core, from npm (package-lock.json), run in the page by the accessibility checks.
+AXE_SOURCE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# Run in the page: axe's violations, each with up to five of the elements it found.
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {resultTypes: ['violations']});
+  return results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ': ' + n.failureSummary),
+  }));
+}"""
 PASSWORD = "alice-browser-password-1"
 ASSISTANT = '.message[data-role="assistant"]'
 CONTENT = f"{ASSISTANT} .message-content"
@@ -150,3 +160,17 @@ def ask(page: Page, text: str) -> None:
     """Type a message in the composer and send it with Enter."""
     page.fill("#composer-input", text)
     page.keyboard.press("Enter")
+
+
+def axe_violations(page: Page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """The page's accessibility violations of these impacts as axe-core finds them now, one
+    readable line each (empty when there are none). axe runs in the page through the
+    debugging protocol, which the page's CSP does not govern."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE.read_text() + "\n;0")
+    found = page.evaluate(AXE_RUN)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"])
+        for v in found
+        if v["impact"] in impacts
+    ]
