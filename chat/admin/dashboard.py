@@ -14,7 +14,11 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from chat.admin.charts import day_bars, ranked_bars
 from chat.admin.periods import DEFAULT_PERIOD, PERIODS, midnight, period_span
 from chat.admin.reports import (
     CSV_COLUMNS,
@@ -30,32 +34,42 @@ from chat.admin.reports import (
 )
 from chat.models import User
 
-CHART_HEIGHT = 160
-CHART_BAR_GAP = 2
+TOP_USERS = 8  # the per-user chart's bars (the rest as "Others"); the table lists all
 MAX_RANGE_DAYS = 400
 CSV_BLOCK_ROWS = 1000
 
 
 class DashboardForm(forms.Form):
     period = forms.ChoiceField(
-        choices=[*((key, period.label) for key, period in PERIODS.items()), ("range", "Range")],
+        label=gettext_lazy("Period"),
+        choices=[
+            *((key, period.label) for key, period in PERIODS.items()),
+            ("range", gettext_lazy("Range")),
+        ],
         initial=DEFAULT_PERIOD,
         required=False,
     )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    user = forms.CharField(required=False, label="User name")
-    group = forms.ModelChoiceField(
-        queryset=Group.objects.order_by("name"), required=False, empty_label="All groups"
+    start = forms.DateField(
+        label=gettext_lazy("Start"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    model = forms.ChoiceField(required=False)
-    provider = forms.CharField(required=False)
+    end = forms.DateField(
+        label=gettext_lazy("End"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    user = forms.CharField(required=False, label=gettext_lazy("User name"))
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        label=gettext_lazy("Group"),
+        empty_label=gettext_lazy("All groups"),
+    )
+    model = forms.ChoiceField(required=False, label=gettext_lazy("Model"))
+    provider = forms.CharField(required=False, label=gettext_lazy("Provider"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Read once per form: a callable's choices would be read again at every use.
         model = cast(forms.ChoiceField, self.fields["model"])
-        model.choices = [("", "All models")] + [(m, m) for m in usage_models_seen()]
+        model.choices = [("", _("All models"))] + [(m, m) for m in usage_models_seen()]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -63,18 +77,20 @@ class DashboardForm(forms.Form):
         if data.get("period") == "range":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
-                raise forms.ValidationError("A range needs a start and an end date.")
+                raise forms.ValidationError(_("A range needs a start and an end date."))
             if end < start:
-                raise forms.ValidationError("The range ends before it starts.")
+                raise forms.ValidationError(_("The range ends before it starts."))
             if (end - start).days >= MAX_RANGE_DAYS:
-                raise forms.ValidationError(f"A range is at most {MAX_RANGE_DAYS} days.")
+                raise forms.ValidationError(
+                    _("A range is at most %(days)d days.") % {"days": MAX_RANGE_DAYS}
+                )
         username = data.get("user")
         if username:
             data["user_id"] = (
                 User.objects.filter(username=username).values_list("pk", flat=True).first()
             )
             if data["user_id"] is None:
-                self.add_error("user", "No user with that name.")
+                self.add_error("user", _("No user with that name."))
         return data
 
     def usage_filter(self) -> UsageFilter:
@@ -93,22 +109,45 @@ class DashboardForm(forms.Form):
         )
 
 
-def chart_bars(days: list[dict[str, Any]], field: str) -> dict[str, Any]:
-    """Bar geometry for an inline SVG: no script, nothing fetched."""
-    values = [day[field] for day in days]
-    peak = max(values, default=0) or 1
-    width = max(4, 720 // max(len(days), 1))
-    bars = [
-        {
-            "x": n * width,
-            "width": width - CHART_BAR_GAP,
-            "height": round(CHART_HEIGHT * float(value) / float(peak), 1),
-            "y": round(CHART_HEIGHT - CHART_HEIGHT * float(value) / float(peak), 1),
-            "label": f"{day['day']:%Y-%m-%d}: {value}",
-        }
-        for n, (day, value) in enumerate(zip(days, values, strict=True))
-    ]
-    return {"bars": bars, "width": width * len(days), "height": CHART_HEIGHT, "peak": peak}
+def dashboard_charts(
+    days: list[dict[str, Any]], by_model: list[dict[str, Any]], by_user: list[dict[str, Any]]
+) -> dict[str, SafeString]:
+    """The dashboard's four charts, from the figures its tables show."""
+    no_usage = _("No usage in this period.")
+    return {
+        "tokens_per_day": day_bars(
+            [(day["day"], day["total_tokens"]) for day in days],
+            title=_("Tokens per day"),
+            value_name=_("Tokens"),
+            empty_text=no_usage,
+            css_class="dash-chart",
+        ),
+        "cost_per_day": day_bars(
+            [(day["day"], day["cost"]) for day in days],
+            title=_("Cost per day"),
+            value_name=_("Cost"),
+            decimals=4,
+            empty_text=no_usage,
+            css_class="dash-chart cost",
+        ),
+        "by_model": ranked_bars(
+            [(row["model"], row["total_tokens"]) for row in by_model],
+            title=_("Tokens per model"),
+            name_heading=_("Model"),
+            value_name=_("Tokens"),
+            empty_text=no_usage,
+            css_class="dash-rank",
+        ),
+        "by_user": ranked_bars(
+            [(row["user__username"], row["total_tokens"]) for row in by_user],
+            title=_("Tokens per user"),
+            name_heading=_("User"),
+            value_name=_("Tokens"),
+            limit=TOP_USERS,
+            empty_text=no_usage,
+            css_class="dash-rank",
+        ),
+    }
 
 
 def _drilldown_url(user_id: int, f: UsageFilter) -> str:
@@ -135,20 +174,20 @@ def usage_dashboard(request: HttpRequest) -> HttpResponseBase:
     for row in by_user:
         row["drilldown"] = _drilldown_url(row["user_id"], f)
     days = usage_by_day(f)
+    by_model = usage_by_model(f)
     context = {
         **admin.site.each_context(request),
-        "title": "Usage dashboard",
+        "title": _("Usage dashboard"),
         "form": form,
         "filter": f,
         "periods": PERIODS,
         "totals": usage_totals(f),
         "by_user": by_user,
-        "by_model": usage_by_model(f),
+        "by_model": by_model,
         "by_group": usage_by_group(f) if groups_visible else None,
         "by_key": usage_by_key(f),
         "days": days,
-        "token_chart": chart_bars(days, "total_tokens"),
-        "cost_chart": chart_bars(days, "cost"),
+        "charts": dashboard_charts(days, by_model, by_user),
         "csv_query": _with(request, format="csv"),
         # A group's name links to the dashboard narrowed to it, the rest of the filter kept.
         "group_query": _without(request, "group", "format"),

@@ -4,15 +4,20 @@ picker and figures (dashboard.py, reports.py) and the ledger list's filter
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class Period:
     days: int  # today included
-    label: str  # in the dashboard's picker
-    filter_label: str  # in the ledger list's filter
+    label: "StrOrPromise"  # in the dashboard's picker
+    filter_label: "StrOrPromise"  # in the ledger list's filter
 
     def span(self) -> tuple[datetime.date, datetime.date]:
         """Its first and last day: it ends today."""
@@ -21,9 +26,9 @@ class Period:
 
 
 PERIODS = {
-    "today": Period(1, "Today", "Today"),
-    "7d": Period(7, "7 days", "Last 7 days"),
-    "30d": Period(30, "30 days", "Last 30 days"),
+    "today": Period(1, _("Today"), _("Today")),
+    "7d": Period(7, _("7 days"), _("Last 7 days")),
+    "30d": Period(30, _("30 days"), _("Last 30 days")),
 }
 DEFAULT_PERIOD = "30d"
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
@@ -17,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     DecimalField,
+    Field,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -29,10 +31,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from chat.admin.charts import format_number
 from chat.admin.dashboard import usage_dashboard
 from chat.admin.periods import PERIODS, midnight
 from chat.admin.reports import usage_models_seen
+from chat.admin.user_page import user_summary
 from chat.models import (
     Conversation,
     GroupLimits,
@@ -51,7 +58,6 @@ from chat.models import (
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 from chat.services.providers import provider_key_set
 from chat.services.usage.limits import (
-    limits_explained,
     month_start,
     site_settings,
     team_usage_this_month,
@@ -74,10 +80,27 @@ class CappedCountPaginator(Paginator):
         return min(ids.count(), COUNT_CAP)
 
 
+def split_datetime_named(field: forms.Field | None, name: "StrOrPromise") -> None:
+    """Django's date-and-time widget labels only its first box's id, with no <label> for
+    either box (axe-core: "Form elements must have labels", critical): each box is named
+    for the field and its part."""
+    if field is not None and isinstance(field.widget, AdminSplitDateTime):
+        date, time = field.widget.widgets
+        date.attrs["aria-label"] = format_lazy("{}: {}", capfirst(name), _("date"))
+        time.attrs["aria-label"] = format_lazy("{}: {}", capfirst(name), _("time"))
+
+
 class PermissionBeforeLookup(admin.ModelAdmin):
     """Django's history view looks the object up before it checks permission: a staff
     user without any could tell existing ids (403) from missing ones (a redirect). Refuse
     first, as the change and delete views do. Every ModelAdmin here starts from this."""
+
+    def formfield_for_dbfield(
+        self, db_field: "Field[Any, Any]", request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        split_datetime_named(field, db_field.verbose_name)
+        return field
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
@@ -130,14 +153,14 @@ class MonthTotals(TypedDict):
 
 if TYPE_CHECKING:
     # django_stubs_ext is a type checker's package, not the site's.
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
     UserWithMonth = WithAnnotations[User, MonthTotals]
 
 
 class UserLimitsForm(forms.ModelForm):
     allowed_models = LinesField(
-        required=False, help_text="One model id per line; empty allows every offered model."
+        required=False, help_text=_("One model id per line; empty allows every offered model.")
     )
 
     class Meta:
@@ -152,22 +175,13 @@ class UserLimitsForm(forms.ModelForm):
         ]
 
 
-# Where a limit in force comes from, as the user's page says it.
-_LIMIT_SOURCES = {
-    "own": "this user's own limit",
-    "group": "the group {group} (the most generous of the user's groups)",
-    "site": "the site's default",
-    "": "set nowhere",
-}
-
-
 class UserLimitsInline(admin.StackedInline):
     model = UserLimits
     form = UserLimitsForm
     can_delete = True
     extra = 0
     max_num = 1
-    verbose_name = verbose_name_plural = "limits (empty: the site's default)"
+    verbose_name = verbose_name_plural = _("limits (empty: the site's default)")
 
 
 @admin.register(User)
@@ -184,15 +198,32 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     inlines = [UserLimitsInline]
-    readonly_fields = ("limits_in_force", "sso_identities")
+    readonly_fields = ("sso_identities",)
+    # Usage and the limits in force lead the page (user_page.py, in the template
+    # admin/chat/user/change_form.html), then the form of the user's own limits, then these.
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Limits in force", {"fields": ("limits_in_force",)}),
-        ("Single sign-on", {"fields": ("sso_identities",)}),
+        (_("Single sign-on"), {"fields": ("sso_identities",)}),
     )
     actions = ["activate", "deactivate"]
     paginator = CappedCountPaginator
     show_full_result_count = False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Only for a user this admin may see: the lookup is Django's, after its checks.
+        user = (
+            self.get_object(request, object_id)
+            if self.has_view_or_change_permission(request)
+            else None
+        )
+        extra = {"usage_summary": user_summary(user) if user else None, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         users: QuerySet[User] = super().get_queryset(request)
@@ -204,65 +235,52 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
             cost_month=_this_month("cost", DecimalField(max_digits=18, decimal_places=8)),
         )
 
-    @admin.display(description="limits in force")
-    def limits_in_force(self, user: User) -> str:
-        """Each limit the user lives under and where it comes from: their own, a group, or
-        the site's default (the rule is README.md's)."""
-        if not user.pk:
-            return "Saved users show their limits here."
-        rows = [
-            format_html(
-                "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-                name.replace("_", " "),
-                "no limit" if limit.value is None else limit.value,
-                _LIMIT_SOURCES[limit.source].format(group=limit.group),
-            )
-            for name, limit in limits_explained(user).items()
-        ]
-        return format_html("<table>{}</table>", format_html_join("", "{}", ((r,) for r in rows)))
-
-    @admin.display(description="identities at providers")
+    @admin.display(description=_("identities at providers"))
     def sso_identities(self, user: User) -> str:
         """(provider, subject): who the user is at each provider they sign in with
         (unlinked on the Social accounts pages)."""
         accounts = SocialAccount.objects.filter(user=user.pk).order_by("provider")
         if not accounts:
-            return "None: signs in with a password."
+            return gettext("None: signs in with a password.")
         return format_html_join(
             mark_safe("<br>"),
-            "{} · subject {} · last sign-in {}",
+            gettext("{} · subject {} · last sign-in {}"),
             ((a.provider, a.uid, a.last_login) for a in accounts),
         )
 
-    @admin.display(description="requests this month", ordering="requests_month")
-    def month_requests(self, user: "UserWithMonth") -> int:
-        return user.requests_month
+    @admin.display(description=_("requests this month"), ordering="requests_month")
+    def month_requests(self, user: "UserWithMonth") -> str:
+        return format_number(user.requests_month)
 
-    @admin.display(description="tokens this month")
-    def month_tokens(self, user: "UserWithMonth") -> int:
-        return user.prompt_month + user.completion_month
+    @admin.display(description=_("tokens this month"))
+    def month_tokens(self, user: "UserWithMonth") -> str:
+        return format_number(user.prompt_month + user.completion_month)
 
-    @admin.display(description="cost this month", ordering="cost_month")
+    @admin.display(description=_("cost this month"), ordering="cost_month")
     def month_cost(self, user: "UserWithMonth") -> str:
-        return f"{user.cost_month:.4f}"
+        return format_number(user.cost_month, 4)
 
-    @admin.action(description="Activate the selected users")
+    @admin.action(description=_("Activate the selected users"))
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.update(is_active=True)
-        self.message_user(request, f"{count} users activated.", messages.SUCCESS)
+        text = ngettext("%(count)d user activated.", "%(count)d users activated.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate the selected users (they cannot log in or send)")
+    @admin.action(description=_("Deactivate the selected users (they cannot log in or send)"))
     def deactivate(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
-        self.message_user(request, f"{count} users deactivated.", messages.SUCCESS)
+        text = ngettext("%(count)d user deactivated.", "%(count)d users deactivated.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
 
 class GroupLimitsForm(forms.ModelForm):
     allowed_models = LinesField(
         required=False,
-        help_text="One model id per line; empty: this group sets no list. A member without "
-        "a list of their own may choose any model on their groups' lists (every model "
-        "offered when none of their groups sets one).",
+        help_text=_(
+            "One model id per line; empty: this group sets no list. A member without "
+            "a list of their own may choose any model on their groups' lists (every model "
+            "offered when none of their groups sets one)."
+        ),
     )
 
     class Meta:
@@ -281,7 +299,7 @@ class GroupLimitsInline(admin.StackedInline):
     can_delete = True
     extra = 0
     max_num = 1
-    verbose_name = verbose_name_plural = (
+    verbose_name = verbose_name_plural = _(
         "limits for each member (a member's own limit wins; else the most generous group's; "
         "else the site's default)"
     )
@@ -301,23 +319,35 @@ class GroupAdmin(PermissionBeforeLookup, DjangoGroupAdmin):
         groups: QuerySet[Group] = super().get_queryset(request)
         return groups.select_related("limits").annotate(member_count=Count("user"))
 
-    @admin.display(description="members", ordering="member_count")
+    @admin.display(description=_("members"), ordering="member_count")
     def members(self, group: Group) -> int:
         return getattr(group, "member_count", 0)
 
-    @admin.display(description="team budget used this month")
+    @admin.display(description=_("team budget used this month"))
     def team_used(self, group: Group) -> str:
         budget: GroupLimits | None = getattr(group, "limits", None)
         if budget is None or (
             budget.team_monthly_tokens is None and budget.team_monthly_cost is None
         ):
-            return "no team budget"
+            return gettext("no team budget")
         used = team_usage_this_month(group.pk)
         parts = []
         if budget.team_monthly_tokens is not None:
-            parts.append(f"{used.tokens:,} of {budget.team_monthly_tokens:,} tokens")
+            parts.append(
+                gettext("%(used)s of %(limit)s tokens")
+                % {
+                    "used": format_number(used.tokens),
+                    "limit": format_number(budget.team_monthly_tokens),
+                }
+            )
         if budget.team_monthly_cost is not None:
-            parts.append(f"{used.cost:,.2f} of {budget.team_monthly_cost:,.2f}")
+            parts.append(
+                gettext("%(used)s of %(limit)s")
+                % {
+                    "used": format_number(used.cost, 2),
+                    "limit": format_number(budget.team_monthly_cost, 2),
+                }
+            )
         return "; ".join(parts)
 
 
@@ -327,12 +357,12 @@ class InviteAdmin(FastChangeList):
     readonly_fields = ("link", "used_by", "used_at", "created_by")
     fields = ("note", "expires_at", "link", "used_by", "used_at", "created_by")
 
-    @admin.display(description="sign-up link")
+    @admin.display(description=_("sign-up link"))
     def link(self, invite: Invite) -> str:
         if not invite.pk:
-            return "Saved invites show their link here."
+            return gettext("Saved invites show their link here.")
         if invite.used_at:
-            return "Used"
+            return gettext("Used")
         return format_html("<code>{}?invite={}</code>", reverse("signup"), invite.code)
 
     def save_model(self, request: HttpRequest, obj: Invite, form: Any, change: bool) -> None:
@@ -350,7 +380,7 @@ class SiteSettingsForm(forms.ModelForm):
     def clean_embeddings_provider(self) -> str:
         slug: str = self.cleaned_data["embeddings_provider"]
         if slug and not Provider.objects.filter(slug=slug, enabled=True).exists():
-            raise forms.ValidationError("No enabled provider has this slug.")
+            raise forms.ValidationError(gettext("No enabled provider has this slug."))
         return slug
 
 
@@ -385,10 +415,10 @@ class SiteSettingsAdmin(PermissionBeforeLookup):
     form = SiteSettingsForm
     fieldsets = [
         (None, {"fields": ["signup_mode", "api_enabled", "public_shares"]}),
-        ("Documents", {"fields": ["embeddings_model", "embeddings_provider"]}),
-        ("Keeping conversations", {"fields": ["retention_days"]}),
+        (_("Documents"), {"fields": ["embeddings_model", "embeddings_provider"]}),
+        (_("Keeping conversations"), {"fields": ["retention_days"]}),
         (
-            "Default limits for every user (empty: no limit)",
+            _("Default limits for every user (empty: no limit)"),
             {
                 "fields": [
                     "monthly_tokens",
@@ -422,15 +452,15 @@ class ProviderForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=(
+        help_text=_(
             "Stored encrypted; never shown again. Leave empty to keep the current key "
             "(a changed base URL drops it: enter it again)."
         ),
     )
-    clear_api_key = forms.BooleanField(required=False, label="Remove the stored key")
+    clear_api_key = forms.BooleanField(required=False, label=_("Remove the stored key"))
     enabled_models = LinesField(
         required=False,
-        help_text="One model id per line; empty offers every model the provider lists.",
+        help_text=_("One model id per line; empty offers every model the provider lists."),
     )
 
     class Meta:
@@ -469,13 +499,15 @@ class ProviderAdmin(PermissionBeforeLookup):
         "enabled_models",
     ]
 
-    @admin.display(description="API key")
+    @admin.display(description=_("API key"))
     def key(self, provider: Provider) -> str:
-        return provider.api_key_hint or "none"
+        return provider.api_key_hint or gettext("none")
 
-    @admin.display(description="models offered")
+    @admin.display(description=_("models offered"))
     def model_count(self, provider: Provider) -> str:
-        return str(len(provider.enabled_models)) if provider.enabled_models else "all listed"
+        if not provider.enabled_models:
+            return gettext("all listed")
+        return format_number(len(provider.enabled_models))
 
 
 @admin.register(ModelPrice)
@@ -521,10 +553,10 @@ class MessageAdmin(FastChangeList):
 
 
 class PeriodFilter(admin.SimpleListFilter):
-    title = "period"
+    title = _("period")
     parameter_name = "period"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, "StrOrPromise"]]:
         return [(key, period.filter_label) for key, period in PERIODS.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Usage]) -> QuerySet[Usage]:
@@ -538,7 +570,7 @@ class PeriodFilter(admin.SimpleListFilter):
 class ModelFilter(admin.SimpleListFilter):
     """Choices from the daily sums: a DISTINCT over the ledger would read every row."""
 
-    title = "model"
+    title = _("model")
     parameter_name = "model"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -569,7 +601,7 @@ class UsageAdmin(FastChangeList):
     list_select_related = ("user",)
     list_filter = (PeriodFilter, "status", "purpose", "estimated", ModelFilter)
     search_fields = ("=user__username",)  # see get_search_results
-    search_help_text = "An exact user name."
+    search_help_text = _("An exact user name.")
     raw_id_fields = ("user", "conversation", "message")
     readonly_fields = [f.name for f in Usage._meta.fields]
 
