@@ -4,6 +4,8 @@ hash is stored); revoking is immediate."""
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from chat.admin.registrations import FastChangeList
 from chat.models import ApiKey
@@ -37,14 +39,15 @@ class ApiKeyAdmin(FastChangeList):
     fields = readonly_fields
     actions = ["revoke"]
 
-    @admin.display(description="key")
+    @admin.display(description=_("key"))
     def hint(self, key: ApiKey) -> str:
         return f"csk-…{key.last_four}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a key is made by its owner, who alone sees its secret
 
-    @admin.action(description="Revoke the selected keys (at once, on every process)")
+    @admin.action(description=_("Revoke the selected keys (at once, on every process)"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = api_keys_revoke_all(queryset)
-        self.message_user(request, f"{count} keys revoked.", messages.SUCCESS)
+        text = ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)

@@ -5,6 +5,8 @@ the user's page (registrations.py)."""
 from allauth.socialaccount.models import SocialApp, SocialToken
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chat.admin.registrations import PermissionBeforeLookup
 from chat.models import ClaimRule, IdentityProvider
@@ -24,7 +26,7 @@ class IdentityProviderForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored encrypted; never shown again. Leave empty to keep the current one.",
+        help_text=_("Stored encrypted; never shown again. Leave empty to keep the current one."),
     )
 
     class Meta:
@@ -34,7 +36,8 @@ class IdentityProviderForm(forms.ModelForm):
     def clean_slug(self) -> str:
         slug: str = self.cleaned_data["slug"]
         if slug == OIDC:
-            raise forms.ValidationError(f"{OIDC} is the protocol's name; choose another.")
+            text = gettext("%(slug)s is the protocol's name; choose another.")
+            raise forms.ValidationError(text % {"slug": OIDC})
         return slug
 
     def save(self, commit: bool = True) -> IdentityProvider:
@@ -55,9 +58,9 @@ class IdentityProviderAdmin(PermissionBeforeLookup):
     readonly_fields = ("secret",)
     fields = ["name", "slug", "issuer", "client_id", "client_secret", "secret", "scopes", "enabled"]
 
-    @admin.display(description="client secret")
+    @admin.display(description=_("client secret"))
     def secret(self, row: IdentityProvider) -> str:
-        return row.client_secret_hint or "none"
+        return row.client_secret_hint or gettext("none")
 
 
 @admin.register(ClaimRule)

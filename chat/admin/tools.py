@@ -9,7 +9,10 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from chat.admin.charts import format_number
 from chat.admin.registrations import PermissionBeforeLookup
 from chat.models import McpServer, McpTool, ToolRun
 from chat.services.tools.servers import mcp_server_secret_set, mcp_server_tools_refresh
@@ -26,15 +29,17 @@ class McpServerForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Sent in the header above; stored encrypted, never shown again. Leave "
-        "empty to keep the current one.",
+        help_text=_(
+            "Sent in the header above; stored encrypted, never shown again. Leave "
+            "empty to keep the current one."
+        ),
     )
-    stdio = forms.ChoiceField(required=False, label="Local server", choices=())
+    stdio = forms.ChoiceField(required=False, label=_("Local server"), choices=())
     url = forms.URLField(
         required=False,
         max_length=500,
         assume_scheme="https",
-        label="URL",
+        label=_("URL"),
         widget=forms.URLInput(attrs={"class": "vURLField"}),
         help_text=McpServer._meta.get_field("url").help_text,
     )
@@ -48,13 +53,13 @@ class McpServerForm(forms.ModelForm):
         names = sorted(settings.MCP_STDIO_SERVERS)
         stdio = self.fields["stdio"]
         assert isinstance(stdio, forms.ChoiceField)
-        stdio.choices = [("", "none: a remote server")] + [(n, n) for n in names]
+        stdio.choices = [("", gettext("none: a remote server"))] + [(n, n) for n in names]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         url, stdio = cleaned.get("url") or "", cleaned.get("stdio") or ""
         if bool(url) == bool(stdio):
-            raise forms.ValidationError("Give either a URL or a local server, not both.")
+            raise forms.ValidationError(gettext("Give either a URL or a local server, not both."))
         if url:
             try:
                 mcp_url_check(str(url), allow_private=bool(cleaned.get("allow_private")))
@@ -95,7 +100,7 @@ class McpServerAdmin(PermissionBeforeLookup):
     ]
     actions = ["refresh_tools"]
 
-    @admin.action(description="List the selected servers' tools again")
+    @admin.action(description=_("List the selected servers' tools again"))
     def refresh_tools(self, request: HttpRequest, queryset: QuerySet[McpServer]) -> None:
         for server in queryset:
             try:
@@ -103,7 +108,12 @@ class McpServerAdmin(PermissionBeforeLookup):
             except (ServerUnavailable, AddressRefused) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, f"{server.name}: {count} tools listed.")
+                text = ngettext(
+                    "%(server)s: %(count)d tool listed.",
+                    "%(server)s: %(count)d tools listed.",
+                    count,
+                )
+                self.message_user(request, text % {"server": server.name, "count": count})
 
 
 @admin.register(McpTool)
@@ -116,14 +126,16 @@ class McpToolAdmin(PermissionBeforeLookup):
     filter_horizontal = ("groups", "users")
     fieldsets = [
         (None, {"fields": ["server", "name", "description", "input_schema", "listed"]}),
-        ("Use", {"fields": ["enabled", "approval"]}),
+        (_("Use"), {"fields": ["enabled", "approval"]}),
         (
-            "Who may use it",
+            _("Who may use it"),
             {
                 "fields": ["groups", "users"],
-                "description": "Offered to the users and the members of the groups chosen "
-                "here, and to nobody while none are chosen. Each user picks it per "
-                "conversation in its settings.",
+                "description": _(
+                    "Offered to the users and the members of the groups chosen "
+                    "here, and to nobody while none are chosen. Each user picks it per "
+                    "conversation in its settings."
+                ),
             },
         ),
     ]
@@ -134,12 +146,15 @@ class McpToolAdmin(PermissionBeforeLookup):
             group_count=Count("groups", distinct=True), user_count=Count("users", distinct=True)
         )
 
-    @admin.display(description="offered to")
+    @admin.display(description=_("offered to"))
     def offered_to(self, tool: McpTool) -> str:
         groups, users = getattr(tool, "group_count", 0), getattr(tool, "user_count", 0)
         if not groups and not users:
-            return "nobody"
-        return f"{groups} groups, {users} users"
+            return gettext("nobody")
+        return gettext("%(groups)s groups, %(users)s users") % {
+            "groups": format_number(groups),
+            "users": format_number(users),
+        }
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tools come from their server's list
