@@ -39,7 +39,7 @@ from chat.admin.charts import format_number
 from chat.admin.dashboard import usage_dashboard
 from chat.admin.periods import PERIODS, midnight
 from chat.admin.reports import usage_models_seen
-from chat.admin.user_page import user_summary
+from chat.admin.user_page import dashboard_url_for, user_summary
 from chat.models import (
     Conversation,
     GroupLimits,
@@ -254,7 +254,14 @@ class UserAdmin(PermissionBeforeLookup, DjangoUserAdmin):
 
     @admin.display(description=_("tokens this month"))
     def month_tokens(self, user: "UserWithMonth") -> str:
-        return format_number(user.prompt_month + user.completion_month)
+        # A link to the dashboard narrowed to the user: each user's usage one click away.
+        tokens = format_number(user.prompt_month + user.completion_month)
+        return format_html(
+            '<a href="{}" aria-label="{}">{}</a>',
+            dashboard_url_for(user),
+            gettext("%(tokens)s tokens: the usage dashboard") % {"tokens": tokens},
+            tokens,
+        )
 
     @admin.display(description=_("cost this month"), ordering="cost_month")
     def month_cost(self, user: "UserWithMonth") -> str:

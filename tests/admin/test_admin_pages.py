@@ -43,6 +43,15 @@ def test_a_users_page_opens_with_their_usage_and_limits(admin_client, ledger, al
     assert "9,000 tokens" in page
 
 
+def test_the_user_list_links_each_users_tokens_to_the_dashboard(admin_client, ledger):
+    page = admin_client.get(reverse("admin:chat_user_changelist")).content.decode()
+    dashboard = reverse("admin:chat_usage_dashboard")
+    assert (
+        f'<a href="{dashboard}?user=alice" aria-label="175 tokens: the usage dashboard">175</a>'
+        in page
+    )
+
+
 def test_a_new_users_page_has_no_usage_panel(admin_client):
     response = admin_client.get(reverse("admin:chat_user_add"))
     assert "usage-summary" not in response.content.decode()
