@@ -21,6 +21,7 @@ PAGES = {
     "index": "/admin/",
     "dashboard": "/admin/chat/usage/dashboard/",
     "usage-list": "/admin/chat/usage/",
+    "user-list": "/admin/chat/user/",
 }
 
 
