@@ -77,6 +77,14 @@ def day_bar_geometry(values: Sequence[Number], top: float) -> list[tuple[float, 
     ]
 
 
+def _tick(value: float) -> str:
+    """An axis tick as written in full: 2.5 stays 2.5 and 0.00025 keeps its digits, where
+    the chart's own decimals would round them to a wrong label."""
+    exact = Decimal(repr(round(value, 12))).normalize()
+    places = max(0, -int(exact.as_tuple().exponent))
+    return format_number(exact, places)
+
+
 def _formatter(decimals: int) -> Callable[[Number], str]:
     return lambda value: format_number(value, decimals)
 
@@ -144,7 +152,7 @@ def day_bars(
             (
                 DAY_TOP + DAY_PLOT_HEIGHT * (1 - share),
                 DAY_TOP + DAY_PLOT_HEIGHT * (1 - share) - 3,
-                fmt(top * share),
+                _tick(top * share),
             )
             for share in (1, 0.5)
         ),

@@ -123,3 +123,13 @@ def test_names_are_escaped():
     svg = ranked_bars([("<script>", 1)], title="T", name_heading="User", value_name="Tokens")
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
+
+
+@pytest.mark.parametrize(
+    ("peak", "ticks"),
+    [(3, ["5", "2.5"]), (0.0004, ["0.0005", "0.00025"]), (1800, ["2,000", "1,000"])],
+)
+def test_axis_ticks_are_written_in_full(peak, ticks):
+    with translation.override("en"):
+        svg = day_bars([(DAYS[0], peak)], title="T", value_name="V", decimals=4)
+    assert re.findall(r'<text class="tick"[^>]*>([^<]+)</text>', svg) == ticks
