@@ -587,7 +587,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     try:
         signup_check(invite)
     except SignupClosed:
-        raise Http404("Sign-up is closed on this site.") from None
+        raise Http404(gettext("Sign-up is closed on this site.")) from None
     except InviteInvalid:
         return render(request, "registration/signup_invite_needed.html", status=403)
     form = SignupForm(request.POST or None)
