@@ -262,10 +262,12 @@ def usage_line(summary: UsageSummary) -> str:
                 gettext("%(left)s of %(limit)s")
                 % {"left": _money(team.cost_left), "limit": _money(team.cost_limit)}
             )
+        # Translators: joins what is left of a team's tokens and of its budget.
+        joined = gettext(" and ").join(left)
         parts.append(
-            gettext("team %(group)s: %(left)s left")
-            % {"group": team.group, "left": gettext(" and ").join(left)}
+            gettext("team %(group)s: %(left)s left") % {"group": team.group, "left": joined}
         )
+    # Translators: between the parts of the usage line (tokens; budget; a team's).
     line = gettext("; ").join(parts)
     if summary.token_limit is not None or summary.cost_limit is not None or summary.teams:
         # MONTH_DAY_FORMAT: "December 1" in English, "1. Dezember" in German.

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
@@ -232,3 +234,18 @@ def test_what_is_left_of_a_user_s_budget_is_held_by_their_answers_in_flight(alic
 
     with pytest.raises(LimitReached, match="your budget for this month is held by 2 answers"):
         limits_check(alice)
+
+
+@pytest.mark.django_db
+def test_the_usage_line_writes_numbers_and_its_date_the_reader_s_way(alice):
+    _site_limits(monthly_tokens=10_000)
+    _used(alice, 1500, 732)
+    client = Client()
+    client.force_login(alice)
+
+    line = client.get(reverse("chat:usage"), HTTP_ACCEPT_LANGUAGE="de").json()["line"]
+
+    assert "2.232" in line
+    assert "10.000" in line
+    with translation.override("de"):
+        assert date_format(month_resets_at(), "MONTH_DAY_FORMAT") in line
