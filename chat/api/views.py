@@ -16,7 +16,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
 from chat.api.catalog import ApiModel, api_model_find, api_model_provider, api_models
@@ -64,12 +64,15 @@ def _keyed(
         @csrf_exempt  # a key, not a cookie, says who asks
         @wraps(view)
         async def keyed(request: HttpRequest) -> HttpResponseBase:
-            if request.method != method:
-                return api_error(405, f"Use {method}.")
-            key = await _key(request)
-            if isinstance(key, HttpResponse):
-                return key
-            return await view(request, key)
+            # Programs read the API's errors: English, whatever Accept-Language says
+            # (the services' refusals are translated for the site's pages).
+            with translation.override("en"):
+                if request.method != method:
+                    return api_error(405, f"Use {method}.")
+                key = await _key(request)
+                if isinstance(key, HttpResponse):
+                    return key
+                return await view(request, key)
 
         return keyed
 

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from charset_normalizer import from_bytes
 
-from chat.documents.refusals import refused
+from chat.documents.refusals import gettext_noop, refused
 
 
 class DocumentKind(enum.StrEnum):
@@ -115,8 +115,10 @@ def document_kind(data: bytes, name: str, limits: ZipLimits | None = None) -> Do
     if text_decode(data[:_SNIFFED_BYTES]) is None:
         raise refused(
             "unsupported",
-            "This kind of file is not read: documents may be PDF, Word, PowerPoint, "
-            "Excel, CSV, HTML, Markdown, or text and source code.",
+            gettext_noop(
+                "This kind of file is not read: documents may be PDF, Word, PowerPoint, "
+                "Excel, CSV, HTML, Markdown, or text and source code."
+            ),
         )
     head = data[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
@@ -178,4 +180,6 @@ def _office_kind(data: bytes, limits: ZipLimits) -> DocumentKind:
     for part, kind in _OFFICE_MAIN_PART.items():
         if part in names:
             return kind
-    raise refused("unsupported", "This zip file is not a Word, PowerPoint or Excel document.")
+    raise refused(
+        "unsupported", gettext_noop("This zip file is not a Word, PowerPoint or Excel document.")
+    )

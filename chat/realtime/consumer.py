@@ -12,6 +12,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from chat import texts
 from chat.json_input import JSONInvalid, JSONTooDeep, json_read
@@ -27,6 +29,7 @@ from chat.realtime.frames import (
     frame_texts,
     message_frame,
     pong_frame,
+    shown_frame,
     subscribed_frame,
 )
 from chat.realtime.generation import generation_prepare
@@ -37,6 +40,7 @@ from chat.realtime.groups import (
     generation_stop,
     snapshot_request,
 )
+from chat.realtime.language import scope_language
 from chat.realtime.protocol import (
     CLOSE_ACCOUNT_INACTIVE,
     CLOSE_LAYER_RECOVERED,
@@ -145,6 +149,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # (read beside the channel layer) among them.
         self._dispatching = asyncio.Lock()
         self._inbox_reader: asyncio.Task[None] | None = None
+        self._language: str | None = None
+
+    @property
+    def language(self) -> str:
+        """The socket's language, read from its scope once (see chat/realtime/language.py)."""
+        if self._language is None:
+            self._language = scope_language(self.scope)
+        return self._language
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -230,7 +242,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.closing = True
                 await self.close(code=CLOSE_TOO_MANY_FRAMES)
                 return
-            await self.send_json(error_frame("rate_limited", "Too many frames: slow down."))
+            await self.send_json(
+                error_frame("rate_limited", gettext("Too many frames: slow down."))
+            )
             return
         self.refused_in_a_row = 0
         if text_data is None:
@@ -418,7 +432,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_json(self, content: ServerFrame, close: bool = False) -> None:
         # A long answer's done, snapshot or branch goes in parts (frames.frame_texts).
-        for text in frame_texts(content):
+        for text in frame_texts(shown_frame(content)):
             await self.send(text_data=text)
         if close:
             await self.close()
@@ -430,14 +444,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # database thread for each forwarded delta, which under 100 streams queued them
         # behind the sends (docs/benchmarks.md). Forwarding touches no database, and the
         # ORM calls here go through database_sync_to_async, which does that itself.
+        # Every handler speaks the socket's language: the override is held in a context
+        # variable, so it reaches the database threads and no other socket's task.
         async with self._dispatching:
-            if message["type"] == groups.FRAME:
-                await self.chat_frame(message)
-            elif message["type"] == "layer.recovered":
-                self.resubscribing = True
-                await self.close(code=CLOSE_LAYER_RECOVERED)
-            else:
-                await super().dispatch(message)
+            with translation.override(self.language):
+                await self._dispatch(message)
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] == groups.FRAME:
+            await self.chat_frame(message)
+        elif message["type"] == "layer.recovered":
+            self.resubscribing = True
+            await self.close(code=CLOSE_LAYER_RECOVERED)
+        else:
+            await super().dispatch(message)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         if getattr(self, "resubscribing", False):

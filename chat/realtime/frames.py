@@ -9,6 +9,7 @@ from typing import Any, Literal, TypedDict
 
 import orjson
 
+from chat import texts
 from chat.models import Message, Usage
 from chat.services.answers.outcome import AnswerOutcome, ToolCall
 from chat.services.tools.states import ToolRunState
@@ -335,3 +336,33 @@ def done_frame_from_message(message: Message, usage: Usage | None) -> DoneFrame:
         else UsageCounts()
     )
     return done_frame(message_id=message.pk, seq=0, outcome=AnswerOutcome.of(message), usage=counts)
+
+
+def _shown_runs(runs: list[ToolRunState]) -> list[ToolRunState]:
+    return [{**run, "result": texts.shown(run["result"])} for run in runs]
+
+
+def shown_frame(frame: ServerFrame) -> ServerFrame:
+    """The frame as this reader sees it: the English texts saved with an answer (why it
+    ended, what a tool call told the model, why the provider is asked again) in the
+    active language; chat.texts and chat/upstream mark them. A copy: one frame
+    goes to every socket of the conversation, each in its own language."""
+    if frame["type"] == "done":
+        return {
+            **frame,
+            "error": texts.shown(frame["error"]),
+            "tool_runs": _shown_runs(frame["tool_runs"]),
+        }
+    if frame["type"] == "branch":
+        messages: list[BranchMessage] = [
+            {**m, "error": texts.shown(m["error"]), "tool_runs": _shown_runs(m["tool_runs"])}
+            for m in frame["messages"]
+        ]
+        return {**frame, "messages": messages}
+    if frame["type"] == "tool":
+        return {**frame, "run": _shown_runs([frame["run"]])[0]}
+    if frame["type"] == "snapshot":
+        return {**frame, "tools": _shown_runs(frame["tools"])}
+    if frame["type"] == "retrying":
+        return {**frame, "reason": texts.shown(frame["reason"])}
+    return frame

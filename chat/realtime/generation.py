@@ -281,7 +281,7 @@ class Generation:
             return Message.Status.ERROR
         if exc is not None:
             logger.error("generation %s failed", self.message_id, exc_info=exc)
-            self.error = "chatsite failed while writing this answer."
+            self.error = texts.ANSWER_FAILED
             return Message.Status.ERROR
         if not self.finish_reason:
             self.error = texts.ANSWER_CUT_SHORT

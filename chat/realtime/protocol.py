@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+
+from chat.texts import number
 
 # Where the chat socket listens (chat/realtime/routing.py); the page reads it from its
 # config.
@@ -24,10 +28,11 @@ CLOSE_LAYER_RECOVERED = 4503
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str | Promise) -> None:
+        # A lazy text (chat.texts) is translated here, in the socket's language.
+        super().__init__(str(message))
         self.code = code
-        self.message = message
+        self.message = str(message)
 
 
 @dataclass(frozen=True)
@@ -169,11 +174,13 @@ def _content(data: dict[str, Any]) -> str:
     if not isinstance(content, str):
         raise ProtocolError("invalid_field", "'content' must be a string.")
     if not content.strip():
-        raise ProtocolError("invalid_field", "The message is empty.")
+        raise ProtocolError("invalid_field", gettext("The message is empty."))
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if len(content) > limit:
         raise ProtocolError(
-            "too_long", f"The message is {len(content)} characters; the limit is {limit}."
+            "too_long",
+            gettext("The message is %(length)s characters; the limit is %(limit)s.")
+            % {"length": number(len(content)), "limit": number(limit)},
         )
     return content
 

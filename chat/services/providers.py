@@ -4,6 +4,8 @@ ones admins add, narrowed by the admin's model lists and the user's allowed mode
 import logging
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from chat.crypto import SecretUnreadable, secret_decrypt, secret_encrypt, secret_hint
 from chat.models import Provider as ProviderRow
 from chat.models import User, UserLimits
@@ -54,7 +56,9 @@ def provider_get(slug: str) -> Provider:
     try:
         return _from_row(ProviderRow.objects.get(slug=slug, enabled=True))
     except ProviderRow.DoesNotExist:
-        raise ModelNotAllowed(f"The provider {slug!r} is not available.") from None
+        raise ModelNotAllowed(
+            gettext("The provider %(name)s is not available.") % {"name": repr(slug)}
+        ) from None
 
 
 def providers_enabled() -> list[Provider]:
@@ -97,16 +101,23 @@ def model_choice_check(*, provider: Provider, model: str, allowance: Allowance) 
     if not model:
         # The provider's first listed model, known only when the answer starts.
         if allowed or config.offered_models or allowance.cost_limited:
-            raise ModelNotAllowed("Choose one of the models offered to you in the picker.")
+            raise ModelNotAllowed(gettext("Choose one of the models offered to you in the picker."))
         return
     if config.offered_models and model not in config.offered_models:
-        raise ModelNotAllowed(f"The model {model!r} is not offered: choose another.")
+        raise ModelNotAllowed(
+            gettext("The model %(name)s is not offered: choose another.") % {"name": repr(model)}
+        )
     if allowed and model not in allowed:
-        raise ModelNotAllowed(f"You may not use the model {model!r}: choose another.")
+        raise ModelNotAllowed(
+            gettext("You may not use the model %(name)s: choose another.") % {"name": repr(model)}
+        )
     if allowance.cost_limited and price_find(provider=config.name, model=model) is None:
         raise ModelNotAllowed(
-            f"The model {model!r} has no price yet and your budget is counted in cost: "
-            "choose a priced model, or ask an admin to price it."
+            gettext(
+                "The model %(name)s has no price yet and your budget is counted in cost: "
+                "choose a priced model, or ask an admin to price it."
+            )
+            % {"name": repr(model)}
         )
 
 

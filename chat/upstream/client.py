@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -271,7 +272,7 @@ class UpstreamClient:
             return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
         except (ValueError, AttributeError):
             raise UpstreamError(
-                "The provider's model list is malformed.",
+                gettext_noop("The provider's model list is malformed."),
                 kind=FailureKind.MALFORMED,
                 retryable=False,
             ) from None
@@ -440,7 +441,9 @@ def _transport_failure(exc: TransportFailure, *, answered: bool) -> UpstreamErro
     provider had the request (and bills it)."""
     if exc.broken == Broken.CONNECT_TIMEOUT:
         return UpstreamError(
-            "Could not reach the provider in time.", kind=FailureKind.CONNECT, retryable=True
+            gettext_noop("Could not reach the provider in time."),
+            kind=FailureKind.CONNECT,
+            retryable=True,
         )
     if exc.broken == Broken.STALLED:
         return UpstreamError(
@@ -451,7 +454,9 @@ def _transport_failure(exc: TransportFailure, *, answered: bool) -> UpstreamErro
         )
     if exc.broken == Broken.REFUSED:
         return UpstreamError(
-            "Could not connect to the provider.", kind=FailureKind.CONNECT, retryable=True
+            gettext_noop("Could not connect to the provider."),
+            kind=FailureKind.CONNECT,
+            retryable=True,
         )
     return UpstreamError(
         f"The connection to the provider broke ({exc.detail}).",
@@ -479,7 +484,7 @@ def _embeddings_parsed(content: bytes, count: int) -> tuple[list[list[float]], i
     `index`; anything else than one list of numbers per input, all of one length (at
     most EMBEDDING_MAX_DIMENSIONS), is malformed."""
     malformed = UpstreamError(
-        "The provider's embeddings answer is malformed.",
+        gettext_noop("The provider's embeddings answer is malformed."),
         kind=FailureKind.MALFORMED,
         retryable=False,
     )

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import orjson
+from django.utils.translation import gettext_noop
 
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
@@ -71,7 +72,7 @@ def chunk_events(chunk: dict[str, Any]) -> list[StreamEvent]:
     """A parsed chunk's events; a mid-stream error event raises UpstreamError."""
     if "error" in chunk:
         raise UpstreamError(
-            error_message(chunk, "The provider reported an error."),
+            error_message(chunk, gettext_noop("The provider reported an error.")),
             kind=FailureKind.PROVIDER,
             retryable=False,
         )
@@ -116,7 +117,7 @@ def _tool_call_piece(call: Any) -> ToolCallDelta:
 
 def _malformed() -> UpstreamError:
     return UpstreamError(
-        "The provider sent a malformed stream chunk.",
+        gettext_noop("The provider sent a malformed stream chunk."),
         kind=FailureKind.MALFORMED,
         retryable=False,
     )

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.models import ApiKey
@@ -16,21 +17,23 @@ from chat.services.api.keys import ApiKeyRefused, api_key_create, api_key_revoke
 from chat.web.authenticated import AuthenticatedHttpRequest
 
 EXPIRY_CHOICES = [
-    ("", "never"),
-    ("7", "in 7 days"),
-    ("30", "in 30 days"),
-    ("90", "in 90 days"),
-    ("365", "in a year"),
+    ("", _("never")),
+    ("7", _("in 7 days")),
+    ("30", _("in 30 days")),
+    ("90", _("in 90 days")),
+    ("365", _("in a year")),
 ]
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="To tell this key from your others.")
-    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+    name = forms.CharField(
+        max_length=100, label=_("Name"), help_text=_("To tell this key from your others.")
+    )
+    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label=_("Expires"))
     models = forms.CharField(
         required=False,
-        label="Only these models",
-        help_text="Model ids as GET /v1/models lists them, comma-separated; empty: all yours.",
+        label=_("Only these models"),
+        help_text=_("Model ids as GET /v1/models lists them, comma-separated; empty: all yours."),
     )
 
 
@@ -84,5 +87,5 @@ def api_key_revoke_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpR
     try:
         api_key_revoke(user=request.user, key_id=key_id)
     except ApiKey.DoesNotExist:
-        raise Http404("No such key.") from None
+        raise Http404(_("No such key.")) from None
     return redirect("chat:api_keys")

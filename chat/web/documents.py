@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import texts
@@ -30,7 +31,7 @@ async def document_upload(request: HttpRequest) -> JsonResponse:
     assert isinstance(user, User)  # login_required let only a signed-in user through
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"ok": False, "error": "No file was sent."})
+        return JsonResponse({"ok": False, "error": texts.NO_FILE})
     try:
         if upload.size is not None and upload.size > settings.CHAT_DOCUMENT_MAX_BYTES:
             raise refused("too_large")  # before the file is read into memory
@@ -42,7 +43,7 @@ async def document_upload(request: HttpRequest) -> JsonResponse:
         name = upload.name or "document"
         extracted = await document_extract(data, name)
     except DocumentRefused as exc:
-        return JsonResponse({"ok": False, "code": exc.code, "error": exc.message})
+        return JsonResponse({"ok": False, "code": exc.code, "error": gettext(exc.message)})
     document = await sync_to_async(document_save)(
         user=user,
         name=name,

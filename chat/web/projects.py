@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat import texts
@@ -30,25 +31,35 @@ _project_404 = _missing_is_404(Project.DoesNotExist, texts.PROJECT_NOT_FOUND)
 
 
 class ProjectForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     system_prompt = forms.CharField(
-        label="Instructions",
+        label=_("Instructions"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Sent before every conversation of the project (before its own system prompt).",
+        help_text=_(
+            "Sent before every conversation of the project (before its own system prompt)."
+        ),
     )
-    provider = forms.ChoiceField(required=False, help_text="The provider of the model below.")
+    provider = forms.ChoiceField(
+        required=False, label=_("Provider"), help_text=_("The provider of the model below.")
+    )
     model = forms.CharField(
         required=False,
         max_length=200,
-        help_text="The model its new conversations start with, as the model picker names "
-        "it; empty: the site's default.",
+        label=_("Model"),
+        help_text=_(
+            "The model its new conversations start with, as the model picker names "
+            "it; empty: the site's default."
+        ),
     )
-    temperature = forms.CharField(required=False, help_text="0 to 2; empty: the model's default.")
+    temperature = forms.CharField(
+        required=False, label=_("Temperature"), help_text=_("0 to 2; empty: the model's default.")
+    )
     documents = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="From your library: they go with every question of the project.",
+        label=_("Documents"),
+        help_text=_("From your library: they go with every question of the project."),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

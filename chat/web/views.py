@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
+from decimal import Decimal
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -10,14 +11,15 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_format
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import texts
@@ -86,7 +88,7 @@ _R = TypeVar("_R")
 
 
 def _missing_is_404(
-    missing: type[ObjectDoesNotExist], message: str
+    missing: type[ObjectDoesNotExist], message: str | Promise
 ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """The view answers 404 when its object is not found. Every lookup is scoped to the
     signed-in user (chat.selectors), so another user's id is not found either."""
@@ -97,6 +99,7 @@ def _missing_is_404(
             try:
                 return view(*args, **kwargs)
             except missing:
+                # A lazy text (chat.texts), translated when the 404 page shows it.
                 raise Http404(message) from None
 
         return answering_404
@@ -114,6 +117,13 @@ def _chat_context(
 ) -> dict[str, Any]:
     # The selected branch only; the page flips to the others over the websocket.
     branch = conversation_branch(conversation=conversation) if conversation else []
+    for message in branch:
+        # Shown, not saved: the English texts saved with an answer, in the reader's
+        # language (as the websocket shows them, chat.realtime.frames.shown_frame).
+        message.error = texts.shown(message.error)
+        message.tool_runs = [
+            {**run, "result": texts.shown(run.get("result", ""))} for run in message.tool_runs or []
+        ]
     siblings = branch_siblings(conversation=conversation, branch=branch) if conversation else {}
     questions = [m.pk for m in branch if m.role == "user"]
     images = attachments_of(questions)
@@ -127,7 +137,7 @@ def _chat_context(
         "usage_line": usage_line(summary),
         "search_max_chars": SEARCH_MAX_CHARS,
         "title_max_chars": TITLE_MAX_CHARS,
-        "untitled": TITLE_UNTITLED,
+        "untitled": gettext(TITLE_UNTITLED),
         "public_shares": site_settings().public_shares,
         "projects": projects,
         "project": new_in
@@ -215,28 +225,57 @@ def _url_template(name: str, id_name: str = "conversation_id", **kwargs: str) ->
     return url.replace(str(_ID_STAND_IN), "{id}")
 
 
+def _money(value: Decimal | None) -> str:
+    return number_format(value or 0, decimal_pos=2, force_grouping=True)
+
+
 def usage_line(summary: UsageSummary) -> str:
     """The user's usage this month, in one line: on the page, and in /usage/'s answer
-    for the page to show after each answer."""
-    line = f"{intcomma(summary.tokens)} tokens"
+    for the page to show after each answer. Numbers and the date are written the
+    reader's way; each piece is a whole phrase for the translators."""
+    number = texts.number
+    parts = [
+        ngettext("%(count)s token", "%(count)s tokens", summary.tokens)
+        % {"count": number(summary.tokens)}
+    ]
     if summary.token_limit is not None:
-        line += f", {intcomma(summary.tokens_left)} of {intcomma(summary.token_limit)} left"
+        parts[0] = gettext("%(tokens)s, %(left)s of %(limit)s left") % {
+            "tokens": parts[0],
+            "left": number(summary.tokens_left or 0),
+            "limit": number(summary.token_limit),
+        }
     if summary.cost_limit is not None:
-        line += (
-            f"; budget {floatformat(summary.cost_left, 2)} of {floatformat(summary.cost_limit, 2)}"
-            " left"
+        parts.append(
+            gettext("budget %(left)s of %(limit)s left")
+            % {"left": _money(summary.cost_left), "limit": _money(summary.cost_limit)}
         )
     for team in summary.teams:
         # A team budget can run out before the user's own: they are told of it too.
         left = []
         if team.token_limit is not None:
-            left.append(f"{intcomma(team.tokens_left)} of {intcomma(team.token_limit)} tokens")
+            left.append(
+                gettext("%(left)s of %(limit)s tokens")
+                % {"left": number(team.tokens_left or 0), "limit": number(team.token_limit)}
+            )
         if team.cost_limit is not None:
-            left.append(f"{floatformat(team.cost_left, 2)} of {floatformat(team.cost_limit, 2)}")
-        line += f"; team {team.group}: {' and '.join(left)} left"
+            left.append(
+                gettext("%(left)s of %(limit)s")
+                % {"left": _money(team.cost_left), "limit": _money(team.cost_limit)}
+            )
+        # Translators: joins what is left of a team's tokens and of its budget.
+        joined = gettext(" and ").join(left)
+        parts.append(
+            gettext("team %(group)s: %(left)s left") % {"group": team.group, "left": joined}
+        )
+    # Translators: between the parts of the usage line (tokens; budget; a team's).
+    line = gettext("; ").join(parts)
     if summary.token_limit is not None or summary.cost_limit is not None or summary.teams:
-        line += f" (resets {date_format(summary.resets_at, 'j M')})"
-    return f"{line}."
+        # MONTH_DAY_FORMAT: "December 1" in English, "1. Dezember" in German.
+        line = gettext("%(usage)s (resets %(date)s)") % {
+            "usage": line,
+            "date": date_format(summary.resets_at, "MONTH_DAY_FORMAT"),
+        }
+    return gettext("%(usage)s.") % {"usage": line}
 
 
 @require_GET
@@ -270,7 +309,7 @@ async def models(request: HttpRequest) -> HttpResponse:
     the providers again."""
     user = await request.auser()
     if not user.is_authenticated:
-        return JsonResponse({"error": "Log in first."}, status=401)
+        return JsonResponse({"error": gettext("Log in first.")}, status=401)
     providers, allowed = await sync_to_async(model_sources)(user)
     choices = await model_choices(
         providers=providers, allowed=allowed, refresh=request.GET.get("refresh") == "1"
@@ -424,7 +463,7 @@ def conversations_archived_view(request: AuthenticatedHttpRequest) -> JsonRespon
             "conversations": [
                 {
                     "id": c.pk,
-                    "title": c.title or TITLE_UNTITLED,
+                    "title": c.title or gettext(TITLE_UNTITLED),
                     "url": reverse("chat:conversation", args=[c.pk]),
                 }
                 for c in conversations_archived(user=request.user)[:SIDEBAR_LIMIT]
@@ -443,7 +482,7 @@ def conversation_search_view(request: AuthenticatedHttpRequest) -> JsonResponse:
             "results": [
                 {
                     "id": hit.conversation.pk,
-                    "title": hit.conversation.title or TITLE_UNTITLED,
+                    "title": hit.conversation.title or gettext(TITLE_UNTITLED),
                     "url": reverse("chat:conversation", args=[hit.conversation.pk]),
                     "snippet": hit.snippet,
                     "archived": hit.conversation.archived_at is not None,
@@ -461,7 +500,7 @@ def conversation_export(
     request: AuthenticatedHttpRequest, conversation_id: int, fmt: str
 ) -> HttpResponse:
     if fmt not in ("md", "json"):
-        raise Http404("Export as Markdown (.md) or JSON (.json).")
+        raise Http404(gettext("Export as Markdown (.md) or JSON (.json)."))
     conversation = conversation_get(user=request.user, conversation_id=conversation_id)
     branch = conversation_branch(conversation=conversation)
     if fmt == "md":
@@ -490,7 +529,7 @@ def attachment_upload(request: AuthenticatedHttpRequest) -> JsonResponse:
     """One image, checked and stored; the next send names it. Refusals say why."""
     upload = request.FILES.get("file")
     if upload is None:
-        return JsonResponse({"ok": False, "error": "No file was sent."})
+        return JsonResponse({"ok": False, "error": texts.NO_FILE})
     if upload.size is not None and upload.size > settings.CHAT_IMAGE_MAX_BYTES:
         # Refused before reading it all into memory.
         return JsonResponse({"ok": False, "error": image_too_large(upload.size)})
@@ -523,7 +562,7 @@ def password_reset_enabled(
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not settings.PASSWORD_RESET_ENABLED:
-            raise Http404("Password resets are off on this site.")
+            raise Http404(gettext("Password resets are off on this site."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -550,7 +589,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     try:
         signup_check(invite)
     except SignupClosed:
-        raise Http404("Sign-up is closed on this site.") from None
+        raise Http404(gettext("Sign-up is closed on this site.")) from None
     except InviteInvalid:
         return render(request, "registration/signup_invite_needed.html", status=403)
     form = SignupForm(request.POST or None)

@@ -42,12 +42,15 @@ def your_data_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A ChatGPT conversations.json or chatsite JSON export: all of it, or none."""
     upload = request.FILES.get("file")
     if upload is None:
-        return _page(request, 400, error=texts.IMPORT_NO_FILE)
+        return _page(request, 400, error=str(texts.IMPORT_NO_FILE))
     try:
         imported = conversations_import(user=request.user, file=upload)
     except ImportRefused as exc:
         return _page(request, 400, error=texts.IMPORT_REFUSED.format(reason=exc))
-    done = texts.IMPORTED.format(conversations=imported.conversations, messages=imported.messages)
+    done = texts.IMPORTED.format(
+        conversations=texts.number(imported.conversations),
+        messages=texts.number(imported.messages),
+    )
     return _done(request, done)
 
 
@@ -55,13 +58,14 @@ def your_data_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def your_data_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.POST.get("confirm") != "on":
-        return _page(request, 400, error=texts.DATA_DELETE_UNCONFIRMED)
+        return _page(request, 400, error=str(texts.DATA_DELETE_UNCONFIRMED))
     try:
         deleted = user_data_delete(user=request.user)
     except GenerationInProgress:
-        return _page(request, 409, error=texts.DATA_DELETE_BUSY)
+        return _page(request, 409, error=str(texts.DATA_DELETE_BUSY))
     done = texts.DATA_DELETED.format(
-        conversations=deleted.conversations, documents=deleted.documents
+        conversations=texts.number(deleted.conversations),
+        documents=texts.number(deleted.documents),
     )
     return _done(request, done)
 

@@ -4,9 +4,21 @@
 // refused file says why and leaves the typed text alone.
 import { documentChip } from "./documents.js";
 import { postForm } from "./http.js";
+import { format, formatNumber, gettext } from "./i18n.js";
+
+// Megabytes with one decimal, written the reader's way ("1.5", "1,5").
+function megabytes(bytes) {
+  return formatNumber(Math.round(bytes / 104857.6) / 10);
+}
+
+// A file's name before what is said of it; the colon is the translators' to place.
+function aboutFile(name, text) {
+  return format(gettext("%(name)s: %(text)s"), { name, text });
+}
 
 export class AttachmentTray {
-  // tooLarge: the server's refusal text, with {size} and {limit} in megabytes.
+  // tooLarge: the server's refusal text (in the page's language), with {size} and {limit}
+  // in megabytes.
   constructor({ form, input, fileInput, button, tray, error, url, csrfToken, maxBytes, tooLarge, imageTypes, documents }) {
     this.form = form;
     this.tray = tray;
@@ -86,12 +98,14 @@ export class AttachmentTray {
 
   async uploadDocument(file) {
     if (file.size > this.documents.maxBytes) {
-      const size = (file.size / 1048576).toFixed(1);
-      const limit = (this.documents.maxBytes / 1048576).toFixed(1);
-      this.showError(`${file.name}: ${size} MB is more than documents may be (${limit} MB).`);
+      const text = format(gettext("%(size)s MB is more than documents may be (%(limit)s MB)."), {
+        size: megabytes(file.size),
+        limit: megabytes(this.documents.maxBytes),
+      });
+      this.showError(aboutFile(file.name, text));
       return;
     }
-    const reply = await this.send(this.documents.url, file, "pasted.txt", "The pasted file");
+    const reply = await this.send(this.documents.url, file, "pasted.txt", gettext("The pasted file"));
     if (reply) this.addDocument(reply.document);
   }
 
@@ -103,12 +117,12 @@ export class AttachmentTray {
     const answer = await postForm(url, body, this.csrfToken);
     this.uploading -= 1;
     const reply = !answer.answered
-      ? { ok: false, error: "The upload failed: the server did not answer." }
+      ? { ok: false, error: gettext("The upload failed: the server did not answer.") }
       : answer.ok
         ? answer.data
-        : { ok: false, error: `The server refused (${answer.status}).` };
+        : { ok: false, error: format(gettext("The server refused (%(status)s)."), { status: answer.status }) };
     if (reply.ok) return reply;
-    this.showError(`${file.name || shownAs}: ${reply.error}`);
+    this.showError(aboutFile(file.name || shownAs, reply.error));
     return null;
   }
 
@@ -125,13 +139,12 @@ export class AttachmentTray {
 
   async upload(file) {
     if (file.size > this.maxBytes) {
-      const size = (file.size / 1048576).toFixed(1);
-      const limit = (this.maxBytes / 1048576).toFixed(1);
-      const text = this.tooLarge.replace("{size}", size).replace("{limit}", limit);
-      this.showError(`${file.name}: ${text}`);
+      const size = megabytes(file.size);
+      const text = this.tooLarge.replace("{size}", size).replace("{limit}", megabytes(this.maxBytes));
+      this.showError(aboutFile(file.name, text));
       return;
     }
-    const reply = await this.send(this.url, file, "pasted-image", "The pasted image");
+    const reply = await this.send(this.url, file, "pasted-image", gettext("The pasted image"));
     if (reply) this.addChip(reply.attachment);
   }
 
@@ -141,12 +154,15 @@ export class AttachmentTray {
     chip.dataset.attachmentId = String(id);
     const image = document.createElement("img");
     image.src = url;
-    image.alt = name || "Attached image";
+    image.alt = name || gettext("Attached image");
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "attachment-remove";
     remove.textContent = "×";
-    remove.setAttribute("aria-label", `Remove ${name || "image"}`);
+    remove.setAttribute(
+      "aria-label",
+      name ? format(gettext("Remove %(name)s"), { name }) : gettext("Remove the image"),
+    );
     remove.addEventListener("click", () => {
       chip.remove();
       this.tray.hidden = !this.tray.children.length;
@@ -174,7 +190,7 @@ export function showThumbnails(el, attachments) {
     link.rel = "noopener";
     const image = document.createElement("img");
     image.src = url;
-    image.alt = name || "Attached image";
+    image.alt = name || gettext("Attached image");
     image.loading = "lazy";
     link.append(image);
     images.append(link);

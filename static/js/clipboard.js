@@ -1,4 +1,6 @@
 // Copying to the clipboard from a button, which says for a moment whether it worked.
+import { gettext } from "./i18n.js";
+
 const FEEDBACK_MS = 1500;
 
 export async function copyWithFeedback(button, text) {
@@ -7,9 +9,9 @@ export async function copyWithFeedback(button, text) {
   const label = button.dataset.label;
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = "Copied";
+    button.textContent = gettext("Copied");
   } catch {
-    button.textContent = "Copy failed";
+    button.textContent = gettext("Copy failed");
   }
   setTimeout(() => (button.textContent = label), FEEDBACK_MS);
 }

@@ -2,14 +2,29 @@
 // question that brought them, and a preview of the text the server read, page by page.
 // Everything shown is set as text, never as HTML: a document's text is untrusted.
 import { getJson, postJson } from "./http.js";
+import { format, formatNumber, gettext, ngettext } from "./i18n.js";
 
-const UNIT_NAMES = { page: "Page", slide: "Slide", sheet: "Sheet", document: "" };
+// A passage's heading: "Page 3", "Slide 2", "Sheet Totals" (a whole document has none).
+const UNIT_NAMES = {
+  page: gettext("Page %(n)s"),
+  slide: gettext("Slide %(n)s"),
+  sheet: gettext("Sheet %(n)s"),
+  document: "",
+};
+
+function unitCount(kind, pages) {
+  const n = formatNumber(pages);
+  if (kind === "pptx") return format(ngettext("%(n)s slide", "%(n)s slides", pages), { n });
+  if (kind === "xlsx") return format(ngettext("%(n)s sheet", "%(n)s sheets", pages), { n });
+  return format(ngettext("%(n)s page", "%(n)s pages", pages), { n });
+}
 
 export function documentMeta({ kind, pages, size }) {
-  const units = kind === "pptx" ? "slides" : kind === "xlsx" ? "sheets" : "pages";
-  const count = pages === 1 ? `1 ${units.slice(0, -1)}` : `${pages} ${units}`;
-  const kilobytes = size < 1048576 ? `${Math.max(1, Math.round(size / 1024))} KB` : `${(size / 1048576).toFixed(1)} MB`;
-  return `${count} · ${kilobytes}`;
+  const amount =
+    size < 1048576
+      ? format(gettext("%(n)s KB"), { n: formatNumber(Math.max(1, Math.round(size / 1024))) })
+      : format(gettext("%(n)s MB"), { n: formatNumber(Math.round(size / 104857.6) / 10) });
+  return `${unitCount(kind, pages)} · ${amount}`;
 }
 
 // A chip that opens the document's preview; `onRemove` adds a remove button (the tray).
@@ -36,7 +51,7 @@ export function documentChip(document, preview, onRemove = null) {
     remove.type = "button";
     remove.className = "attachment-remove";
     remove.textContent = "×";
-    remove.setAttribute("aria-label", `Remove ${document.name}`);
+    remove.setAttribute("aria-label", format(gettext("Remove %(name)s"), { name: document.name }));
     remove.addEventListener("click", () => onRemove(chip));
     chip.append(remove);
   }
@@ -84,7 +99,7 @@ export class DocumentPreview {
     if (!answer.ok) {
       const error = window.document.createElement("p");
       error.className = "dialog-error";
-      error.textContent = answer.data?.error || "The document could not be opened.";
+      error.textContent = answer.data?.error || gettext("The document could not be opened.");
       this.body.append(error);
       return;
     }
@@ -98,7 +113,7 @@ export class DocumentPreview {
         current.dataset.key = key;
         if (UNIT_NAMES[passage.unit]) {
           const heading = window.document.createElement("h3");
-          heading.textContent = `${UNIT_NAMES[passage.unit]} ${passage.label || passage.n}`;
+          heading.textContent = format(UNIT_NAMES[passage.unit], { n: passage.label || formatNumber(passage.n) });
           current.append(heading);
         }
         this.body.append(current);
@@ -141,8 +156,8 @@ export class DocumentLibrary {
     const item = window.document.createElement("li");
     const add = window.document.createElement("button");
     add.type = "button";
-    add.textContent = "Add";
-    add.setAttribute("aria-label", `Add ${document.name} to the message`);
+    add.textContent = gettext("Add");
+    add.setAttribute("aria-label", format(gettext("Add %(name)s to the message"), { name: document.name }));
     add.addEventListener("click", () => {
       this.onAdd(document);
       this.dialog.close();
@@ -150,8 +165,8 @@ export class DocumentLibrary {
     const remove = window.document.createElement("button");
     remove.type = "button";
     remove.className = "danger-button";
-    remove.textContent = "Delete";
-    remove.setAttribute("aria-label", `Delete ${document.name}`);
+    remove.textContent = gettext("Delete");
+    remove.setAttribute("aria-label", format(gettext("Delete %(name)s"), { name: document.name }));
     remove.addEventListener("click", async () => {
       const answer = await postJson(document.delete_url, {}, this.csrfToken);
       if (answer.ok) item.remove();

@@ -10,6 +10,7 @@ import hljs from "../vendor/highlight/highlight.min.js";
 import katex from "../vendor/katex/katex.mjs";
 import { Lexer, Marked, Parser } from "../vendor/marked/marked.esm.js";
 import { copyWithFeedback } from "./clipboard.js";
+import { format, gettext } from "./i18n.js";
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -99,7 +100,7 @@ const renderer = {
   // A remote image would be fetched by the reader's browser, telling its host who read
   // the answer and when: it becomes a link the person may choose to open.
   image({ href, text }) {
-    const label = `Image: ${text || "no description"}`;
+    const label = format(gettext("Image: %(description)s"), { description: text || gettext("no description") });
     const url = webUrl(href);
     if (!url) return `<span class="image-placeholder">${escapeHtml(label)}</span>`;
     return `<a class="image-link" href="${escapeHtml(url.href)}">${escapeHtml(label)} (${escapeHtml(url.host)})</a>`;
@@ -150,7 +151,7 @@ function decorateCodeBlocks(fragment) {
     const copy = document.createElement("button");
     copy.type = "button";
     copy.className = "copy-code";
-    copy.textContent = "Copy code";
+    copy.textContent = gettext("Copy code");
     header.append(language, copy);
     pre.replaceWith(block);
     block.append(header, pre);

@@ -1,20 +1,21 @@
 // The message list. Message text is rendered as sanitised markdown (markdown.js); streamed
 // deltas are drawn at most once per animation frame, and only the answer they belong to,
 // and only its unfinished last block, is rendered again.
+import { format, formatNumber, gettext } from "./i18n.js";
 import { MarkdownView } from "./markdown.js";
 import { ReasoningPanel, showToolCalls } from "./reasoning.js";
 import { endToolRuns, showToolRuns, waitingForApproval } from "./tool-runs.js";
 
 const STATUS_TEXT = {
-  streaming: "Writing…",
-  stopped: "Stopped.",
-  error: "Error",
-  interrupted: "Interrupted: the server stopped while writing this answer.",
+  streaming: gettext("Writing…"),
+  stopped: gettext("Stopped."),
+  error: gettext("Error"),
+  interrupted: gettext("Interrupted: the server stopped while writing this answer."),
 };
 const ANNOUNCED_CHARS = 2000;
 const CUT_TEXT = {
-  length: "Cut short: the answer reached its length limit.",
-  content_filter: "Cut short by the provider's content filter.",
+  length: gettext("Cut short: the answer reached its length limit."),
+  content_filter: gettext("Cut short by the provider's content filter."),
 };
 
 export class MessageList {
@@ -127,7 +128,10 @@ export class MessageList {
   retrying(frame) {
     const el = this.element(frame.message_id);
     if (!el) return;
-    el.dataset.retry = `The provider did not answer (${frame.reason}). Trying again in ${frame.delay} s…`;
+    el.dataset.retry = format(
+      gettext("The provider did not answer (%(reason)s). Trying again in %(delay)s s…"),
+      { reason: frame.reason, delay: formatNumber(frame.delay) },
+    );
     this.renderStatus(el);
   }
 
@@ -240,7 +244,9 @@ export class MessageList {
     for (const header of content.querySelectorAll(".code-header")) header.remove();
     let text = content.textContent.replace(/\s+/g, " ").trim();
     if (text.length > ANNOUNCED_CHARS) text = `${text.slice(0, ANNOUNCED_CHARS)}…`;
-    return `Answer${note ? ` (${note})` : ""}: ${text}`;
+    return note
+      ? format(gettext("Answer (%(note)s): %(text)s"), { note, text })
+      : format(gettext("Answer: %(text)s"), { text });
   }
 
   renderStatus(el) {
@@ -249,11 +255,13 @@ export class MessageList {
     const text = retry
       ? retry
       : status === "streaming" && waiting === "true"
-        ? "Waiting for your approval of a tool call."
+        ? gettext("Waiting for your approval of a tool call.")
       : status === "error"
-        ? `Error: ${error || "the answer failed."}`
+        ? format(gettext("Error: %(error)s"), { error: error || gettext("the answer failed.") })
         : status === "incomplete"
-          ? `Incomplete: ${error || "the provider ended the answer early."}`
+          ? format(gettext("Incomplete: %(error)s"), {
+              error: error || gettext("the provider ended the answer early."),
+            })
           : STATUS_TEXT[status] || CUT_TEXT[finishReason] || "";
     if (!text) return;
     const note = document.createElement("p");

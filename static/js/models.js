@@ -1,6 +1,7 @@
 // The model picker: choices from the server's models view (the providers' lists, cached
 // there), the conversation's model selected, or the site's default.
 import { getJson } from "./http.js";
+import { format, gettext } from "./i18n.js";
 
 export class ModelPicker {
   constructor(select, refreshButton, { url, current }) {
@@ -15,7 +16,11 @@ export class ModelPicker {
     this.select.disabled = true;
     const reply = await getJson(this.url, refresh ? { refresh: "1" } : {});
     if (!reply.ok) {
-      this.unavailable(reply.answered ? `Error: HTTP ${reply.status}` : "The server did not answer.");
+      this.unavailable(
+        reply.answered
+          ? format(gettext("Error: HTTP %(status)s"), { status: reply.status })
+          : gettext("The server did not answer."),
+      );
       return;
     }
     try {
@@ -26,7 +31,7 @@ export class ModelPicker {
   }
 
   unavailable(why) {
-    this.select.replaceChildren(new Option("Models unavailable", ""));
+    this.select.replaceChildren(new Option(gettext("Models unavailable"), ""));
     this.select.title = why;
   }
 
@@ -40,7 +45,7 @@ export class ModelPicker {
         : choice.model;
       return new Option(label, String(index));
     });
-    if (!options.length) options.push(new Option("No models offered", ""));
+    if (!options.length) options.push(new Option(gettext("No models offered"), ""));
     this.select.replaceChildren(...options);
     const index = models.findIndex(
       (m) => wanted && m.provider === wanted.provider && m.model === wanted.model,

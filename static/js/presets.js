@@ -1,6 +1,7 @@
 // Presets in the settings dialog: start from one (its settings fill the form, its model
 // is chosen), save what the form and the picker hold as a new one, delete one's own.
 import { postJson } from "./http.js";
+import { format, gettext } from "./i18n.js";
 
 export class Presets {
   constructor({ choice, remove, name, save, status }, { panel, picker, presets, urls, csrfToken }) {
@@ -14,7 +15,9 @@ export class Presets {
 
   add(preset) {
     this.presets.set(String(preset.id), preset);
-    const label = preset.published ? `${preset.name} (from the site)` : preset.name;
+    const label = preset.published
+      ? format(gettext("%(name)s (from the site)"), { name: preset.name })
+      : preset.name;
     this.choice.append(new Option(label, String(preset.id)));
   }
 
@@ -28,20 +31,20 @@ export class Presets {
     if (!preset) return;
     this.panel.fill(preset.settings);
     if (preset.model) this.picker.choose(preset.model);
-    this.say(`“${preset.name}” is in the form: Save to use it.`);
+    this.say(format(gettext("“%(name)s” is in the form: Save to use it."), { name: preset.name }));
   }
 
   async save() {
     const body = { name: this.name.value, settings: this.panel.read(), ...this.picker.selected() };
     delete body.settings.tools; // tools are the user's to choose in each conversation
     const reply = await postJson(this.urls.presets, body, this.csrfToken);
-    if (!reply.answered || !reply.ok) return this.say("The preset could not be saved. Try again.");
+    if (!reply.answered || !reply.ok) return this.say(gettext("The preset could not be saved. Try again."));
     if (!reply.data.ok) return this.say(Object.values(reply.data.errors).join(" "));
     this.add(reply.data.preset);
     this.choice.value = String(reply.data.preset.id);
     this.remove.hidden = false;
     this.name.value = "";
-    this.say(`Saved as “${reply.data.preset.name}”.`);
+    this.say(format(gettext("Saved as “%(name)s”."), { name: reply.data.preset.name }));
   }
 
   async delete() {
@@ -49,12 +52,12 @@ export class Presets {
     if (!preset || preset.published) return;
     const url = this.urls.presetDelete.replace("{id}", encodeURIComponent(String(preset.id)));
     const reply = await postJson(url, {}, this.csrfToken);
-    if (!reply.ok || !reply.data.ok) return this.say("The preset could not be deleted. Reload and try again.");
+    if (!reply.ok || !reply.data.ok) return this.say(gettext("The preset could not be deleted. Reload and try again."));
     this.presets.delete(String(preset.id));
     this.choice.querySelector(`option[value="${Number(preset.id)}"]`)?.remove();
     this.choice.value = "";
     this.remove.hidden = true;
-    this.say(`“${preset.name}” is deleted.`);
+    this.say(format(gettext("“%(name)s” is deleted."), { name: preset.name }));
   }
 
   say(text) {

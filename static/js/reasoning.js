@@ -1,8 +1,9 @@
 // What an answer did besides answering: its reasoning, in a collapsed "Thinking" panel
 // that says how long it thought, and its tool calls, each a collapsible block.
+import { format, formatNumber, gettext } from "./i18n.js";
 import { MarkdownView } from "./markdown.js";
 
-const seconds = (ms) => `${Math.max(1, Math.round(ms / 1000))} s`;
+const seconds = (ms) => formatNumber(Math.max(1, Math.round(ms / 1000)));
 
 export class ReasoningPanel {
   /** The panel of this answer: the one the server rendered, or a new one. */
@@ -93,9 +94,14 @@ export class ReasoningPanel {
   showSummary() {
     if (this.thinking) {
       this.summary.textContent =
-        this.startedAt === null ? "Thinking…" : `Thinking… ${seconds(performance.now() - this.startedAt)}`;
+        this.startedAt === null
+          ? gettext("Thinking…")
+          : format(gettext("Thinking… %(seconds)s s"), { seconds: seconds(performance.now() - this.startedAt) });
     } else {
-      this.summary.textContent = this.ms === null ? "Thought" : `Thought for ${seconds(this.ms)}`;
+      this.summary.textContent =
+        this.ms === null
+          ? gettext("Thought")
+          : format(gettext("Thought for %(seconds)s s"), { seconds: seconds(this.ms) });
     }
   }
 }
@@ -121,10 +127,10 @@ export function showToolCalls(article, calls) {
       const details = document.createElement("details");
       details.className = "tool-call";
       const summary = document.createElement("summary");
-      summary.append("Tool call: ");
+      summary.append(gettext("Tool call:"), " ");
       const name = document.createElement("code");
       name.className = "tool-call-name";
-      name.textContent = call.function?.name || "unnamed";
+      name.textContent = call.function?.name || gettext("unnamed");
       summary.append(name);
       const args = document.createElement("pre");
       args.className = "tool-call-arguments";

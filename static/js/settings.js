@@ -2,6 +2,7 @@
 // config); for a conversation not started yet the server only checks them, and the first
 // send carries them.
 import { postJson } from "./http.js";
+import { format, gettext } from "./i18n.js";
 
 const NUMBER_FIELDS = [
   "temperature",
@@ -77,11 +78,13 @@ export class SettingsPanel {
     this.errors.replaceChildren();
     const reply = await postJson(this.url, this.read(), this.csrfToken);
     if (!reply.answered) {
-      this.showErrors(["The settings could not be saved: the server did not answer."]);
+      this.showErrors([gettext("The settings could not be saved: the server did not answer.")]);
       return;
     }
     if (!reply.ok || !reply.data.ok) {
-      const errors = reply.data.errors || { error: `The settings were refused (${reply.status}).` };
+      const errors = reply.data.errors || {
+        error: format(gettext("The settings were refused (%(status)s)."), { status: reply.status }),
+      };
       this.showErrors(Object.values(errors));
       return;
     }
@@ -110,7 +113,8 @@ function toolChoices(form, tools) {
     box.type = "checkbox";
     box.name = "tools";
     box.value = String(tool.id);
-    label.append(box, ` ${tool.label}${tool.approval === "ask" ? " (asks you before each call)" : ""}`);
+    const named = tool.approval === "ask" ? format(gettext("%(tool)s (asks you before each call)"), { tool: tool.label }) : tool.label;
+    label.append(box, ` ${named}`);
     if (tool.description) label.title = tool.description;
     list.append(label);
     return box;

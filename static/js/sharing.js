@@ -2,6 +2,7 @@
 // the page, and copies it.
 import { copyWithFeedback } from "./clipboard.js";
 import { postJson } from "./http.js";
+import { gettext } from "./i18n.js";
 
 export class ShareDialog {
   constructor({ opener, dialog, form, images, everyone, error, made, link, copy, close }, { conversation, csrfToken }) {
@@ -28,7 +29,7 @@ export class ShareDialog {
     const body = { include_images: this.images.checked, public: Boolean(this.everyone?.checked) };
     const reply = await postJson(this.conversation.urls.share, body, this.csrfToken);
     if (!reply.answered || !reply.ok || !reply.data.ok) {
-      this.showError(reply.data?.error || "The link could not be made. Reload and try again.");
+      this.showError(reply.data?.error || gettext("The link could not be made. Reload and try again."));
       return;
     }
     this.link.value = reply.data.share.url;

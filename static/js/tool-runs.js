@@ -2,16 +2,17 @@
 // (the tool's name and the arguments, indented), Approve and Decline while a call waits
 // for the user, then the result. A result is a tool's untrusted text: rendered as
 // sanitised markdown, like model output (markdown.js).
+import { format, formatNumber, gettext } from "./i18n.js";
 import { MarkdownView } from "./markdown.js";
 
 const STATUS_TEXT = {
-  asked: "waiting for your approval",
-  running: "running…",
-  done: "done",
-  failed: "failed",
-  declined: "declined",
-  refused: "refused",
-  cancelled: "cancelled",
+  asked: gettext("waiting for your approval"),
+  running: gettext("running…"),
+  done: gettext("done"),
+  failed: gettext("failed"),
+  declined: gettext("declined"),
+  refused: gettext("refused"),
+  cancelled: gettext("cancelled"),
 };
 
 function pretty(text) {
@@ -58,7 +59,7 @@ function runBlock(run) {
   name.textContent = run.label || run.name;
   const state = document.createElement("span");
   state.className = "tool-run-status";
-  summary.append("Tool: ", name, " ", state);
+  summary.append(gettext("Tool:"), " ", name, " ", state);
   const args = document.createElement("pre");
   args.className = "tool-run-arguments";
   args.textContent = pretty(run.arguments);
@@ -71,9 +72,14 @@ function runBlock(run) {
 
 function update(block, run, decide) {
   block.dataset.status = run.status;
-  const seconds = run.duration_ms != null ? ` in ${(run.duration_ms / 1000).toFixed(1)} s` : "";
-  block.querySelector(".tool-run-status").textContent =
-    `(${STATUS_TEXT[run.status] || run.status}${run.status === "done" ? seconds : ""})`;
+  const status = STATUS_TEXT[run.status] || run.status;
+  const timed = run.status === "done" && run.duration_ms != null;
+  block.querySelector(".tool-run-status").textContent = timed
+    ? format(gettext("(%(status)s in %(seconds)s s)"), {
+        status,
+        seconds: formatNumber(Math.round(run.duration_ms / 100) / 10),
+      })
+    : format(gettext("(%(status)s)"), { status });
   block.querySelector(".tool-run-decision")?.remove();
   if (run.status === "asked" && decide) {
     block.open = true; // the arguments in front of the person who decides
@@ -85,7 +91,7 @@ function update(block, run, decide) {
     result.hidden = false;
     const label = document.createElement("p");
     label.className = "tool-run-result-label";
-    label.textContent = run.truncated ? "Result (cut to the site's limit):" : "Result:";
+    label.textContent = run.truncated ? gettext("Result (cut to the site's limit):") : gettext("Result:");
     const body = document.createElement("div");
     body.className = "tool-run-result-body";
     result.replaceChildren(label, body);
@@ -115,11 +121,11 @@ function decision(run, decide) {
   const approve = document.createElement("button");
   approve.type = "button";
   approve.className = "tool-run-approve";
-  approve.textContent = "Approve";
+  approve.textContent = gettext("Approve");
   const decline = document.createElement("button");
   decline.type = "button";
   decline.className = "tool-run-decline secondary-button";
-  decline.textContent = "Decline";
+  decline.textContent = gettext("Decline");
   for (const [button, approved] of [
     [approve, true],
     [decline, false],

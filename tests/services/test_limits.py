@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.utils import timezone
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from chat.models import Conversation, Message, SiteSettings, UsageDaily, UserLimits
 from chat.services.usage.ledger import Price
@@ -47,7 +50,21 @@ class TestLimitsCheck:
             limits_check(alice)
         assert "used 1,000 tokens this month, of your 1,000" in refused.value.message
         assert refused.value.resets_at == month_resets_at()
-        assert "resets on 1 " in refused.value.message
+        # The date as the reader's language writes it ("Dec. 1, 2026" in English).
+        when = date_format(timezone.localtime(month_resets_at()), "DATE_FORMAT")
+        assert f"resets on {when}." in refused.value.message
+
+    def test_the_refusal_is_written_in_the_readers_language(self, alice):
+        _site_limits(monthly_tokens=1000)
+        _used(alice, 1500, 732)
+        with translation.override("de"), pytest.raises(LimitReached) as refused:
+            limits_check(alice)
+        # German groups thousands with a dot, and writes its own date; the sentence
+        # itself stays English until the translators have written the German catalogue.
+        assert "2.232" in refused.value.message
+        with translation.override("de"):
+            when = date_format(timezone.localtime(month_resets_at()), "DATE_FORMAT")
+        assert when in refused.value.message
 
     def test_a_users_own_limit_overrides_the_site_default(self, alice, bob):
         _site_limits(monthly_tokens=100)
@@ -128,7 +145,7 @@ class TestLimitsCheck:
         Message.objects.create(conversation=conversation, role="assistant", status="streaming")
         with pytest.raises(LimitReached) as refused:
             limits_check(alice)
-        assert "1 answers being written at once" in refused.value.message
+        assert "1 answer being written at once" in refused.value.message
 
     def test_a_deactivated_account_may_not_send(self, alice):
         alice.is_active = False
@@ -217,3 +234,18 @@ def test_what_is_left_of_a_user_s_budget_is_held_by_their_answers_in_flight(alic
 
     with pytest.raises(LimitReached, match="your budget for this month is held by 2 answers"):
         limits_check(alice)
+
+
+@pytest.mark.django_db
+def test_the_usage_line_writes_numbers_and_its_date_the_reader_s_way(alice):
+    _site_limits(monthly_tokens=10_000)
+    _used(alice, 1500, 732)
+    client = Client()
+    client.force_login(alice)
+
+    line = client.get(reverse("chat:usage"), HTTP_ACCEPT_LANGUAGE="de").json()["line"]
+
+    assert "2.232" in line
+    assert "10.000" in line
+    with translation.override("de"):
+        assert date_format(month_resets_at(), "MONTH_DAY_FORMAT") in line

@@ -98,12 +98,12 @@ def test_numbers_typed_into_the_page_arrive_as_text_and_are_read_as_numbers():
         (
             {"max_completion_tokens": 0},
             "max_completion_tokens",
-            "Max completion tokens must be a whole number from 1 to 1000000.",
+            "Max completion tokens must be a whole number from 1 to 1,000,000.",
         ),
         (
             {"max_completion_tokens": "1.5"},
             "max_completion_tokens",
-            "Max completion tokens must be a whole number from 1 to 1000000.",
+            "Max completion tokens must be a whole number from 1 to 1,000,000.",
         ),
         ({"seed": "abc"}, "seed", "Seed must be a whole number from"),
         (

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat.models import Conversation, Message, User
 from chat.selectors import branch_leaf_under, message_get, message_lineage
@@ -47,7 +48,7 @@ def message_regenerate(*, user: User, message_id: int) -> BranchStarted:
         allowance = limits_check(user, lock=True)
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.ASSISTANT or old.parent_id is None:
-            raise NotBranchable("Only an answer can be regenerated.")
+            raise NotBranchable(gettext("Only an answer can be regenerated."))
         conversation = old.conversation
         provider = _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)
@@ -71,7 +72,7 @@ def message_edit(*, user: User, message_id: int, content: str) -> BranchStarted:
         allowance = limits_check(user, lock=True)
         old = message_get(user=user, message_id=message_id)
         if old.role != Message.Role.USER:
-            raise NotBranchable("Only your own messages can be edited.")
+            raise NotBranchable(gettext("Only your own messages can be edited."))
         conversation = old.conversation
         provider = _model_check(conversation, allowance)
         conversation_ensure_idle(conversation)

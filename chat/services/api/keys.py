@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat.models import ApiKey, User
 
@@ -45,11 +46,13 @@ def api_key_create(
 ) -> NewKey:
     name = name.strip()
     if not name:
-        raise ApiKeyRefused("Give the key a name, to tell it from your others.")
+        raise ApiKeyRefused(gettext("Give the key a name, to tell it from your others."))
     if len(name) > NAME_MAX:
-        raise ApiKeyRefused(f"A key's name has at most {NAME_MAX} characters.")
+        raise ApiKeyRefused(
+            gettext("A key's name has at most %(limit)s characters.") % {"limit": NAME_MAX}
+        )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ApiKeyRefused("A key's expiry must be in the future.")
+        raise ApiKeyRefused(gettext("A key's expiry must be in the future."))
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
         user=user,

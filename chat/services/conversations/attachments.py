@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 
 from chat import texts
@@ -47,6 +49,8 @@ def allowed_types() -> dict[str, str]:
 def image_too_large(size: int) -> str:
     """Why an image of `size` bytes is refused (the page says the same before sending)."""
     limit = settings.CHAT_IMAGE_MAX_BYTES
+    # Translated, then filled: the sentence starts lowercase (the page puts a file's name
+    # before it), so it is capitalised here, where it starts the sentence.
     text = texts.IMAGE_TOO_LARGE.format(size=_megabytes(size), limit=_megabytes(limit))
     return text[0].upper() + text[1:]
 
@@ -67,11 +71,16 @@ def attachment_create(*, user: User, data: bytes, name: str = "") -> Attachment:
                 width, height = image.size
                 image.verify()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise AttachmentInvalid(f"That file is not an image chatsite accepts ({names}).") from None
+        raise AttachmentInvalid(
+            gettext("That file is not an image chatsite accepts (%(types)s).") % {"types": names}
+        ) from None
     except Exception:
-        raise AttachmentInvalid("That image is damaged and cannot be read.") from None
+        raise AttachmentInvalid(gettext("That image is damaged and cannot be read.")) from None
     if image_format not in allowed:
-        raise AttachmentInvalid(f"{image_format or 'That'} images are not accepted; send {names}.")
+        raise AttachmentInvalid(
+            gettext("%(type)s images are not accepted; send %(types)s.")
+            % {"type": image_format or "?", "types": names}
+        )
     return Attachment.objects.create(
         user=user,
         content_type=allowed[image_format],
@@ -95,7 +104,11 @@ def attachments_bind(
         return []
     if len(ids) > settings.CHAT_IMAGES_PER_MESSAGE:
         raise AttachmentInvalid(
-            f"At most {settings.CHAT_IMAGES_PER_MESSAGE} images per message, not {len(ids)}."
+            gettext("At most %(limit)s images per message, not %(count)s.")
+            % {
+                "limit": texts.number(settings.CHAT_IMAGES_PER_MESSAGE),
+                "count": texts.number(len(ids)),
+            }
         )
     waiting = list(
         Attachment.objects.select_for_update().filter(user=user, message__isnull=True, pk__in=ids)
@@ -152,4 +165,4 @@ def user_content(text: str, attachments: list[Attachment]) -> str | list[dict[st
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}"
+    return number_format(size / (1024 * 1024), decimal_pos=1)

@@ -20,7 +20,10 @@ from django.conf import settings
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
+from chat import texts
 from chat.models import Conversation, Message, User
 from chat.services.conversations.titles import TITLE_MAX_CHARS
 
@@ -102,30 +105,41 @@ def _shape_check(file: IO[bytes]) -> None:
     file.seek(0)
     if size > settings.CHAT_IMPORT_MAX_BYTES:
         raise ImportRefused(
-            f"The file is {filesizeformat(size)}; at most "
-            f"{filesizeformat(settings.CHAT_IMPORT_MAX_BYTES)} can be imported at once."
+            gettext("The file is %(size)s; at most %(limit)s can be imported at once.")
+            % {
+                "size": filesizeformat(size),
+                "limit": filesizeformat(settings.CHAT_IMPORT_MAX_BYTES),
+            }
         )
     first = file.read(64).lstrip()[:1]
     file.seek(0)
     if first not in (b"[", b"{"):
-        raise ImportRefused("The file is not JSON: choose conversations.json or a JSON export.")
+        raise ImportRefused(
+            gettext("The file is not JSON: choose conversations.json or a JSON export.")
+        )
     depth = values = 0
     try:
         for _, event, _ in ijson.parse(file):
             if event in ("start_map", "start_array"):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ImportRefused(f"The file nests deeper than {MAX_DEPTH} levels.")
+                    raise ImportRefused(
+                        gettext("The file nests deeper than %(limit)s levels.")
+                        % {"limit": texts.number(MAX_DEPTH)}
+                    )
             elif event in ("end_map", "end_array"):
                 depth -= 1
             # Values within one conversation (an item of the list, or the whole object).
             values = 0 if depth <= 1 else values + 1
             if values > MAX_VALUES:
-                raise ImportRefused(f"A conversation holds more than {MAX_VALUES:,} values.")
+                raise ImportRefused(
+                    gettext("A conversation holds more than %(limit)s values.")
+                    % {"limit": texts.number(MAX_VALUES)}
+                )
     except ijson.JSONError:
-        raise ImportRefused("The file is not valid JSON: it may be cut short.") from None
+        raise ImportRefused(gettext("The file is not valid JSON: it may be cut short.")) from None
     except (UnicodeDecodeError, ValueError):
-        raise ImportRefused("The file is not valid JSON.") from None
+        raise ImportRefused(gettext("The file is not valid JSON.")) from None
     file.seek(0)
 
 
@@ -135,24 +149,30 @@ def _conversations(file: IO[bytes]) -> Iterator[Imported]:
     file.seek(0)
     items = ijson.items(file, "item" if first == b"[" else "", use_float=True)
     try:
-        for number, item in enumerate(items, start=1):
-            if number > settings.CHAT_IMPORT_MAX_CONVERSATIONS:
+        for index, item in enumerate(items, start=1):
+            if index > settings.CHAT_IMPORT_MAX_CONVERSATIONS:
                 raise ImportRefused(
-                    f"The file has more than {settings.CHAT_IMPORT_MAX_CONVERSATIONS} "
-                    "conversations; import it in parts."
+                    gettext("The file has more than %(limit)s conversations; import it in parts.")
+                    % {"limit": texts.number(settings.CHAT_IMPORT_MAX_CONVERSATIONS)}
                 )
             try:
                 yield _read(item)
             except ImportRefused as exc:
-                raise ImportRefused(f"Conversation {number}: {exc}") from None
+                raise ImportRefused(
+                    gettext("Conversation %(number)s: %(reason)s")
+                    % {"number": texts.number(index), "reason": exc}
+                ) from None
             # A shape none of the checks foresaw: refused all the same, never a 500.
             except (TypeError, AttributeError, KeyError, ValueError, RecursionError):
-                raise ImportRefused(f"Conversation {number} could not be read.") from None
+                raise ImportRefused(
+                    gettext("Conversation %(number)s could not be read.")
+                    % {"number": texts.number(index)}
+                ) from None
     except ijson.JSONError:
-        raise ImportRefused("The file is not valid JSON: it may be cut short.") from None
+        raise ImportRefused(gettext("The file is not valid JSON: it may be cut short.")) from None
     # Anything ijson cannot even begin to read (bytes that are not UTF-8, say).
     except (UnicodeDecodeError, ValueError):
-        raise ImportRefused("The file is not valid JSON.") from None
+        raise ImportRefused(gettext("The file is not valid JSON.")) from None
 
 
 def _read(item: Any) -> Imported:
@@ -161,12 +181,18 @@ def _read(item: Any) -> Imported:
     elif isinstance(item, dict) and isinstance(item.get("messages"), list):
         imported = _from_chatsite(item)
     else:
-        raise ImportRefused("it is neither a ChatGPT conversation nor a chatsite export.")
+        raise ImportRefused(gettext("it is neither a ChatGPT conversation nor a chatsite export."))
     if len(imported.messages) > settings.CHAT_IMPORT_MAX_MESSAGES:
-        raise ImportRefused(f"it has more than {settings.CHAT_IMPORT_MAX_MESSAGES} messages.")
+        raise ImportRefused(
+            gettext("it has more than %(limit)s messages.")
+            % {"limit": texts.number(settings.CHAT_IMPORT_MAX_MESSAGES)}
+        )
     for said in imported.messages:
         if len(said.content) > MESSAGE_MAX_CHARS or len(said.reasoning) > MESSAGE_MAX_CHARS:
-            raise ImportRefused(f"a message is longer than {MESSAGE_MAX_CHARS:,} characters.")
+            raise ImportRefused(
+                gettext("a message is longer than %(limit)s characters.")
+                % {"limit": texts.number(MESSAGE_MAX_CHARS)}
+            )
     return imported
 
 
@@ -180,11 +206,12 @@ def _key(value: Any) -> str:
     return ""
 
 
-def _text(value: Any, what: str) -> str:
+def _text(value: Any, what: str | Promise) -> str:
+    """The value as text; `what` is the refusal's text when it is not text."""
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ImportRefused(f"{what} is not text.")
+        raise ImportRefused(str(what))
     # PostgreSQL keeps no NUL in text; a lone surrogate is no character.
     return value.replace("\x00", "").encode("utf-8", "replace").decode()
 
@@ -207,7 +234,7 @@ def _from_chatgpt(item: dict[str, Any]) -> Imported:
     the tree to their children."""
     mapping: dict[str, Any] = item["mapping"]
     imported = Imported(
-        title=_text(item.get("title"), "the title")[:TITLE_MAX_CHARS],
+        title=_text(item.get("title"), gettext_lazy("the title is not text."))[:TITLE_MAX_CHARS],
         updated_at=_when(item.get("update_time")),
     )
     kept: dict[str, str | None] = {}  # node id -> the id of the message it stands for
@@ -217,19 +244,21 @@ def _from_chatgpt(item: dict[str, Any]) -> Imported:
         while stack:
             node_id, above = stack.pop()
             if node_id in kept:
-                raise ImportRefused("its messages loop.")
+                raise ImportRefused(gettext("its messages loop."))
             node = mapping.get(node_id)
             if not isinstance(node, dict):
-                raise ImportRefused(f"the message {node_id[:40]!r} is missing.")
+                raise ImportRefused(
+                    gettext("the message %(id)s is missing.") % {"id": repr(node_id[:40])}
+                )
             said = _chatgpt_said(node_id, node.get("message"), above)
             if said:
                 imported.messages.append(said)
             kept[node_id] = said.key if said else above
             children = node.get("children") or []
             if not isinstance(children, list):
-                raise ImportRefused("a message's replies are not a list.")
+                raise ImportRefused(gettext("a message's replies are not a list."))
             if not all(isinstance(child, str) for child in children):
-                raise ImportRefused("a message's replies are not ids.")
+                raise ImportRefused(gettext("a message's replies are not ids."))
             stack.extend((child, kept[node_id]) for child in reversed(children))
 
     roots = [k for k, n in mapping.items() if isinstance(n, dict) and n.get("parent") is None]
@@ -244,7 +273,7 @@ def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
     if message is None:
         return None
     if not isinstance(message, dict):
-        raise ImportRefused("a message is not an object.")
+        raise ImportRefused(gettext("a message is not an object."))
     author = message.get("author")
     role = _ROLES.get(_key(author.get("role"))) if isinstance(author, dict) else None
     metadata = message.get("metadata")
@@ -256,9 +285,11 @@ def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
         return None
     parts = content.get("parts") or []
     if not isinstance(parts, list):
-        raise ImportRefused("a message's parts are not a list.")
+        raise ImportRefused(gettext("a message's parts are not a list."))
     # Images and files are parts that are objects: left out.
-    text = "\n\n".join(_text(p, "a message") for p in parts if isinstance(p, str)).strip()
+    text = "\n\n".join(
+        _text(p, gettext_lazy("a message is not text.")) for p in parts if isinstance(p, str)
+    ).strip()
     if not text:
         return None
     model = metadata.get("model_slug")
@@ -267,29 +298,35 @@ def _chatgpt_said(node_id: str, message: Any, above: str | None) -> Said | None:
         parent=above,
         role=role,
         content=text,
-        model=_text(model, "a model")[:MODEL_MAX_CHARS] if role == Message.Role.ASSISTANT else "",
+        model=_text(model, gettext_lazy("a model is not text."))[:MODEL_MAX_CHARS]
+        if role == Message.Role.ASSISTANT
+        else "",
     )
 
 
 def _from_chatsite(item: dict[str, Any]) -> Imported:
     """chatsite's JSON export: every message with its parent's id, and the branch shown."""
     imported = Imported(
-        title=_text(item.get("title"), "the title")[:TITLE_MAX_CHARS],
-        system_prompt=_text(item.get("system_prompt"), "the system prompt"),
+        title=_text(item.get("title"), gettext_lazy("the title is not text."))[:TITLE_MAX_CHARS],
+        system_prompt=_text(
+            item.get("system_prompt"), gettext_lazy("the system prompt is not text.")
+        ),
         updated_at=_when(item.get("updated_at")),
     )
     seen: dict[str, str | None] = {}  # message id -> the id of the message it stands for
     for message in item["messages"]:
         if not isinstance(message, dict) or not _key(message.get("id")):
-            raise ImportRefused("a message has no id.")
+            raise ImportRefused(gettext("a message has no id."))
         key, parent = _key(message["id"]), message.get("parent_id")
         if key in seen:
-            raise ImportRefused(f"the message {key[:40]} comes twice.")
+            raise ImportRefused(gettext("the message %(id)s comes twice.") % {"id": key[:40]})
         if parent is not None and _key(parent) not in seen:
-            raise ImportRefused(f"the message {key[:40]} comes before the one it answers.")
+            raise ImportRefused(
+                gettext("the message %(id)s comes before the one it answers.") % {"id": key[:40]}
+            )
         above = seen.get(_key(parent)) if parent is not None else None
         role = _ROLES.get(_key(message.get("role")))
-        content = _text(message.get("content"), "a message")
+        content = _text(message.get("content"), gettext_lazy("a message is not text."))
         if role is None or not content:
             seen[key] = above
             continue
@@ -300,8 +337,12 @@ def _from_chatsite(item: dict[str, Any]) -> Imported:
                 parent=above,
                 role=role,
                 content=content,
-                reasoning=_text(message.get("reasoning"), "an answer's reasoning"),
-                model=_text(message.get("model"), "a model")[:MODEL_MAX_CHARS],
+                reasoning=_text(
+                    message.get("reasoning"), gettext_lazy("an answer's reasoning is not text.")
+                ),
+                model=_text(message.get("model"), gettext_lazy("a model is not text."))[
+                    :MODEL_MAX_CHARS
+                ],
                 status=_STATUSES.get(_key(message.get("status")), Message.Status.COMPLETE),
             )
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from chat import texts
 from chat.models import Conversation, Message, Project, User
 from chat.selectors import conversation_get
 from chat.services.conversations.parameters import ConversationSettings
@@ -73,9 +74,13 @@ def conversation_rename(*, user: User, conversation_id: int, title: str) -> Conv
     conversation = conversation_get(user=user, conversation_id=conversation_id)
     title = " ".join(str(title).split())
     if not title:
-        raise TitleInvalid("The name is empty.")
+        raise TitleInvalid(str(texts.NAME_EMPTY))
     if len(title) > TITLE_MAX_CHARS:
-        raise TitleInvalid(f"The name is {len(title)} characters; the limit is {TITLE_MAX_CHARS}.")
+        raise TitleInvalid(
+            texts.NAME_TOO_LONG.format(
+                length=texts.number(len(title)), limit=texts.number(TITLE_MAX_CHARS)
+            )
+        )
     conversation.title = title
     conversation.save(update_fields=["title", "updated_at"])
     return conversation

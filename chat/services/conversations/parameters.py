@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Conversation, User
 from chat.selectors import conversation_get
 from chat.services.tools.offered import tools_offered
+from chat.texts import number
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 MAX_STOP_SEQUENCES = 4
@@ -23,10 +26,10 @@ SEED_RANGE = (-(2**63), 2**63 - 1)
 
 # name -> (label, low, high) for the numbers taken as they come.
 _NUMBERS = {
-    "temperature": ("Temperature", 0.0, 2.0),
-    "top_p": ("Top P", 0.0, 1.0),
-    "presence_penalty": ("Presence penalty", -2.0, 2.0),
-    "frequency_penalty": ("Frequency penalty", -2.0, 2.0),
+    "temperature": (_("Temperature"), 0.0, 2.0),
+    "top_p": (_("Top P"), 0.0, 1.0),
+    "presence_penalty": (_("Presence penalty"), -2.0, 2.0),
+    "frequency_penalty": (_("Frequency penalty"), -2.0, 2.0),
 }
 FIELDS = (
     "system_prompt",
@@ -71,38 +74,45 @@ def settings_clean(data: Any) -> ConversationSettings:
     Raises SettingsInvalid with one message per bad field, each fit to show a person.
     """
     if not isinstance(data, dict):
-        raise SettingsInvalid({"settings": "Settings must be a JSON object."})
+        raise SettingsInvalid({"settings": gettext("Settings must be a JSON object.")})
     errors: dict[str, str] = {}
     for name in data:
         if name not in FIELDS:
-            errors[name] = f"Unknown setting {name!r}."
+            errors[name] = gettext("Unknown setting %(name)s.") % {"name": repr(name)}
     system_prompt = data.get("system_prompt") or ""
     if not isinstance(system_prompt, str):
-        errors["system_prompt"] = "The system prompt must be text."
+        errors["system_prompt"] = gettext("The system prompt must be text.")
         system_prompt = ""
     elif len(system_prompt) > settings.CHAT_MAX_MESSAGE_CHARS:
-        errors["system_prompt"] = (
-            f"The system prompt is {len(system_prompt)} characters; "
-            f"the limit is {settings.CHAT_MAX_MESSAGE_CHARS}."
-        )
+        errors["system_prompt"] = gettext(
+            "The system prompt is %(length)s characters; the limit is %(limit)s."
+        ) % {"length": number(len(system_prompt)), "limit": number(settings.CHAT_MAX_MESSAGE_CHARS)}
     parameters: dict[str, Any] = {}
     for name, (label, low, high) in _NUMBERS.items():
         if _blank(data.get(name)):
             continue
         value = _number(data[name])
         if value is None or not low <= value <= high:
-            errors[name] = f"{label} must be a number from {low:g} to {high:g}."
+            errors[name] = gettext("%(label)s must be a number from %(low)s to %(high)s.") % {
+                "label": label,
+                "low": number(low),
+                "high": number(high),
+            }
         else:
             parameters[name] = value
-    for name, label, low, high in (
-        ("max_completion_tokens", "Max completion tokens", 1, MAX_COMPLETION_TOKENS),
-        ("seed", "Seed", *SEED_RANGE),
+    for name, whole_label, low, high in (
+        ("max_completion_tokens", gettext("Max completion tokens"), 1, MAX_COMPLETION_TOKENS),
+        ("seed", gettext("Seed"), *SEED_RANGE),
     ):
         if _blank(data.get(name)):
             continue
         whole = _whole(data[name])
         if whole is None or not low <= whole <= high:
-            errors[name] = f"{label} must be a whole number from {low} to {high}."
+            errors[name] = gettext("%(label)s must be a whole number from %(low)s to %(high)s.") % {
+                "label": whole_label,
+                "low": number(low),
+                "high": number(high),
+            }
         else:
             parameters[name] = whole
     effort = data.get("reasoning_effort")
@@ -110,15 +120,15 @@ def settings_clean(data: Any) -> ConversationSettings:
         if effort in REASONING_EFFORTS:
             parameters["reasoning_effort"] = effort
         else:
-            errors["reasoning_effort"] = "Reasoning effort must be one of " + ", ".join(
-                REASONING_EFFORTS
-            )
+            errors["reasoning_effort"] = gettext("Reasoning effort must be one of %(choices)s") % {
+                "choices": ", ".join(REASONING_EFFORTS)
+            }
     stop = _stop_sequences(data.get("stop"), errors)
     if stop:
         parameters["stop"] = stop
     json_mode = data.get("json_mode")
     if json_mode not in (None, False, True):
-        errors["json_mode"] = "JSON output must be on or off."
+        errors["json_mode"] = gettext("JSON output must be on or off.")
     elif json_mode:
         parameters["json_mode"] = True
     tools = data.get("tools") or []
@@ -127,7 +137,7 @@ def settings_clean(data: Any) -> ConversationSettings:
         or len(tools) > MAX_TOOLS
         or not all(isinstance(t, int) and not isinstance(t, bool) and t > 0 for t in tools)
     ):
-        errors["tools"] = "Tools must be a list of tool ids."
+        errors["tools"] = gettext("Tools must be a list of tool ids.")
         tools = []
     if errors:
         raise SettingsInvalid(errors)
@@ -214,11 +224,16 @@ def _stop_sequences(value: Any, errors: dict[str, str]) -> list[str]:
         return []
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        errors["stop"] = "Stop sequences must be a list of texts."
+        errors["stop"] = gettext("Stop sequences must be a list of texts.")
         return []
     items = [item for item in items if item]
     if len(items) > MAX_STOP_SEQUENCES:
-        errors["stop"] = f"At most {MAX_STOP_SEQUENCES} stop sequences, not {len(items)}."
+        errors["stop"] = gettext("At most %(limit)s stop sequences, not %(count)s.") % {
+            "limit": number(MAX_STOP_SEQUENCES),
+            "count": number(len(items)),
+        }
     elif any(len(item) > MAX_STOP_CHARS for item in items):
-        errors["stop"] = f"A stop sequence may be at most {MAX_STOP_CHARS} characters."
+        errors["stop"] = gettext("A stop sequence may be at most %(limit)s characters.") % {
+            "limit": number(MAX_STOP_CHARS)
+        }
     return items

@@ -5,7 +5,9 @@ checked as the settings panel's are (settings_clean)."""
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
+from chat import texts
 from chat.models import Preset, User
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
 
@@ -23,22 +25,26 @@ def preset_save(*, user: User, data: Any) -> Preset:
     """A preset of the user's from {name, settings, provider, model}. Raises
     SettingsInvalid, one message per bad field."""
     if not isinstance(data, dict):
-        raise SettingsInvalid({"preset": "A preset must be a JSON object."})
+        raise SettingsInvalid({"preset": gettext("A preset must be a JSON object.")})
     name = " ".join(str(data.get("name") or "").split())
     errors = {}
     if not name:
-        errors["name"] = "Give the preset a name."
+        errors["name"] = gettext("Give the preset a name.")
     elif len(name) > NAME_MAX_CHARS:
-        errors["name"] = f"The name is {len(name)} characters; the limit is {NAME_MAX_CHARS}."
+        errors["name"] = texts.NAME_TOO_LONG.format(
+            length=texts.number(len(name)), limit=texts.number(NAME_MAX_CHARS)
+        )
     provider, model = data.get("provider") or "", data.get("model") or ""
     if not (isinstance(provider, str) and isinstance(model, str)) or len(model) > 200:
-        errors["model"] = "The model must be a model id."
+        errors["model"] = gettext("The model must be a model id.")
     try:
         cleaned = settings_clean(data.get("settings") or {})
     except SettingsInvalid as exc:
         errors.update(exc.errors)
     if Preset.objects.filter(user=user).count() >= PRESETS_PER_USER:
-        errors["name"] = f"You have {PRESETS_PER_USER} presets: delete one first."
+        errors["name"] = gettext("You have %(count)s presets: delete one first.") % {
+            "count": texts.number(PRESETS_PER_USER)
+        }
     if errors:
         raise SettingsInvalid(errors)
     return Preset.objects.create(

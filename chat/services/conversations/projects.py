@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
+from chat import texts
 from chat.models import Conversation, Document, Project, User
 from chat.selectors import conversation_get
 from chat.services.conversations.parameters import SettingsInvalid, settings_clean
@@ -37,9 +39,11 @@ def project_save(*, user: User, fields: ProjectFields, project_id: int | None = 
     errors: dict[str, str] = {}
     name = " ".join(fields.name.split())
     if not name:
-        errors["name"] = "Give the project a name."
+        errors["name"] = gettext("Give the project a name.")
     elif len(name) > NAME_MAX_CHARS:
-        errors["name"] = f"The name is {len(name)} characters; the limit is {NAME_MAX_CHARS}."
+        errors["name"] = texts.NAME_TOO_LONG.format(
+            length=texts.number(len(name)), limit=texts.number(NAME_MAX_CHARS)
+        )
     try:
         cleaned = settings_clean({k: v for k, v in fields.settings.items() if k != "tools"})
     except SettingsInvalid as exc:
@@ -47,9 +51,11 @@ def project_save(*, user: User, fields: ProjectFields, project_id: int | None = 
     ids = list(dict.fromkeys(fields.document_ids))
     documents = list(Document.objects.defer("data").filter(user=user, pk__in=ids))
     if len(documents) != len(ids):
-        errors["documents"] = "A document is not in your library."
+        errors["documents"] = gettext("A document is not in your library.")
     if not project.pk and Project.objects.filter(user=user).count() >= PROJECTS_PER_USER:
-        errors["name"] = f"You have {PROJECTS_PER_USER} projects: delete one first."
+        errors["name"] = gettext("You have %(count)s projects: delete one first.") % {
+            "count": texts.number(PROJECTS_PER_USER)
+        }
     if errors:
         raise SettingsInvalid(errors)
     project.name = name

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from chat.models import Attachment, Conversation, Message, Share, User
 from chat.selectors import conversation_branch, conversation_get
@@ -26,7 +27,9 @@ def share_create(
     one or a public link the site does not allow."""
     conversation = conversation_get(user=user, conversation_id=conversation_id)
     if public and not site_settings().public_shares:
-        raise ShareRefused("This site does not allow links for anyone: only for people signed in.")
+        raise ShareRefused(
+            gettext("This site does not allow links for anyone: only for people signed in.")
+        )
     said = [
         m
         for m in conversation_branch(conversation=conversation)
@@ -35,7 +38,7 @@ def share_create(
         and m.content
     ]
     if not said:
-        raise ShareRefused("There is nothing to share yet.")
+        raise ShareRefused(gettext("There is nothing to share yet."))
     images: dict[int, list[int]] = {}
     if include_images:
         for message_id, attachment_id in Attachment.objects.filter(

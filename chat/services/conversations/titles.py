@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext_noop
 
 from chat.models import Conversation, Message, Usage
 from chat.services.usage.ledger import UsageCounts, usage_estimate, usage_record
@@ -29,7 +30,9 @@ logger = logging.getLogger(__name__)
 # user gives may be as long as the column.
 TITLE_AUTO_CHARS = 60
 TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length or 200
-TITLE_UNTITLED = "New conversation"
+# Kept English where it is saved (a first message of only spaces, a share's title);
+# translated where it is shown, `gettext(TITLE_UNTITLED)`.
+TITLE_UNTITLED = gettext_noop("New conversation")
 # Quotes and markdown a model may wrap a title in (typographic quotes included).
 QUOTES = "\"'`*# \u201c\u201d\u2018\u2019"
 # Enough of the exchange to say what it is about, and no more to pay for.

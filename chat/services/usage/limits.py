@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import DecimalField, Field, ForeignObjectRel, JSONField, QuerySet, Sum
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
 
 from chat.caching import Expiring
 from chat.models import (
@@ -27,6 +28,7 @@ from chat.models import (
 )
 from chat.services.answers.heartbeat import STALE_STREAM_AFTER
 from chat.services.usage.ledger import UsageCounts, price_get
+from chat.texts import number
 
 
 class LimitReached(Exception):
@@ -189,7 +191,12 @@ def _month_usage(daily: QuerySet[UsageDaily]) -> MonthUsage:
 
 
 def _reset_text(when: datetime.datetime) -> str:
-    return date_format(timezone.localtime(when), "j F Y")
+    # The reader's language's way of writing a date ("1. Dezember 2026", "2026年12月1日").
+    return date_format(timezone.localtime(when), "DATE_FORMAT")
+
+
+def _money(value: Decimal) -> str:
+    return number_format(value, decimal_pos=2, force_grouping=True)
 
 
 @dataclass(frozen=True)
@@ -275,8 +282,12 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
             resets = min(recent) + datetime.timedelta(minutes=1)
             wait = max(1, round((resets - timezone.now()).total_seconds()))
             raise LimitReached(
-                f"You may send {limits.requests_per_minute} messages a minute; "
-                f"try again in {wait} s.",
+                ngettext(
+                    "You may send %(count)s message a minute; try again in %(wait)s s.",
+                    "You may send %(count)s messages a minute; try again in %(wait)s s.",
+                    limits.requests_per_minute,
+                )
+                % {"count": number(limits.requests_per_minute), "wait": number(wait)},
                 resets,
             )
     # An answer its dead process left streaming does not count (_held leaves it out).
@@ -285,8 +296,14 @@ def limits_check(user: User, *, lock: bool = False) -> Allowance:
         and my_held.answers >= limits.concurrent_generations
     ):
         raise LimitReached(
-            f"You may have {limits.concurrent_generations} answers being written at once; "
-            "wait for one to finish or stop it."
+            ngettext(
+                "You may have %(count)s answer being written at once; "
+                "wait for it to finish or stop it.",
+                "You may have %(count)s answers being written at once; "
+                "wait for one to finish or stop it.",
+                limits.concurrent_generations,
+            )
+            % {"count": number(limits.concurrent_generations)}
         )
     return Allowance(
         allowed_models=models_allowed(own, groups),
@@ -321,8 +338,7 @@ def _budgets_check(user: User, limits: Limits, groups: list[GroupLimits], my_hel
             my_held,
             tokens=limits.monthly_tokens,
             cost=limits.monthly_cost,
-            spent=("You have", "your"),
-            whose="your",
+            group=None,
         )
     for group in groups:
         if _has_team_budget(group):
@@ -335,8 +351,7 @@ def _budgets_check(user: User, limits: Limits, groups: list[GroupLimits], my_hel
                 held,
                 tokens=group.team_monthly_tokens,
                 cost=group.team_monthly_cost,
-                spent=(f"Your group {group.group.name} has", "its"),
-                whose=f"your group {group.group.name}'s",
+                group=group.group.name,
             )
 
 
@@ -352,15 +367,21 @@ def _month_budget_check(
     *,
     tokens: int | None,
     cost: Decimal | None,
-    spent: tuple[str, str],
-    whose: str,
+    group: str | None,
 ) -> None:
-    """Raise LimitReached once `month`'s usage has reached a monthly budget (a user's, or
-    a team's), or once what is left of it is held by the answers in flight. `spent`: who
-    has used it ("You have", "your"), to say what was used of what; `whose` says whose
-    budget in the middle of a sentence."""
-    who, their = spent
-    when = _reset_text(month.resets_at)
+    """Raise LimitReached once `month`'s usage has reached a monthly budget (the user's,
+    or, with `group` named, a team's), or once what is left of it is held by the answers
+    in flight. Each case is a whole sentence, for the user and for a group: translators
+    get sentences, not pieces to join."""
+    values = {
+        "group": group,
+        "date": _reset_text(month.resets_at),
+        "count": number(held.answers),
+        "used": number(month.tokens),
+        "limit": number(tokens) if tokens is not None else "",
+        "spent": _money(month.cost),
+        "budget": _money(cost) if cost is not None else "",
+    }
     used_up = (tokens is not None and month.tokens >= tokens) or (
         cost is not None and month.cost >= cost
     )
@@ -368,23 +389,47 @@ def _month_budget_check(
         cost is not None and month.cost + held.cost >= cost
     )
     if held_up and not used_up:
-        raise LimitReached(
-            f"What is left of {whose} budget for this month is held by {held.answers} "
-            f"{'answer' if held.answers == 1 else 'answers'} being written; try again "
-            "when they finish."
-        )
+        if group is None:
+            text = ngettext(
+                "What is left of your budget for this month is held by %(count)s answer "
+                "being written; try again when it finishes.",
+                "What is left of your budget for this month is held by %(count)s answers "
+                "being written; try again when they finish.",
+                held.answers,
+            )
+        else:
+            text = ngettext(
+                "What is left of your group %(group)s's budget for this month is held by "
+                "%(count)s answer being written; try again when it finishes.",
+                "What is left of your group %(group)s's budget for this month is held by "
+                "%(count)s answers being written; try again when they finish.",
+                held.answers,
+            )
+        raise LimitReached(text % values)
     if tokens is not None and month.tokens >= tokens:
-        raise LimitReached(
-            f"{who} used {month.tokens:,} tokens this month, of {their} {tokens:,}; "
-            f"the limit resets on {when}.",
-            month.resets_at,
-        )
+        if group is None:
+            text = gettext(
+                "You have used %(used)s tokens this month, of your %(limit)s; "
+                "the limit resets on %(date)s."
+            )
+        else:
+            text = gettext(
+                "Your group %(group)s has used %(used)s tokens this month, of its %(limit)s; "
+                "the limit resets on %(date)s."
+            )
+        raise LimitReached(text % values, month.resets_at)
     if cost is not None and month.cost >= cost:
-        raise LimitReached(
-            f"{who} spent {month.cost:,.2f} this month, of {their} budget of {cost:,.2f}; "
-            f"the limit resets on {when}.",
-            month.resets_at,
-        )
+        if group is None:
+            text = gettext(
+                "You have spent %(spent)s this month, of your budget of %(budget)s; "
+                "the limit resets on %(date)s."
+            )
+        else:
+            text = gettext(
+                "Your group %(group)s has spent %(spent)s this month, of its budget of "
+                "%(budget)s; the limit resets on %(date)s."
+            )
+        raise LimitReached(text % values, month.resets_at)
 
 
 @functools.cache
