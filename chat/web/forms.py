@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import User
 
@@ -7,4 +9,5 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
-        help_texts = {"email": "Optional: where a link to reset a forgotten password goes."}
+        help_texts = {"email": _("Where a link to reset a forgotten password goes.")}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
