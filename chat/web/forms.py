@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -9,3 +12,9 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "email")
         help_texts = {"email": _("Optional: where a link to reset a forgotten password goes.")}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+
+    def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
+        # A password the rules refuse is said under the password, where the rules are
+        # (Django puts it under the confirmation).
+        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106 (a field name)
