@@ -27,8 +27,7 @@ export class PinAndArchive {
       item.append(pinMark());
       this.list.prepend(item); // the most recently pinned first
     } else {
-      const pinned = this.list.querySelectorAll("li.pinned");
-      if (pinned.length) pinned[pinned.length - 1].after(item);
+      afterPinned(this.list, item); // moved even when first already: the list regroups
     }
   }
 
