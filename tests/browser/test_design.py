@@ -174,3 +174,59 @@ def test_the_conversation_list_is_grouped_by_date(open_page, site: Site, upstrea
     page.get_by_role("button", name="More").click()
     page.get_by_role("button", name="Pin").click()
     expect(headings.first).to_have_text("Today")
+
+
+def box(page: Page, selector: str) -> dict:
+    found = page.locator(selector).bounding_box()
+    assert found, f"{selector} is not on the page"
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_message_actions_sit_by_the_message_and_the_versions_switch_is_legible(
+    open_page, site: Site, upstream, designer: str, scheme: str
+):
+    page = open_page(viewport=WIDE, color_scheme=scheme)
+    log_in_as(page, site, designer)
+    upstream.plan(tokens=2)
+    ask(page, "Two versions, please")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+    upstream.plan(tokens=400, delay=0.02)
+    page.locator(f"{ASSISTANT} .regenerate-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('.message[data-role=assistant] .message-content')"
+        ".textContent.length > 20"
+    )
+    page.keyboard.press("Escape")
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "stopped")
+    expect(page.locator(f"{ASSISTANT} .branch-count")).to_have_text("2/2")
+
+    # "Stopped." right under the text it is about, the tools under it.
+    content = box(page, f"{ASSISTANT} .message-content")
+    status = box(page, f"{ASSISTANT} .message-status")
+    tools = box(page, f"{ASSISTANT} .message-tools")
+    assert 0 <= status["y"] - (content["y"] + content["height"]) < 12
+    assert tools["y"] >= status["y"] + status["height"]
+
+    # The version switch: text-sized and in the text's colour, not tiny and pale.
+    count = page.locator(f"{ASSISTANT} .branch-count")
+    assert float(count.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 13
+    text_colour = page.evaluate("() => getComputedStyle(document.body).color")
+    assert count.evaluate("e => getComputedStyle(e).color") == text_colour
+    expect(page.get_by_role("button", name="Previous version")).to_be_visible()
+
+    # Regenerate is a quiet button; Send is the one filled with the accent colour.
+    regenerate = page.locator(f"{ASSISTANT} .regenerate-button")
+    assert regenerate.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    send = page.get_by_role("button", name="Send", exact=True)
+    assert send.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    # The first message is not under the toolbar: the messages scroll below it.
+    toolbar = box(page, "#chat-toolbar")
+    page.locator("#messages").evaluate("e => e.scrollTop = e.scrollHeight")
+    messages = box(page, "#messages")
+    assert messages["y"] >= toolbar["y"] + toolbar["height"] - 1
+
+    page.locator(f"{ASSISTANT} .message-content").hover()
+    page.screenshot(path=SHOTS / f"design-versions-wide-{scheme}.png")
+    assert axe_violations(page) == []
