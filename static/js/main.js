@@ -119,7 +119,7 @@ copyCodeOnClick(el.messages);
 focusableScrollers(el.messages);
 sidebarToggle(el.sidebarToggle, el.sidebar);
 groupByDate(el.conversationList);
-new MoreMenu(el.moreButton, el.moreMenu);
+new MoreMenu(el.moreButton, el.moreMenu).returnFocusFrom([el.renameDialog, el.deleteDialog]);
 // The welcome's suggestions start a question in the box, for the person to finish.
 el.emptyHint?.addEventListener("click", (event) => {
   const suggestion = event.target instanceof Element ? event.target.closest(".suggestion") : null;

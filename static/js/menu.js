@@ -26,6 +26,20 @@ export class MoreMenu {
     });
   }
 
+  // A dialog opened from the menu gives focus back to the menu's button when it closes:
+  // the control that opened it is hidden with the menu by then.
+  returnFocusFrom(dialogs) {
+    for (const dialog of dialogs) {
+      dialog.addEventListener("close", () => {
+        // After the browser has put focus back where it was (or lost it).
+        setTimeout(() => {
+          const focused = document.activeElement;
+          if (!focused || focused === document.body || this.menu.contains(focused)) this.button.focus();
+        });
+      });
+    }
+  }
+
   get open() {
     return this.button.getAttribute("aria-expanded") === "true";
   }

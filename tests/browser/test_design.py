@@ -130,7 +130,13 @@ def test_the_more_menu_opens_and_closes_by_keyboard(page: Page, site: Site, upst
     expect(more).to_have_attribute("aria-expanded", "false")
     expect(page.get_by_role("button", name="Rename")).to_be_hidden()
     expect(more).to_be_focused()
-    # An answer is not stopped by that Escape, and a click elsewhere closes the menu too.
+    # A dialog opened from the menu hands focus back to the menu's button.
+    more.click()
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("dialog", name="Rename conversation")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(more).to_be_focused()
+    # A click elsewhere closes the menu too.
     more.click()
     page.get_by_role("heading", level=1).click()
     expect(more).to_have_attribute("aria-expanded", "false")
