@@ -28,6 +28,37 @@ VENDOR_FILES: dict[str, str] = {
     "vendor/highlight/github-dark.min.css": "@highlightjs/cdn-assets/styles/github-dark.min.css",
 }
 
+# The icons the chat page draws (lucide-static, ISC): only these are served, each its own
+# SVG, which chatsite's CSS uses as a mask so the icon takes the text's colour.
+ICONS: tuple[str, ...] = (
+    "archive",
+    "archive-restore",
+    "arrow-up",
+    "chevron-left",
+    "chevron-right",
+    "copy",
+    "download",
+    "ellipsis",
+    "folder",
+    "library",
+    "menu",
+    "message-square",
+    "paperclip",
+    "pencil",
+    "pin",
+    "plus",
+    "refresh-cw",
+    "search",
+    "settings",
+    "share-2",
+    "sparkles",
+    "square",
+    "trash-2",
+)
+VENDOR_FILES.update(
+    {f"vendor/lucide/{name}.svg": f"lucide-static/icons/{name}.svg" for name in ICONS}
+)
+
 
 def node_modules() -> Path:
     return Path(getattr(settings, "NODE_MODULES_DIR", settings.BASE_DIR / "node_modules"))

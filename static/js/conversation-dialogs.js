@@ -1,5 +1,6 @@
 // Rename and delete the conversation shown, each in a <dialog>: delete is confirmed first.
 import { postJson } from "./http.js";
+import { format, gettext } from "./i18n.js";
 
 export class RenameDialog {
   constructor({ opener, dialog, form, input, error, cancel }, { conversation, csrfToken }) {
@@ -66,8 +67,13 @@ export class DeleteDialog {
 // The server's { ok, ... } answer, or { ok: false, error } saying why there is none.
 async function post(url, body, csrfToken) {
   const reply = await postJson(url, body, csrfToken);
-  if (!reply.answered) return { ok: false, error: "The server did not answer. Try again." };
-  if (!reply.ok) return { ok: false, error: `The server refused (${reply.status}). Reload and try again.` };
+  if (!reply.answered) return { ok: false, error: gettext("The server did not answer. Try again.") };
+  if (!reply.ok) {
+    const error = format(gettext("The server refused (%(status)s). Reload and try again."), {
+      status: reply.status,
+    });
+    return { ok: false, error };
+  }
   return reply.data;
 }
 

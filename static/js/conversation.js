@@ -5,8 +5,9 @@ import { setConversationTitle } from "./sidebar.js";
 import { conversationUrls } from "./urls.js";
 
 export class CurrentConversation {
-  constructor({ list, urlTemplates, onStarted = () => {} }) {
+  constructor({ list, heading, urlTemplates, onStarted = () => {} }) {
     this.list = list; // the sidebar's conversation list
+    this.heading = heading; // the page's h1, which names the conversation
     this.urlTemplates = urlTemplates;
     this.onStarted = onStarted; // (conversation) once it exists
     this.id = null;
@@ -19,6 +20,7 @@ export class CurrentConversation {
     this.id = id;
     this.title = title || "";
     this.urls = conversationUrls(this.urlTemplates, id);
+    if (this.title && this.heading) this.heading.textContent = this.title;
     this.onStarted(this);
   }
 
@@ -27,6 +29,7 @@ export class CurrentConversation {
     setConversationTitle(this.list, { id, title });
     if (id === this.id) {
       this.title = title;
+      if (this.heading) this.heading.textContent = title;
       document.title = `${title} · chatsite`;
     }
   }

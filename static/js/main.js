@@ -11,9 +11,12 @@ import { copyCodeOnClick } from "./markdown.js";
 import { MessageTools } from "./message-tools.js";
 import { MessageList } from "./messages.js";
 import { ModelPicker } from "./models.js";
+import { focusableScrollers } from "./scroll-focus.js";
 import { ConversationSearch } from "./search.js";
 import { SettingsPanel } from "./settings.js";
-import { addConversation, sidebarToggle } from "./sidebar.js";
+import { gettext } from "./i18n.js";
+import { MoreMenu } from "./menu.js";
+import { addConversation, groupByDate, sidebarToggle } from "./sidebar.js";
 import { PinAndArchive, archivedSection, projectDrops, projectMove } from "./organise.js";
 import { ShareDialog } from "./sharing.js";
 import { Presets } from "./presets.js";
@@ -35,6 +38,10 @@ const el = {
   searchResults: byId("search-results"),
   usage: byId("my-usage"),
   conversationTools: byId("conversation-tools"),
+  conversationTitle: byId("conversation-title"),
+  more: byId("more"),
+  moreButton: byId("more-button"),
+  moreMenu: byId("more-menu"),
   pinButton: byId("pin-button"),
   shareButton: byId("share-button"),
   shareDialog: byId("share-dialog"),
@@ -109,7 +116,18 @@ const messages = new MessageList(el.messages, {
   },
 });
 copyCodeOnClick(el.messages);
+focusableScrollers(el.messages);
 sidebarToggle(el.sidebarToggle, el.sidebar);
+groupByDate(el.conversationList);
+new MoreMenu(el.moreButton, el.moreMenu).returnFocusFrom([el.renameDialog, el.deleteDialog]);
+// The welcome's suggestions start a question in the box, for the person to finish.
+el.emptyHint?.addEventListener("click", (event) => {
+  const suggestion = event.target instanceof Element ? event.target.closest(".suggestion") : null;
+  if (!suggestion) return;
+  el.composerInput.value = suggestion.dataset.prompt;
+  el.composerInput.focus();
+  el.composerInput.setSelectionRange(el.composerInput.value.length, el.composerInput.value.length);
+});
 const tools = new MessageTools(el.messages, {
   messages,
   branches: config.branches,
@@ -174,9 +192,13 @@ const settingsPanel = new SettingsPanel(
 );
 const conversation = new CurrentConversation({
   list: el.conversationList,
+  heading: el.conversationTitle,
   urlTemplates: urls.conversation,
   onStarted({ urls: own }) {
-    showExportLinks({ tools: el.conversationTools, markdown: el.exportMarkdown, json: el.exportJson }, own);
+    showExportLinks(
+      { tools: el.conversationTools, more: el.more, markdown: el.exportMarkdown, json: el.exportJson },
+      own,
+    );
     settingsPanel.conversationStarted(own.settings);
   },
 });
@@ -333,7 +355,7 @@ const socket = new ChatSocket(urls.socket, {
     const signedOut = state === "unauthenticated";
     el.signedOut.hidden = !signedOut;
     el.signInLink.search = new URLSearchParams({ next: location.pathname }).toString();
-    el.connection.textContent = state === "open" || signedOut ? "" : "Reconnecting…";
+    el.connection.textContent = state === "open" || signedOut ? "" : gettext("Reconnecting…");
   },
 });
 
@@ -348,7 +370,7 @@ const composer = new Composer(
   {
   onSend(content) {
     if (tray.busy) {
-      showNotice("A file is still uploading: send again in a moment.");
+      showNotice(gettext("A file is still uploading: send again in a moment."));
       return false;
     }
     showNotice("");

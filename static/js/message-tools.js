@@ -1,6 +1,7 @@
 // The tools under each message: flip between versions (‹ 2/3 ›), edit a question and send it
 // again, regenerate an answer. Messages are decorated as they appear, so messages.js needs
 // to know nothing of this. A whole branch arrives in a `branch` frame and replaces the list.
+import { gettext } from "./i18n.js";
 import { markdownSource } from "./markdown.js";
 
 export class MessageTools {
@@ -32,20 +33,22 @@ export class MessageTools {
     tools.className = "message-tools";
     const nav = document.createElement("span");
     nav.className = "branch-nav";
-    const previous = button("‹", "Previous version", "branch-previous");
+    nav.setAttribute("role", "group");
+    nav.setAttribute("aria-label", gettext("Versions"));
+    const previous = iconButton(gettext("Previous version"), "branch-previous icon-chevron-left");
     const count = document.createElement("span");
     count.className = "branch-count";
-    const next = button("›", "Next version", "branch-next");
+    const next = iconButton(gettext("Next version"), "branch-next icon-chevron-right");
     previous.addEventListener("click", () => this.step(el, -1));
     next.addEventListener("click", () => this.step(el, 1));
     nav.append(previous, count, next);
     tools.append(nav);
     if (el.dataset.role === "user") {
-      const edit = button("Edit", "Edit and send again", "edit-button");
+      const edit = button(gettext("Edit"), gettext("Edit and send again"), "edit-button icon-pencil");
       edit.addEventListener("click", () => this.startEditing(el));
       tools.append(edit);
     } else if (el.dataset.role === "assistant") {
-      const again = button("Regenerate", "Write this answer again", "regenerate-button");
+      const again = button(gettext("Regenerate"), gettext("Write this answer again"), "regenerate-button icon-refresh-cw");
       again.addEventListener("click", () => this.onRegenerate(Number(el.dataset.messageId)));
       tools.append(again);
     }
@@ -82,11 +85,11 @@ export class MessageTools {
     form.className = "edit-form";
     const input = document.createElement("textarea");
     input.className = "edit-input";
-    input.setAttribute("aria-label", "Edited message");
+    input.setAttribute("aria-label", gettext("Edited message"));
     input.value = markdownSource(content);
-    const send = button("Send", "Send the edited message", "edit-send");
+    const send = button(gettext("Send"), gettext("Send the edited message"), "edit-send");
     send.type = "submit";
-    const cancel = button("Cancel", "Keep the message as it was", "edit-cancel");
+    const cancel = button(gettext("Cancel"), gettext("Keep the message as it was"), "edit-cancel");
     form.append(input, send, cancel);
     cancel.addEventListener("click", () => {
       form.remove();
@@ -121,12 +124,19 @@ export class MessageTools {
   }
 }
 
-function button(text, label, className) {
+// A button named by its text (axe: a name must contain what is shown); the tooltip says more.
+function button(text, tooltip, className) {
   const el = document.createElement("button");
   el.type = "button";
   el.className = `tool-button ${className}`;
   el.textContent = text;
-  el.title = label;
+  el.title = tooltip;
+  return el;
+}
+
+// A button that shows only its icon: its name is a label no one sees but screen readers.
+function iconButton(label, className) {
+  const el = button("", label, `${className} icon-only`);
   el.setAttribute("aria-label", label);
   return el;
 }

@@ -1,6 +1,7 @@
 // Pin the conversation shown to the top of the list, archive it out of the list or
 // restore it; and the list's Archived section, read from the server when it is opened.
 import { getJson, postJson } from "./http.js";
+import { gettext } from "./i18n.js";
 
 export class PinAndArchive {
   constructor({ pin, archive, note, list }, { conversation, csrfToken }) {
@@ -26,8 +27,7 @@ export class PinAndArchive {
       item.append(pinMark());
       this.list.prepend(item); // the most recently pinned first
     } else {
-      const pinned = this.list.querySelectorAll("li.pinned");
-      if (pinned.length) pinned[pinned.length - 1].after(item);
+      afterPinned(this.list, item); // moved even when first already: the list regroups
     }
   }
 
@@ -35,7 +35,9 @@ export class PinAndArchive {
     const reply = await this.post(this.conversation.urls.archive, { archived });
     if (!reply) return;
     this.archive.dataset.archived = String(reply.archived);
-    this.archive.textContent = reply.archived ? "Restore" : "Archive";
+    this.archive.textContent = reply.archived ? gettext("Restore") : gettext("Archive");
+    this.archive.classList.toggle("icon-archive", !reply.archived);
+    this.archive.classList.toggle("icon-archive-restore", reply.archived);
     this.note.hidden = !reply.archived;
     if (reply.archived) {
       this.pin.setAttribute("aria-pressed", "false");
@@ -43,6 +45,7 @@ export class PinAndArchive {
     } else if (!this.item()) {
       const { id, title } = this.conversation;
       const item = document.createElement("li");
+      item.dataset.updated = new Date().toISOString(); // restored now: under Today
       const link = document.createElement("a");
       link.href = this.conversation.urls.page;
       link.dataset.conversationId = String(id);
@@ -73,7 +76,7 @@ export function afterPinned(list, item) {
 function pinMark() {
   const mark = document.createElement("span");
   mark.className = "pin-mark";
-  mark.textContent = "Pinned";
+  mark.textContent = gettext("Pinned");
   return mark;
 }
 
@@ -95,7 +98,9 @@ export function archivedSection(section, list, { url }) {
     if (!items.length) {
       const empty = document.createElement("li");
       empty.className = "search-empty";
-      empty.textContent = reply.ok ? "No archived conversations." : "The list could not be read.";
+      empty.textContent = reply.ok
+        ? gettext("No archived conversations.")
+        : gettext("The list could not be read.");
       items.push(empty);
     }
     list.replaceChildren(...items);

@@ -1,6 +1,7 @@
 // Searching one's own conversations, titles and message text, on the server: the results
 // take the conversation list's place while there is a query.
 import { getJson } from "./http.js";
+import { gettext } from "./i18n.js";
 
 export class ConversationSearch {
   constructor({ input, results, list }, { url }) {
@@ -40,7 +41,7 @@ export class ConversationSearch {
       if (archived) {
         const mark = document.createElement("span");
         mark.className = "pin-mark";
-        mark.textContent = "Archived";
+        mark.textContent = gettext("Archived");
         link.append(mark);
       }
       if (snippet) {
@@ -55,7 +56,7 @@ export class ConversationSearch {
     if (!items.length) {
       const empty = document.createElement("li");
       empty.className = "search-empty";
-      empty.textContent = "Nothing found.";
+      empty.textContent = gettext("Nothing found.");
       items.push(empty);
     }
     this.results.replaceChildren(...items);

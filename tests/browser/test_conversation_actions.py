@@ -18,6 +18,11 @@ def _start(page: Page, text: str, upstream) -> int:
     return int(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
+def _open_more(page: Page) -> None:
+    """The conversation's less used controls are in its More menu."""
+    page.get_by_role("button", name="More").click()
+
+
 def test_a_person_renames_a_conversation_then_deletes_it_after_confirming(
     page: Page, site: Site, upstream
 ):
@@ -25,6 +30,7 @@ def test_a_person_renames_a_conversation_then_deletes_it_after_confirming(
     conversation_id = _start(page, "Plan a picnic", upstream)
     link = page.locator(f'#conversation-list a[data-conversation-id="{conversation_id}"]')
 
+    _open_more(page)
     page.click("#rename-button")
     page.fill("#rename-input", "   ")
     page.click("#rename-save")
@@ -38,6 +44,7 @@ def test_a_person_renames_a_conversation_then_deletes_it_after_confirming(
     expect(link).to_have_text("Picnic plans")
 
     # Cancelling the confirmation deletes nothing.
+    _open_more(page)
     page.click("#delete-button")
     expect(page.locator("#delete-dialog")).to_be_visible()
     expect(page.locator("#delete-name")).to_have_text("Picnic plans")
@@ -46,6 +53,7 @@ def test_a_person_renames_a_conversation_then_deletes_it_after_confirming(
     page.reload()
     expect(link).to_have_count(1)
 
+    _open_more(page)
     page.click("#delete-button")
     page.click("#delete-confirm")
     expect(page).to_have_url(f"{site.url}/")
@@ -80,8 +88,10 @@ def test_a_conversation_downloads_as_markdown_and_as_json(
     conversation_id = _start(page, "Export me", upstream)
 
     with page.expect_download() as markdown:
+        _open_more(page)
         page.click("#export-md")
     with page.expect_download() as as_json:
+        _open_more(page)
         page.click("#export-json")
 
     assert markdown.value.suggested_filename == f"chatsite-conversation-{conversation_id}.md"
@@ -122,6 +132,7 @@ def test_a_person_pins_a_conversation_archives_another_and_restores_it(
     expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(second))
 
     page.goto(f"{site.url}/c/{first}/")
+    _open_more(page)
     page.click("#pin-button")
     expect(page.locator("#pin-button")).to_have_attribute("aria-pressed", "true")
     expect(items.first.locator("a")).to_have_attribute("data-conversation-id", str(first))
@@ -130,6 +141,7 @@ def test_a_person_pins_a_conversation_archives_another_and_restores_it(
     expect(items.first.locator(".pin-mark")).to_have_text("Pinned")
 
     page.goto(f"{site.url}/c/{second}/")
+    _open_more(page)
     page.click("#archive-button")
     expect(page.locator("#archived-note")).to_be_visible()
     expect(page.locator("#archive-button")).to_have_text("Restore")
@@ -142,6 +154,7 @@ def test_a_person_pins_a_conversation_archives_another_and_restores_it(
     expect(page.locator("#search-results .pin-mark")).to_have_text("Archived")
     page.fill("#conversation-search", "")
 
+    _open_more(page)
     page.click("#archive-button")
     expect(page.locator("#archived-note")).to_be_hidden()
     expect(second_link).to_have_count(1)
@@ -199,6 +212,7 @@ def test_a_person_makes_a_project_chats_in_it_and_moves_a_conversation_there(
 
     page.goto(f"{site.url}/c/{loose}/")
     with page.expect_response(re.compile(r"/project/$")):
+        _open_more(page)
         page.select_option("#project-move", label="Garden")
     page.goto(f"{site.url}/projects/")
     page.get_by_role("link", name="Garden").click()

@@ -44,7 +44,7 @@ def test_a_shared_answer_is_read_continued_and_then_unshared(
     bob.goto(url)
     bob.fill("#id_username", reader)
     bob.fill("#id_password", PASSWORD)
-    bob.click("button[type=submit]")
+    bob.press("#id_password", "Enter")  # not the language switch's button
     bob.wait_for_url(url)
     answer = bob.locator(".message-assistant .message-content")
     expect(answer.locator("strong")).to_have_text("bold")
