@@ -128,10 +128,75 @@ UNREACHABLE = """([controls, roots]) => {
 SIDEWAYS = """() => document.documentElement.scrollWidth > window.innerWidth
   ? `it is ${document.documentElement.scrollWidth} px wide in a ${window.innerWidth} px window`
   : ''"""
+# axe-core leaves out of its contrast check the text it cannot see: outside the viewport
+# (most of a long page on a phone, the end of a dialog that scrolls) or under something.
+# Run in the page after axe_violations: one element of each look (tag, class, colours,
+# font) among those with text of their own that are out of sight, scrolled into view and
+# checked; the violations then found, as {id, impact, help, nodes: ["target: summary"]}.
+CONTRAST_OUT_OF_SIGHT = """async () => {
+  const shown = (el) => {
+    const b = el.getBoundingClientRect();
+    if (b.top < 0 || b.left < 0 || b.bottom > innerHeight
+        || b.right > document.documentElement.clientWidth) return false;
+    const hit = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+    return Boolean(hit && (hit === el || el.contains(hit)));
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const colour = getComputedStyle(e).backgroundColor;
+      if (colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') return colour;
+    }
+    return '';
+  };
+  const looks = new Set();
+  const unseen = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    if (!el.checkVisibility({visibilityProperty: true, checkVisibilityCSS: true})) continue;
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || shown(el)) continue;
+    const style = getComputedStyle(el);
+    const look = [el.tagName, el.className, style.color, style.fontSize, style.fontWeight,
+      style.opacity, background(el)].join('|');
+    if (looks.has(look)) continue;
+    looks.add(look);
+    unseen.push(el);
+  }
+  const found = new Map();
+  for (const el of unseen.slice(0, 150)) {
+    el.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});
+    if (!shown(el)) continue;
+    const again = await axe.run(el, {
+      runOnly: {type: 'rule', values: ['color-contrast']}, resultTypes: ['violations'],
+    });
+    for (const v of again.violations) {
+      if (!['serious', 'critical'].includes(v.impact)) continue;
+      const lines = found.get(v.id) || {impact: v.impact, help: v.help, nodes: []};
+      lines.nodes.push(...v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary));
+      found.set(v.id, lines);
+    }
+  }
+  return [...found].map(([id, v]) => ({id, ...v}));
+}"""
 # Animations and transitions (a dialog or a sidebar coming in) have ended; endless ones
 # (a spinner) do not count.
 SETTLED = """() => document.getAnimations().every(
   (a) => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""
+
+
+def contrast_out_of_sight(page: Page, found: list[str]) -> list[str]:
+    """CONTRAST_OUT_OF_SIGHT's violations, one readable line each as axe_violations
+    writes them, without the elements already in `found` (its lines)."""
+    seen = "\n".join(found)
+    lines = []
+    for v in page.evaluate(CONTRAST_OUT_OF_SIGHT):
+        nodes = [n for n in v["nodes"] if f"\n    {n.split(': ', 1)[0]}: " not in seen]
+        if nodes:
+            lines.append(
+                f"{v['id']} ({v['impact']}), once scrolled into view: {v['help']}\n    "
+                + "\n    ".join(nodes[:5])
+            )
+    return lines
 
 
 @dataclass
@@ -321,6 +386,7 @@ def test_every_screen_is_accessible_and_every_control_reachable(
 
     problems = []
     violations = axe_violations(page)
+    violations += contrast_out_of_sight(page, violations)
     if violations:
         problems.append("axe-core finds:\n  " + "\n  ".join(violations))
     unreachable = page.evaluate(UNREACHABLE, [CONTROLS, list(screen.roots)])
