@@ -79,12 +79,44 @@ TOOL_ROUNDS_EXHAUSTED = (
 # A decision sent for an answer that no longer waits for one: a refusal on the socket.
 TOOL_NOT_WAITING = _("This answer is no longer waiting for a decision.")
 
+# The provider failed in a way of its own (chat/upstream/): saved as an answer's error.
+PROVIDER_NO_MODELS = gettext_noop("The provider lists no models; set LLM_MODEL to choose one.")
+PROVIDER_MODELS_MALFORMED = gettext_noop("The provider's model list is malformed.")
+PROVIDER_TIMEOUT = gettext_noop("Could not reach the provider in time.")
+PROVIDER_REFUSED = gettext_noop("Could not connect to the provider.")
+PROVIDER_EMBEDDINGS_MALFORMED = gettext_noop("The provider's embeddings answer is malformed.")
+PROVIDER_ERROR = gettext_noop("The provider reported an error.")
+PROVIDER_CHUNK_MALFORMED = gettext_noop("The provider sent a malformed stream chunk.")
+
+# Every English text saved to be translated where it is shown, and only those: a tool's
+# output or a provider's own message that happens to read "None" or "Error" is shown as
+# the model saw it, not as some page's translation of the word.
+SAVED_TEXTS = frozenset(
+    {
+        ANSWER_INTERRUPTED,
+        ANSWER_CUT_SHORT,
+        ANSWER_NOT_SAVED,
+        ANSWER_FAILED,
+        TOOL_DECLINED,
+        TOOL_NO_DECISION,
+        TOOL_UNAVAILABLE,
+        TOOL_CANCELLED,
+        PROVIDER_NO_MODELS,
+        PROVIDER_MODELS_MALFORMED,
+        PROVIDER_TIMEOUT,
+        PROVIDER_REFUSED,
+        PROVIDER_EMBEDDINGS_MALFORMED,
+        PROVIDER_ERROR,
+        PROVIDER_CHUNK_MALFORMED,
+    }
+)
+
 
 def shown(saved: str) -> str:
     """A text saved in English (an answer's error, a tool call's result) in the language
     active now, when it is one of the texts above; any other text (a provider's own
     error, a tool's output) is shown as it was saved."""
-    return gettext(saved) if saved else saved
+    return gettext(saved) if saved in SAVED_TEXTS else saved
 
 
 def number(value: int | float) -> str:

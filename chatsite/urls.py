@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 
 from chat.web.health import healthz
@@ -12,7 +13,12 @@ urlpatterns = [
     # The language switch (Django's set_language) and the texts of the page's scripts in
     # the request's language (locale/*/LC_MESSAGES/djangojs.po).
     path("i18n/", include("django.conf.urls.i18n")),
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # The same for everyone of a language (the cache's key carries the language).
+    path(
+        "jsi18n/",
+        cache_page(3600)(JavaScriptCatalog.as_view()),
+        name="javascript-catalog",
+    ),
     path("accounts/", include("chat.web.account_urls")),
     path("accounts/", include("chat.sso.urls")),
     path("", include("chat.web.urls")),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from channels.layers import channel_layers
 from django.test import Client
+from django.utils import translation
 
 from chat.models import Conversation, Usage, User
 from chat.realtime.generation import generations_running
@@ -16,6 +17,14 @@ from chat.services.usage.limits import group_limits_forget, site_settings_forget
 from chat.upstream.client import forget_refusals
 from chat.upstream.model_list import models_forget
 from tests.servers import FAKE_API_KEY, ROOT, FakeUpstreamServer, free_port, stop, wait_for_port
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A test that activates a language (or fails inside an override) leaves the next
+    one in the site's default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.utils.translation import gettext_noop
 
+from chat import texts
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     TOKEN_EVENTS,
@@ -272,7 +272,7 @@ class UpstreamClient:
             return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
         except (ValueError, AttributeError):
             raise UpstreamError(
-                gettext_noop("The provider's model list is malformed."),
+                texts.PROVIDER_MODELS_MALFORMED,
                 kind=FailureKind.MALFORMED,
                 retryable=False,
             ) from None
@@ -441,7 +441,7 @@ def _transport_failure(exc: TransportFailure, *, answered: bool) -> UpstreamErro
     provider had the request (and bills it)."""
     if exc.broken == Broken.CONNECT_TIMEOUT:
         return UpstreamError(
-            gettext_noop("Could not reach the provider in time."),
+            texts.PROVIDER_TIMEOUT,
             kind=FailureKind.CONNECT,
             retryable=True,
         )
@@ -454,7 +454,7 @@ def _transport_failure(exc: TransportFailure, *, answered: bool) -> UpstreamErro
         )
     if exc.broken == Broken.REFUSED:
         return UpstreamError(
-            gettext_noop("Could not connect to the provider."),
+            texts.PROVIDER_REFUSED,
             kind=FailureKind.CONNECT,
             retryable=True,
         )
@@ -484,7 +484,7 @@ def _embeddings_parsed(content: bytes, count: int) -> tuple[list[list[float]], i
     `index`; anything else than one list of numbers per input, all of one length (at
     most EMBEDDING_MAX_DIMENSIONS), is malformed."""
     malformed = UpstreamError(
-        gettext_noop("The provider's embeddings answer is malformed."),
+        texts.PROVIDER_EMBEDDINGS_MALFORMED,
         kind=FailureKind.MALFORMED,
         retryable=False,
     )

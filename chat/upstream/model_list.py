@@ -3,8 +3,8 @@
 import time
 
 from django.conf import settings
-from django.utils.translation import gettext_noop
 
+from chat import texts
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import FailureKind, UpstreamError
 
@@ -31,7 +31,7 @@ async def model_default(client: UpstreamClient) -> str:
     models = await models_list(client)
     if not models:
         raise UpstreamError(
-            gettext_noop("The provider lists no models; set LLM_MODEL to choose one."),
+            texts.PROVIDER_NO_MODELS,
             kind=FailureKind.STATUS,
             retryable=False,
         )

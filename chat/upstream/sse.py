@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import orjson
-from django.utils.translation import gettext_noop
 
+from chat import texts
 from chat.upstream.errors import FailureKind, UpstreamError
 from chat.upstream.events import (
     ContentDelta,
@@ -72,7 +72,7 @@ def chunk_events(chunk: dict[str, Any]) -> list[StreamEvent]:
     """A parsed chunk's events; a mid-stream error event raises UpstreamError."""
     if "error" in chunk:
         raise UpstreamError(
-            error_message(chunk, gettext_noop("The provider reported an error.")),
+            error_message(chunk, texts.PROVIDER_ERROR),
             kind=FailureKind.PROVIDER,
             retryable=False,
         )
@@ -117,7 +117,7 @@ def _tool_call_piece(call: Any) -> ToolCallDelta:
 
 def _malformed() -> UpstreamError:
     return UpstreamError(
-        gettext_noop("The provider sent a malformed stream chunk."),
+        texts.PROVIDER_CHUNK_MALFORMED,
         kind=FailureKind.MALFORMED,
         retryable=False,
     )

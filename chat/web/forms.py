@@ -17,4 +17,8 @@ class SignupForm(UserCreationForm):
     def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
         # A password the rules refuse is said under the password, where the rules are
         # (Django puts it under the confirmation).
-        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106 (a field name)
+        # django-stubs lacks SetPasswordMixin's method, which Django 5.1 added.
+        super().validate_password_for_user(  # type: ignore[misc]
+            user,
+            password_field_name="password1",  # noqa: S106 (a field name)
+        )

@@ -444,7 +444,9 @@ def conversation_archive_view(
     archived = conversation_archive(
         user=request.user, conversation_id=conversation_id, archived=wanted
     )
-    return JsonResponse({"ok": True, "archived": archived})
+    # Restored, it goes back to its place in the list, which is by this date.
+    updated = conversation_get(user=request.user, conversation_id=conversation_id).updated_at
+    return JsonResponse({"ok": True, "archived": archived, "updated": updated.isoformat()})
 
 
 def _json_flag(request: HttpRequest, name: str) -> bool | None:

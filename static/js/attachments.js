@@ -8,7 +8,9 @@ import { format, formatNumber, gettext } from "./i18n.js";
 
 // Megabytes with one decimal, written the reader's way ("1.5", "1,5").
 function megabytes(bytes) {
-  return formatNumber(Math.round(bytes / 104857.6) / 10);
+  // Always one decimal, as the server writes it ("6.0", not "6").
+  const digits = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  return formatNumber(Math.round(bytes / 104857.6) / 10, digits);
 }
 
 // A file's name before what is said of it; the colon is the translators' to place.

@@ -23,8 +23,8 @@ export function format(text, values) {
 // Numbers and dates the way the page's language writes them.
 export const LANGUAGE = document.documentElement.lang || "en";
 
-export function formatNumber(value) {
-  return new Intl.NumberFormat(LANGUAGE).format(value);
+export function formatNumber(value, options = {}) {
+  return new Intl.NumberFormat(LANGUAGE, options).format(value);
 }
 
 export function formatDate(value, options = { dateStyle: "medium", timeStyle: "short" }) {

@@ -27,7 +27,7 @@ export class PinAndArchive {
       item.append(pinMark());
       this.list.prepend(item); // the most recently pinned first
     } else {
-      afterPinned(this.list, item); // moved even when first already: the list regroups
+      inPlace(this.list, item); // among the others by its date: the list regroups
     }
   }
 
@@ -45,14 +45,14 @@ export class PinAndArchive {
     } else if (!this.item()) {
       const { id, title } = this.conversation;
       const item = document.createElement("li");
-      item.dataset.updated = new Date().toISOString(); // restored now: under Today
+      item.dataset.updated = reply.updated; // restoring keeps its date, and its place
       const link = document.createElement("a");
       link.href = this.conversation.urls.page;
       link.dataset.conversationId = String(id);
       link.textContent = title;
       link.setAttribute("aria-current", "page");
       item.append(link);
-      afterPinned(this.list, item);
+      inPlace(this.list, item);
     }
   }
 
@@ -66,7 +66,18 @@ export class PinAndArchive {
   }
 }
 
-// A conversation that is not pinned goes after the pinned ones.
+// A conversation that is not pinned goes after the pinned ones, before the first one
+// written in longer ago (the list is newest first, as the server orders it).
+function inPlace(list, item) {
+  const updated = Date.parse(item.dataset.updated);
+  const later = [...list.children].find(
+    (other) => other !== item && !other.classList.contains("pinned") && Date.parse(other.dataset.updated) < updated,
+  );
+  if (later) later.before(item);
+  else list.append(item);
+}
+
+// A new conversation goes first after the pinned ones.
 export function afterPinned(list, item) {
   const pinned = list.querySelectorAll("li.pinned");
   if (pinned.length) pinned[pinned.length - 1].after(item);

@@ -176,7 +176,7 @@ def test_a_person_imports_their_chatgpt_conversations_with_their_versions(
     page.goto(f"{site.url}/settings/data/")
     page.set_input_files("#import-file", str(export))
     page.click("#import-submit")
-    expect(page.locator(".notice")).to_have_text("Imported 1 conversations (5 messages).")
+    expect(page.get_by_role("status")).to_have_text("Imported 1 conversations (5 messages).")
 
     page.goto(f"{site.url}/")
     page.get_by_role("link", name="Imported trip").click()

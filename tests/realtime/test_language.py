@@ -64,12 +64,24 @@ async def test_a_database_thread_keeps_the_language_of_the_handler():
 
 
 def test_a_saved_english_text_is_shown_in_the_readers_language():
-    frame = {"type": "done", "message_id": 1, "seq": 0, "error": REQUIRED, "tool_runs": []}
+    saved = texts.ANSWER_INTERRUPTED
+    frame = {"type": "done", "message_id": 1, "seq": 0, "error": saved, "tool_runs": []}
     with translation.override("de"):
         shown = shown_frame(frame)  # type: ignore[arg-type]
-    assert shown["error"] == REQUIRED_DE  # type: ignore[typeddict-item]
-    assert frame["error"] == REQUIRED  # the frame other sockets get is not changed
+        german = translation.gettext(saved)
+    assert german != saved  # the catalogue has it
+    assert shown["error"] == german  # type: ignore[typeddict-item]
+    assert frame["error"] == saved  # the frame other sockets get is not changed
     assert texts.shown("a provider's own words") == "a provider's own words"
+
+
+def test_a_tools_output_that_is_some_pages_word_is_shown_as_the_model_saw_it():
+    # "None" or "Error" from a tool is its output, not the Project menu's "None".
+    with translation.override("de"):
+        assert translation.gettext("Error") != "Error"
+        assert texts.shown("Error") == "Error"
+        assert texts.shown("None") == "None"
+        assert texts.shown(REQUIRED) == REQUIRED
 
 
 async def _socket(user, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:

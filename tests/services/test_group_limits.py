@@ -131,19 +131,21 @@ def test_the_user_s_admin_page_says_where_each_limit_comes_from(admin_client, al
 
     page = admin_client.get(reverse("admin:chat_user_change", args=[alice.pk])).content.decode()
     rows = dict(
-        (name, (value, source))
+        (name, (value.strip(), source))
         for name, value, source in re.findall(
-            r"<tr><th>([a-z ]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>", page
+            r'<tr><th scope="row">([A-Za-z ]+)</th>\s*<td>([^<]*)(?:<div[^>]*><span[^>]*>'
+            r'</span></div>)?</td>\s*<td class="source">([^<]*)</td></tr>',
+            page,
         )
     )
     assert rows == {
-        "monthly tokens": (
-            "5000",
+        "Tokens a month": (
+            "0 of 5,000",
             "the group Research (the most generous of the user&#x27;s groups)",
         ),
-        "monthly cost": ("no limit", "set nowhere"),
-        "requests per minute": ("10", "the site&#x27;s default"),
-        "concurrent generations": ("1", "this user&#x27;s own limit"),
+        "Cost a month": ("no limit", "set nowhere"),
+        "Requests a minute": ("10", "the site&#x27;s default"),
+        "Answers at once": ("1", "this user&#x27;s own limit"),
     }
     assert 'value="' + str(Group.objects.get(name="Research").pk) + '" selected' in page
 

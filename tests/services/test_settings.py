@@ -78,6 +78,13 @@ def test_numbers_typed_into_the_page_arrive_as_text_and_are_read_as_numbers():
     assert cleaned.parameters == {"temperature": 0.7, "max_completion_tokens": 100, "seed": -3}
 
 
+def test_a_decimal_comma_as_german_or_french_keyboards_type_it_is_read_too():
+    cleaned = settings_clean({"temperature": "0,7", "top_p": "1"})
+    assert cleaned.parameters == {"temperature": 0.7, "top_p": 1.0}
+    with pytest.raises(SettingsInvalid):
+        settings_clean({"temperature": "1,000,5"})
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

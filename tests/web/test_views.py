@@ -198,3 +198,19 @@ def test_opening_a_conversation_whose_answer_was_abandoned_unlocks_it(alice_clie
     assert 'data-status="interrupted"' in page
     answer.refresh_from_db()
     assert answer.status == Message.Status.INTERRUPTED
+
+
+def test_the_language_switch_leads_back_to_the_page_it_was_on(alice_client):
+    page = alice_client.get(reverse("chat:projects")).content.decode()
+    assert 'name="next" value="/projects/"' in page
+    answer = alice_client.post("/i18n/setlang/", {"language": "de", "next": "/projects/"})
+    assert answer.status_code == 302
+    assert answer["Location"] == "/projects/"
+    assert alice_client.get(reverse("chat:projects")).context["LANGUAGE_CODE"] == "de"
+
+
+def test_the_language_switch_on_a_page_a_post_answered_leads_home(alice_client):
+    # The import page answers a refused POST with the page itself; GETting that URL
+    # again would be a 405.
+    page = alice_client.post(reverse("chat:data_import"), {}).content.decode()
+    assert 'name="next" value="/"' in page

@@ -195,6 +195,9 @@ def _number(value: Any) -> float | int | None:
     if isinstance(value, int | float):
         number: float | int = value
     elif isinstance(value, str):
+        # A decimal comma, as German, French or Spanish keyboards type it ("0,7").
+        if "," in value and "." not in value and value.count(",") == 1:
+            value = value.replace(",", ".")
         try:
             number = float(value)
         except ValueError:
