@@ -43,6 +43,7 @@ ICONS: tuple[str, ...] = (
     "library",
     "menu",
     "message-square",
+    "panel-left",
     "paperclip",
     "pencil",
     "pin",

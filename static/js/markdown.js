@@ -218,6 +218,29 @@ export function markdownSource(contentElement) {
   return contentElement.markdownView?.text ?? contentElement.textContent;
 }
 
+/** Half-written markdown with its open inline marks closed: a trailing run of marks
+ * with nothing after it yet is dropped, then an odd "**", "*", "~~" or "`" is closed at
+ * the end. Code fences, code spans and list bullets are not counted. */
+export function closeOpenMarks(text) {
+  if ((text.match(/^ {0,3}(```|~~~)/gm) || []).length % 2) return text; // inside a fence
+  let open = text.replace(/[*_~`]+$/, "");
+  const counted = open
+    .replace(/`[^`\n]*`/g, "")
+    .replace(/^\s*[*+-]\s/gm, "")
+    .replace(/\\[*_~`]/g, "");
+  // An odd mark opens only when a word follows it ("2 * 3" is no emphasis).
+  const opens = (within, mark) =>
+    (within.split(mark).length - 1) % 2 === 1 && /\S/.test(within[within.lastIndexOf(mark) + mark.length] ?? "");
+  let closing = "";
+  if (opens(counted, "`")) return `${open}\``;
+  if (opens(counted, "**")) closing = "**";
+  if (opens(counted.replace(/\*\*/g, "  "), "*")) closing = `*${closing}`;
+  if (opens(counted, "~~")) closing = `~~${closing}`;
+  // A closing mark after a space is not one: put it against the last word.
+  if (closing) open = open.replace(/\s+$/, "");
+  return open + closing;
+}
+
 export class MarkdownView {
   constructor(element) {
     this.element = element;
@@ -295,7 +318,16 @@ export class MarkdownView {
     if (done > 0) this.frozenEnd += ends[done - 1];
     if (done < ends.length) return false;
     if (done < tokens.length) {
-      const fragment = renderTokens(tokens.slice(done));
+      // The unfinished block, its open marks closed for now: "**very imp" shows as bold
+      // text, not as two stray asterisks, until the rest comes.
+      let live = tokens.slice(done);
+      if (!final) {
+        const start = done ? ends[done - 1] : 0;
+        const liveLexer = new Lexer(marked.defaults);
+        Object.assign(liveLexer.tokens.links, this.links);
+        live = liveLexer.lex(closeOpenMarks(tail.slice(start)));
+      }
+      const fragment = renderTokens(live);
       this.liveNodes = [...fragment.childNodes];
       this.element.append(fragment);
     }

@@ -90,6 +90,26 @@ def test_an_answer_is_rendered_as_markdown_while_it_streams_and_the_same_after_r
     assert page.locator(CONTENT).inner_html() == rendered_live
 
 
+def test_half_written_bold_shows_as_bold_without_stray_asterisks(
+    page: Page, site: Site, upstream
+):
+    # The answer stops coming for a while in the middle of its bold words.
+    pieces = ["Here is ", "**very ", "impor", "tant** news", " for `make ", "run`.\n"]
+    upstream.plan(pieces=pieces, stall_after=3, stall=3)
+    log_in(page, site)
+    ask(page, "News?")
+
+    content = page.locator(CONTENT)
+    expect(content.locator("strong")).to_have_text("very impor")
+    assert "*" not in content.inner_text()
+    assert page.locator(ASSISTANT).get_attribute("data-status") == "streaming"
+
+    expect(page.locator(ASSISTANT)).to_have_attribute("data-status", "complete")
+    expect(content.locator("strong")).to_have_text("very important")
+    expect(content.locator("code")).to_have_text("make run")
+    expect(content).to_have_text("Here is very important news for make run.")
+
+
 def test_finished_blocks_stay_as_they_are_and_other_messages_are_left_alone(
     page: Page, site: Site, upstream
 ):
