@@ -90,9 +90,7 @@ def test_an_answer_is_rendered_as_markdown_while_it_streams_and_the_same_after_r
     assert page.locator(CONTENT).inner_html() == rendered_live
 
 
-def test_half_written_bold_shows_as_bold_without_stray_asterisks(
-    page: Page, site: Site, upstream
-):
+def test_half_written_bold_shows_as_bold_without_stray_asterisks(page: Page, site: Site, upstream):
     # The answer stops coming for a while in the middle of its bold words.
     pieces = ["Here is ", "**very ", "impor", "tant** news", " for `make ", "run`.\n"]
     upstream.plan(pieces=pieces, stall_after=3, stall=3)
