@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -19,13 +20,16 @@ class User(AbstractUser):
 
 class Conversation(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        verbose_name=_("user"),
     )
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True, verbose_name=_("title"))
     # Empty means the site's default provider (from the environment); else a Provider slug.
-    provider = models.CharField(max_length=50, blank=True)
+    provider = models.CharField(max_length=50, blank=True, verbose_name=_("provider"))
     # Empty means the provider's default model.
-    model = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200, blank=True, verbose_name=_("model"))
     system_prompt = models.TextField(blank=True)
     # Request parameters the user set for this conversation, validated by
     # chat.services.conversations.parameters; only these are sent upstream.
@@ -39,8 +43,8 @@ class Conversation(models.Model):
     current_leaf = models.ForeignKey(
         "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # Pinned: first in the list, the most recently pinned first. Archived: out of the
     # list, still found by search and in the archived list, restorable. Setting either
     # leaves updated_at alone, so a conversation goes back to its place.
@@ -52,6 +56,8 @@ class Conversation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["user", "-updated_at"], name="conversation_user_recent")]
 
@@ -61,27 +67,30 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Role(models.TextChoices):
-        SYSTEM = "system"
-        USER = "user"
-        ASSISTANT = "assistant"
-        TOOL = "tool"
+        SYSTEM = "system", _("System")
+        USER = "user", _("User")
+        ASSISTANT = "assistant", _("Assistant")
+        TOOL = "tool", _("Tool")
 
     class Status(models.TextChoices):
-        STREAMING = "streaming"
-        COMPLETE = "complete"
-        STOPPED = "stopped"
-        ERROR = "error"
-        INTERRUPTED = "interrupted"
-        INCOMPLETE = "incomplete"
+        STREAMING = "streaming", _("Streaming")
+        COMPLETE = "complete", _("Complete")
+        STOPPED = "stopped", _("Stopped")
+        ERROR = "error", _("Error")
+        INTERRUPTED = "interrupted", _("Interrupted")
+        INCOMPLETE = "incomplete", _("Incomplete")
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
     )
     # Edits and regenerations make siblings under one parent: the conversation is a tree.
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
     )
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(max_length=16, choices=Role.choices, verbose_name=_("role"))
     content = models.TextField(blank=True)
     reasoning = models.TextField(blank=True)
     # From the first reasoning token to the first token of the answer (or its end): the
@@ -92,10 +101,12 @@ class Message(models.Model):
     # later requests replay them (services/tools/runs.py, ToolRunState); ToolRun keeps
     # each run's record for the admins.
     tool_runs = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
-    finish_reason = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.COMPLETE, verbose_name=_("status")
+    )
+    finish_reason = models.CharField(max_length=32, blank=True, verbose_name=_("finish reason"))
     error = models.TextField(blank=True)
-    model = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200, blank=True, verbose_name=_("model"))
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # When the user last selected a branch through this message: flipping back to a
@@ -106,12 +117,14 @@ class Message(models.Model):
     documents: "models.ManyToManyField[Document, Any]" = models.ManyToManyField(
         "Document", blank=True, related_name="messages"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Bumped by every flush while streaming: a streaming message whose updated_at is
     # long past belongs to a process that died.
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -131,15 +144,18 @@ class Usage(models.Model):
     """One row per upstream request, however it ended."""
 
     class Purpose(models.TextChoices):
-        ANSWER = "answer"
-        TITLE = "title"
-        API = "api"  # a request to the site's OpenAI-compatible API (/v1/)
-        EMBEDDING = "embedding"  # a document's passages or a question, as vectors
+        ANSWER = "answer", _("Answer")
+        TITLE = "title", _("Title")
+        API = "api", _("Api")  # a request to the site's OpenAI-compatible API (/v1/)
+        EMBEDDING = "embedding", _("Embedding")  # a document's passages or a question, as vectors
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The ledger outlives nothing it accounts for: deactivate a user instead of deleting.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="usage"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="usage",
+        verbose_name=_("user"),
     )
     conversation = models.ForeignKey(
         Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage"
@@ -147,28 +163,37 @@ class Usage(models.Model):
     message = models.ForeignKey(
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage"
     )
-    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.ANSWER)
+    purpose = models.CharField(
+        max_length=16, choices=Purpose.choices, default=Purpose.ANSWER, verbose_name=_("purpose")
+    )
     # The personal API key a purpose=api request came with.
     api_key = models.ForeignKey(
         "ApiKey", on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
     )
-    provider = models.CharField(max_length=200)
-    model = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=Message.Status.choices)
-    prompt_tokens = models.PositiveIntegerField(default=0)
-    completion_tokens = models.PositiveIntegerField(default=0)
-    cached_tokens = models.PositiveIntegerField(default=0)
-    reasoning_tokens = models.PositiveIntegerField(default=0)
+    provider = models.CharField(max_length=200, verbose_name=_("provider"))
+    model = models.CharField(max_length=200, verbose_name=_("model"))
+    status = models.CharField(
+        max_length=16, choices=Message.Status.choices, verbose_name=_("status")
+    )
+    prompt_tokens = models.PositiveIntegerField(default=0, verbose_name=_("prompt tokens"))
+    completion_tokens = models.PositiveIntegerField(default=0, verbose_name=_("completion tokens"))
+    cached_tokens = models.PositiveIntegerField(default=0, verbose_name=_("cached tokens"))
+    reasoning_tokens = models.PositiveIntegerField(default=0, verbose_name=_("reasoning tokens"))
     # True when the provider sent no usage chunk and the counts were estimated.
-    estimated = models.BooleanField(default=False)
+    estimated = models.BooleanField(default=False, verbose_name=_("estimated"))
     # In the prices' currency, from the prices in force when the request was made.
-    cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    cost = models.DecimalField(
+        max_digits=14, decimal_places=8, default=Decimal(0), verbose_name=_("cost")
+    )
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("latency ms"))
+    time_to_first_token_ms = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("time to first token ms")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "usage"
+        verbose_name = _("usage")
+        verbose_name_plural = _("usage")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="usage_user_recent"),
@@ -217,7 +242,8 @@ class UsageDaily(UsageTotals):
     model = models.CharField(max_length=200)
 
     class Meta:
-        verbose_name_plural = "usage per day"
+        verbose_name = _("usage daily")
+        verbose_name_plural = _("usage per day")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "day", "provider", "model"], name="usage_daily_unique"
@@ -238,7 +264,8 @@ class UsageDailyModel(UsageTotals):
     model = models.CharField(max_length=200)
 
     class Meta:
-        verbose_name_plural = "usage per day and model"
+        verbose_name = _("usage daily model")
+        verbose_name_plural = _("usage per day and model")
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "provider", "model"], name="usage_daily_model_unique"
@@ -257,9 +284,18 @@ class Provider(models.Model):
     """An OpenAI-compatible provider added in the admin (the default one comes from the
     environment). The API key is stored encrypted and never shown whole."""
 
-    slug = models.SlugField(max_length=50, unique=True, help_text="Short name used in the ledger.")
-    name = models.CharField(max_length=200)
-    base_url = models.URLField(max_length=500, help_text="For example https://api.openai.com/v1")
+    slug = models.SlugField(
+        max_length=50,
+        unique=True,
+        help_text="Short name used in the ledger.",
+        verbose_name=_("slug"),
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    base_url = models.URLField(
+        max_length=500,
+        help_text="For example https://api.openai.com/v1",
+        verbose_name=_("base url"),
+    )
     api_key_encrypted = models.TextField(blank=True, editable=False)
     api_key_hint = models.CharField(max_length=20, blank=True, editable=False)
     enabled_models = models.JSONField(
@@ -267,10 +303,12 @@ class Provider(models.Model):
         blank=True,
         help_text="Model ids offered to users; empty offers every model the provider lists.",
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -280,16 +318,30 @@ class Provider(models.Model):
 class ModelPrice(models.Model):
     """What one model costs, per million tokens. A blank provider matches every provider."""
 
-    provider = models.CharField(max_length=50, blank=True, help_text="A provider slug, or blank.")
-    model = models.CharField(max_length=200)
-    input_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
-    cached_input_per_million = models.DecimalField(
-        max_digits=12, decimal_places=6, default=Decimal(0)
+    provider = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="A provider slug, or blank.",
+        verbose_name=_("provider"),
     )
-    output_per_million = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
-    updated_at = models.DateTimeField(auto_now=True)
+    model = models.CharField(max_length=200, verbose_name=_("model"))
+    input_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, default=Decimal(0), verbose_name=_("input per million")
+    )
+    cached_input_per_million = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        default=Decimal(0),
+        verbose_name=_("cached input per million"),
+    )
+    output_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, default=Decimal(0), verbose_name=_("output per million")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("model price")
+        verbose_name_plural = _("model prices")
         ordering = ["model", "provider"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "model"], name="one_price_per_model")
@@ -304,21 +356,29 @@ class ModelDocuments(models.Model):
     right for it: how many tokens of them go whole (its context window), and whether its
     provider reads PDFs itself (then they go as `file` parts, not as their text)."""
 
-    provider = models.CharField(max_length=50, blank=True, help_text="A provider slug, or blank.")
-    model = models.CharField(max_length=200)
+    provider = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="A provider slug, or blank.",
+        verbose_name=_("provider"),
+    )
+    model = models.CharField(max_length=200, verbose_name=_("model"))
     context_tokens = models.PositiveIntegerField(
         null=True,
         blank=True,
         help_text="Documents up to this many tokens go whole with a question; beyond it, "
         "the passages that answer it. Blank: the site's CHAT_DOCUMENT_CONTEXT_TOKENS.",
+        verbose_name=_("context tokens"),
     )
     reads_pdf = models.BooleanField(
         default=False,
         help_text="The provider reads PDF files itself: PDFs go as file parts, not as text.",
+        verbose_name=_("reads pdf"),
     )
 
     class Meta:
-        verbose_name = "model's documents setting"
+        verbose_name = _("model's documents setting")
+        verbose_name_plural = _("model's documents settings")
         constraints = [
             models.UniqueConstraint(fields=["provider", "model"], name="one_document_setting")
         ]
@@ -343,9 +403,9 @@ class SiteSettings(LimitFields):
     """The one row of site-wide settings an admin edits: sign-up mode and default limits."""
 
     class SignupMode(models.TextChoices):
-        OPEN = "open"
-        INVITE = "invite", "invite only"
-        CLOSED = "closed"
+        OPEN = "open", _("Open")
+        INVITE = "invite", _("invite only")
+        CLOSED = "closed", _("Closed")
 
     signup_mode = models.CharField(
         max_length=10, choices=SignupMode.choices, default=SignupMode.CLOSED
@@ -382,7 +442,8 @@ class SiteSettings(LimitFields):
     )
 
     class Meta:
-        verbose_name = verbose_name_plural = "site settings"
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
 
     def __str__(self) -> str:
         return "Site settings"
@@ -408,7 +469,8 @@ class UserLimits(LimitFields):
     )
 
     class Meta:
-        verbose_name = verbose_name_plural = "limits"
+        verbose_name = _("limits")
+        verbose_name_plural = _("limits")
 
     def __str__(self) -> str:
         return f"Limits of {self.user}"
@@ -449,7 +511,8 @@ class GroupLimits(LimitFields):
     )
 
     class Meta:
-        verbose_name = verbose_name_plural = "group limits"
+        verbose_name = _("group limits")
+        verbose_name_plural = _("group limits")
 
     def __str__(self) -> str:
         return f"Limits of the group {self.group}"
@@ -468,14 +531,18 @@ class IdentityProvider(models.Model):
             "redirect URI to register at the provider). Changing it later unlinks every "
             "account signed in through it."
         ),
+        verbose_name=_("slug"),
     )
-    name = models.CharField(max_length=100, help_text="The login button says: Sign in with …")
+    name = models.CharField(
+        max_length=100, help_text="The login button says: Sign in with …", verbose_name=_("name")
+    )
     issuer = models.URLField(
         max_length=500,
         help_text=(
             "The issuer URL; its /.well-known/openid-configuration is read. For another "
             "issuer, add another provider: accounts stay linked to this one's subjects."
         ),
+        verbose_name=_("issuer"),
     )
     client_id = models.CharField(max_length=500)
     client_secret_encrypted = models.TextField(blank=True, editable=False)
@@ -485,11 +552,12 @@ class IdentityProvider(models.Model):
         default="openid email profile",
         help_text="Space-separated; add the one that brings the groups claim if needed.",
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
 
     class Meta:
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
         ordering = ["name"]
-        verbose_name = "identity provider"
 
     def __str__(self) -> str:
         return self.name
@@ -504,26 +572,34 @@ class ClaimRule(models.Model):
         max_length=50,
         blank=True,
         help_text="The provider's short name (its slug), or blank for every provider.",
+        verbose_name=_("provider"),
     )
     claim = models.CharField(
         max_length=100,
         default="groups",
         help_text="The ID token's claim, for example groups or roles.",
+        verbose_name=_("claim"),
     )
-    value = models.CharField(max_length=500, help_text="One value of the claim, exactly.")
+    value = models.CharField(
+        max_length=500, help_text="One value of the claim, exactly.", verbose_name=_("value")
+    )
     group = models.ForeignKey(
         "auth.Group",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="claim_rules",
+        verbose_name=_("group"),
     )
     makes_staff = models.BooleanField(
         default=False,
         help_text="Staff may open the admin (with the permissions of their groups).",
+        verbose_name=_("makes staff"),
     )
 
     class Meta:
+        verbose_name = _("claim rule")
+        verbose_name_plural = _("claim rules")
         ordering = ["provider", "claim", "value"]
         constraints = [
             models.CheckConstraint(
@@ -544,22 +620,28 @@ class ApiKey(models.Model):
     kept (and its last four characters, to recognise it); the secret is shown once."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("user"),
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     last_four = models.CharField(max_length=4, editable=False)
     # Model ids (as /v1/models lists them) this key may call; empty: every model the
     # user may use.
     allowed_models = models.JSONField(default=list, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last used at")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at", "-id"]
-        verbose_name = "API key"
 
     def __str__(self) -> str:
         return f"{self.name} (…{self.last_four})"
@@ -583,6 +665,8 @@ class ApiCall(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("api call")
+        verbose_name_plural = _("api calls")
         indexes = [
             models.Index(fields=["user", "status"], name="api_call_user_status"),
             models.Index(fields=["user", "-created_at"], name="api_call_user_recent"),
@@ -597,15 +681,21 @@ class McpServer(models.Model):
     (Streamable HTTP), or a local one (stdio) by the name the server operator gave its
     command in MCP_STDIO_SERVERS; the admin never enters a command."""
 
-    slug = models.SlugField(max_length=40, unique=True, help_text="Prefixes its tools' names.")
-    name = models.CharField(max_length=100)
+    slug = models.SlugField(
+        max_length=40, unique=True, help_text="Prefixes its tools' names.", verbose_name=_("slug")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     url = models.URLField(
-        max_length=500, blank=True, help_text="A remote server's Streamable HTTP endpoint."
+        max_length=500,
+        blank=True,
+        help_text="A remote server's Streamable HTTP endpoint.",
+        verbose_name=_("url"),
     )
     stdio = models.CharField(
         max_length=40,
         blank=True,
         help_text="Or: the name of a local server the operator configured (MCP_STDIO_SERVERS).",
+        verbose_name=_("stdio"),
     )
     secret_header = models.CharField(
         max_length=100, blank=True, help_text="The header a secret goes in, e.g. Authorization."
@@ -617,13 +707,16 @@ class McpServer(models.Model):
         help_text="Allow a loopback or private address (the site's own network): only for a "
         "server you run there.",
     )
-    enabled = models.BooleanField(default=True)
-    tools_listed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    list_error = models.TextField(blank=True, editable=False)
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    tools_listed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("tools listed at")
+    )
+    list_error = models.TextField(blank=True, editable=False, verbose_name=_("list error"))
 
     class Meta:
+        verbose_name = _("MCP server")
+        verbose_name_plural = _("MCP servers")
         ordering = ["name"]
-        verbose_name = "MCP server"
         constraints = [
             models.CheckConstraint(
                 condition=(Q(url="") & ~Q(stdio="")) | (~Q(url="") & Q(stdio="")),
@@ -640,23 +733,28 @@ class McpTool(models.Model):
     users chosen (none chosen: nobody), automatic or needing the user's approval."""
 
     class Approval(models.TextChoices):
-        ASK = "ask", "the user approves each call"
-        AUTO = "auto", "runs without asking"
+        ASK = "ask", _("the user approves each call")
+        AUTO = "auto", _("runs without asking")
 
-    server = models.ForeignKey(McpServer, on_delete=models.CASCADE, related_name="tools")
-    name = models.CharField(max_length=128)
+    server = models.ForeignKey(
+        McpServer, on_delete=models.CASCADE, related_name="tools", verbose_name=_("server")
+    )
+    name = models.CharField(max_length=128, verbose_name=_("name"))
     description = models.TextField(blank=True)
     input_schema = models.JSONField(default=dict)
-    enabled = models.BooleanField(default=False)
-    approval = models.CharField(max_length=8, choices=Approval.choices, default=Approval.ASK)
+    enabled = models.BooleanField(default=False, verbose_name=_("enabled"))
+    approval = models.CharField(
+        max_length=8, choices=Approval.choices, default=Approval.ASK, verbose_name=_("approval")
+    )
     groups = models.ManyToManyField("auth.Group", blank=True, related_name="mcp_tools")
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mcp_tools")
     # False once the server no longer lists it (kept: past runs name it).
-    listed = models.BooleanField(default=True)
+    listed = models.BooleanField(default=True, verbose_name=_("listed"))
 
     class Meta:
+        verbose_name = _("MCP tool")
+        verbose_name_plural = _("MCP tools")
         ordering = ["server__name", "name"]
-        verbose_name = "MCP tool"
         constraints = [models.UniqueConstraint(fields=["server", "name"], name="mcp_tool_unique")]
 
     def __str__(self) -> str:
@@ -668,32 +766,49 @@ class ToolRun(models.Model):
     it ended, how long it took, and who approved it. Written when the answer is saved."""
 
     class Outcome(models.TextChoices):
-        DONE = "done"
-        FAILED = "failed"  # the tool said so, or its server could not be reached in time
-        DECLINED = "declined"  # by the user, or no answer in time
-        REFUSED = "refused"  # not a tool offered, arguments not JSON, past the round limit
-        CANCELLED = "cancelled"  # Stop, or the server stopped
+        DONE = "done", _("Done")
+        # The tool said so, or its server could not be reached in time.
+        FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined")  # by the user, or no answer in time
+        # Not a tool offered, arguments not JSON, past the round limit.
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")  # Stop, or the server stopped
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="tool_run_records")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tool_runs"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="tool_runs",
+        verbose_name=_("user"),
     )
     # Kept when the tool is deleted: the name as the model called it says which it was.
     tool = models.ForeignKey(
-        McpTool, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        McpTool,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("tool"),
     )
     run_id = models.CharField(max_length=20)  # <round>-<index>, unique in its answer
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     arguments = models.TextField(blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, verbose_name=_("outcome"))
     result = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("duration ms"))
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("tool run")
+        verbose_name_plural = _("tool runs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["message", "run_id"], name="tool_run_unique")
@@ -722,13 +837,16 @@ class Invite(models.Model):
         blank=True,
         related_name="invite",
         editable=False,
+        verbose_name=_("used by"),
     )
     # Set once, kept when the account is deleted: a used link never works again.
-    used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("used at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("invite")
+        verbose_name_plural = _("invites")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -757,6 +875,8 @@ class Attachment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -786,6 +906,8 @@ class Document(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="document_user_newest")]
 
@@ -813,6 +935,8 @@ class Passage(models.Model):
     embedding = models.BinaryField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("passage")
+        verbose_name_plural = _("passages")
         ordering = ["document", "n"]
         constraints = [
             models.UniqueConstraint(fields=["document", "n"], name="passage_place_unique")
@@ -843,6 +967,8 @@ class Share(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="share_user_newest")]
 
@@ -863,14 +989,18 @@ class Preset(models.Model):
         related_name="presets",
         help_text="Empty: published by the admin, for the people below.",
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
     system_prompt = models.TextField(blank=True)
     # As chat.services.conversations.parameters cleans them: only what is set.
     parameters = models.JSONField(default=dict, blank=True)
     provider = models.CharField(max_length=50, blank=True, help_text="A provider's slug.")
-    model = models.CharField(max_length=200, blank=True, help_text="Empty: the default.")
+    model = models.CharField(
+        max_length=200, blank=True, help_text="Empty: the default.", verbose_name=_("model")
+    )
     everyone = models.BooleanField(
-        default=False, help_text="A published preset: offered to everyone."
+        default=False,
+        help_text="A published preset: offered to everyone.",
+        verbose_name=_("everyone"),
     )
     groups = models.ManyToManyField(
         "auth.Group",
@@ -881,6 +1011,8 @@ class Preset(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("preset")
+        verbose_name_plural = _("presets")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -905,6 +1037,8 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:

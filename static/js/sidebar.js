@@ -63,18 +63,28 @@ export function groupByDate(list) {
   new MutationObserver(draw).observe(list, { childList: true });
 }
 
-// On a narrow screen the list folds away behind a button.
+// On a narrow screen the list folds away behind a button, and opens over the page like a
+// drawer: the focus goes into it, and Escape (wherever the focus is) or a tap beside it
+// closes it. Escape is taken before the page's own use of it (stopping an answer).
 export function sidebarToggle(button, sidebar) {
+  const isOpen = () => sidebar.classList.contains("open");
   const setOpen = (open) => {
     button.setAttribute("aria-expanded", String(open));
     sidebar.classList.toggle("open", open);
+    if (open) sidebar.querySelector("a[href], button, input")?.focus();
   };
-  button.addEventListener("click", () => setOpen(button.getAttribute("aria-expanded") !== "true"));
-  sidebar.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && sidebar.classList.contains("open")) {
+  button.addEventListener("click", () => setOpen(!isOpen()));
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Escape" || !isOpen()) return;
       event.preventDefault();
       setOpen(false);
       button.focus();
-    }
+    },
+    true,
+  );
+  document.addEventListener("click", (event) => {
+    if (isOpen() && !sidebar.contains(event.target) && !button.contains(event.target)) setOpen(false);
   });
 }

@@ -50,6 +50,20 @@ def test_on_a_phone_the_sidebar_folds_away_behind_a_button(open_page, site: Site
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(sidebar).to_be_hidden()
 
+    # Like a drawer: the focus goes in, Escape closes it from anywhere, and so does a tap
+    # on the dimmed page beside it.
+    toggle.click()
+    expect(sidebar.locator(":focus")).to_have_count(1)
+    toggle.focus()
+    page.keyboard.press("Escape")
+    expect(sidebar).to_be_hidden()
+    expect(toggle).to_be_focused()
+    toggle.click()
+    expect(sidebar).to_be_visible()
+    page.mouse.click(PHONE["width"] - 10, PHONE["height"] // 2)
+    expect(sidebar).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+
 
 def test_on_a_wide_screen_the_sidebar_is_always_there(open_page, site: Site):
     page = open_page(viewport={"width": 1280, "height": 800})
