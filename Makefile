@@ -43,18 +43,18 @@ $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-$(MESSAGES): $(wildcard locale/*/LC_MESSAGES/*.po) | $(VENV)/.runtime
+$(MESSAGES): $(wildcard locale/*/LC_MESSAGES/*.po)
 	scripts/install-packages run
-	$(BIN)/python manage.py compilemessages $(MAKEMESSAGES_IGNORE) --verbosity 0
+	for po in $^; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
 	touch $@
 
 ## Gather every translatable text into locale/*/LC_MESSAGES/ (django.po, djangojs.po); the
 ## texts new since the last time are then left to translate (tests/site/test_translations.py
 ## fails until they are).
 messages: $(VENV)/.runtime
-	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_IGNORE) --no-obsolete --no-location \
-		$(addprefix --locale ,$(LANGUAGE_CODES))
-	$(BIN)/python manage.py makemessages -d djangojs $(MAKEMESSAGES_IGNORE) --no-obsolete \
+	$(TEST_ENV) $(BIN)/python manage.py makemessages $(MAKEMESSAGES_IGNORE) --no-obsolete \
+		--no-location $(addprefix --locale ,$(LANGUAGE_CODES))
+	$(TEST_ENV) $(BIN)/python manage.py makemessages -d djangojs $(MAKEMESSAGES_IGNORE) --no-obsolete \
 		--no-location $(addprefix --locale ,$(LANGUAGE_CODES))
 
 ## Set up and serve the site on http://$(HOST):$(PORT) (SQLite, in-memory channel layer,
