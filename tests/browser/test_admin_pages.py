@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ASSISTANT, PASSWORD, Site, ask, axe_violations
+from tests.browser.conftest import ASSISTANT, Site, ask, axe_violations, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,6 @@ PAGES = {
     "usage-list": "/admin/chat/usage/",
     "user-list": "/admin/chat/user/",
 }
-
-
-def log_in(page: Page, site: Site) -> None:
-    """As alice. Enter in the password field sends the sign-in form itself: the page has
-    other forms (the language switch) whose buttons come first."""
-    page.goto(f"{site.url}/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(f"{site.url}/")
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ASSISTANT, Site
-from tests.browser.test_admin_pages import log_in
+from tests.browser.conftest import ASSISTANT, Site, log_in
 from tests.servers import site_manage
 
 pytestmark = pytest.mark.browser
