@@ -205,13 +205,7 @@ def day_bars(
         (_("Day"), value_name),
         [(date_format(day, "DATE_FORMAT"), fmt(value)) for day, value in days],
     )
-    return format_html(
-        '<figure class="chart {}"><figcaption aria-hidden="true">{}</figcaption>{}{}</figure>',
-        css_class,
-        title,
-        svg,
-        table,
-    )
+    return _figure(css_class, title, svg, table)
 
 
 def ranked_bars(
@@ -265,6 +259,12 @@ def ranked_bars(
     table = _numbers_table(
         title, (name_heading, value_name), [(name, fmt(value)) for name, value in ranked]
     )
+    return _figure(css_class, title, svg, table)
+
+
+def _figure(css_class: str, title: str, svg: str, table: str) -> SafeString:
+    """A chart with its caption (read once: the SVG's own title names it for a screen
+    reader) and its numbers."""
     return format_html(
         '<figure class="chart {}"><figcaption aria-hidden="true">{}</figcaption>{}{}</figure>',
         css_class,
